@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The trampoline: one copy below 1 MiB serves every node's boot core.
+ *
+ * A core woken by INIT / SIPI / SIPI starts here in real mode with CS = vector << 8, IP = 0,
+ * caches disabled (CR0.CD and CR0.NW set by INIT). It:
+ *   1. finds its own linear base from CS (the code is position independent),
+ *   2. switches to 32-bit flat protected mode with the boot protocol's selectors
+ *      (__BOOT_CS = 0x10, __BOOT_DS = 0x18) and clears CR0.CD/NW,
+ *   3. reads its initial APIC ID (CPUID.1:EBX[31:24]) and looks up its entry in the table
+ *      at base + MINT_TRAMP_TABLE_OFFSET,
+ *   4. stamps the TSC and its APIC ID into the node's status page,
+ *   5. enters the kernel's 32-bit entry with ESI = boot_params and EBX = EBP = EDI = 0
+ *      (Documentation/arch/x86/boot.rst, "32-bit Boot Protocol").
+ * A core with no valid entry halts forever with interrupts off.
+ *
+ * Several cores may run this at once; the only stores into the trampoline's own page (the
+ * GDT descriptor base and the far-jump target) write the same values from every core.
+ */
+#include "layout.h"
+
+#define OFF(label) ((label) - mint_trampoline_start)
+
+	.text
+	.code16
+	.globl mint_trampoline_start
+mint_trampoline_start:
+	cli
+	cld
+	movw	%cs, %ax
+	movw	%ax, %ds
+	xorl	%ebp, %ebp
+	movw	%ax, %bp
+	shll	$4, %ebp			/* ebp = linear base of this page */
+
+	leal	OFF(gdt)(%ebp), %eax
+	movl	%eax, OFF(gdt_desc) + 2
+	leal	OFF(start32)(%ebp), %eax
+	movl	%eax, OFF(far_ptr)
+	lgdtl	OFF(gdt_desc)
+
+	movl	%cr0, %eax
+	andl	$~((1 << 30) | (1 << 29)), %eax	/* CD, NW: INIT leaves the caches off */
+	orl	$1, %eax			/* PE */
+	movl	%eax, %cr0
+	ljmpl	*OFF(far_ptr)
+
+	.code32
+start32:
+	movl	$MINT_BOOT_DS, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %ss
+	movl	%eax, %fs
+	movl	%eax, %gs
+
+	movl	$1, %eax
+	cpuid
+	shrl	$24, %ebx			/* ebx = initial xAPIC ID */
+	movl	%ebx, %edi
+	shll	$MINT_TRAMP_ENTRY_SHIFT, %edi
+	leal	MINT_TRAMP_TABLE_OFFSET(%ebp, %edi), %edi	/* edi = our table entry */
+	cmpl	$MINT_TRAMP_VALID_MAGIC, MINT_TRAMP_ENTRY_VALID(%edi)
+	jne	park
+
+	movl	MINT_TRAMP_ENTRY_STATUS(%edi), %esi
+	testl	%esi, %esi
+	jz	1f
+	rdtsc
+	movl	%eax, MINT_STATUS_TSC_TRAMPOLINE(%esi)
+	movl	%edx, MINT_STATUS_TSC_TRAMPOLINE + 4(%esi)
+	movl	%ebx, MINT_STATUS_TRAMPOLINE_APIC(%esi)
+1:
+	movl	MINT_TRAMP_ENTRY_ENTRY(%edi), %eax
+	movl	MINT_TRAMP_ENTRY_BOOT_PARAMS(%edi), %esi
+	xorl	%ebx, %ebx
+	xorl	%ebp, %ebp
+	xorl	%edi, %edi
+	jmp	*%eax
+
+park:
+	cli
+	hlt
+	jmp	park
+
+	.balign 8
+gdt:
+	.quad	0
+	.quad	0
+	.quad	0x00cf9a000000ffff		/* 0x10: flat 4 GiB code, 32-bit */
+	.quad	0x00cf92000000ffff		/* 0x18: flat 4 GiB data */
+gdt_end:
+gdt_desc:
+	.word	gdt_end - gdt - 1
+	.long	0				/* patched: linear address of gdt */
+far_ptr:
+	.long	0				/* patched: linear address of start32 */
+	.word	MINT_BOOT_CS
+	.globl mint_trampoline_end
+mint_trampoline_end:

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Mint's one header shared by the C++ tools, the host module, the node's agent and the
+ * trampoline's table. Every structure is made of fixed-width fields with explicit padding,
+ * and its size is asserted below. Any change to a layout bumps MINT_ABI_REVISION.
+ *
+ * The host module checks magic and revision on every ioctl; a caller built against another
+ * revision is refused with -EPROTO instead of being misread.
+ */
+#ifndef MINT_ABI_H
+#define MINT_ABI_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#else
+#include <stdint.h>
+#include <sys/ioctl.h>
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+#endif
+
+#define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */
+#define MINT_ABI_REVISION 1u
+
+#define MINT_NAME_LEN 32
+#define MINT_MAX_CPUS 16   /* cores one node may own */
+#define MINT_MAX_RANGES 8  /* memory ranges one node may own, low slice included */
+#define MINT_MAX_NODES 64  /* nodes the module tracks at once */
+
+/* A physical memory range, [start, start + size). Both page aligned. */
+struct mint_range {
+	__u64 start;
+	__u64 size;
+};
+
+/* Every ioctl argument starts with this; the module refuses a wrong magic or revision. */
+struct mint_hdr {
+	__u32 magic;
+	__u32 revision;
+};
+
+/*
+ * MINT_IOC_INFO: what the host module sees of the machine; filled by the module.
+ */
+struct mint_info {
+	struct mint_hdr hdr;
+	__u64 tsc_khz;
+	__u32 nodes;         /* nodes currently owned */
+	__u32 trampoline_ok; /* 1 once MINT_IOC_TRAMPOLINE succeeded */
+	__u64 trampoline_phys;
+	__u32 x2apic;        /* 1 if the host runs its local APIC in x2APIC mode */
+	__u32 pad0;
+};
+
+/*
+ * MINT_IOC_TRAMPOLINE: install the one trampoline every node's boot core enters. `phys` is
+ * page aligned, below 1 MiB, in RAM the host never uses; the module owns it from then on.
+ * `code` is the assembled trampoline (boot/trampoline.S), at most MINT_TRAMPOLINE_CODE_SIZE
+ * bytes; the APIC-ID-indexed table follows it at phys + MINT_TRAMPOLINE_CODE_SIZE.
+ */
+#define MINT_TRAMPOLINE_CODE_SIZE 0x1000u
+#define MINT_TRAMPOLINE_TABLE_SIZE 0x1000u
+#define MINT_TRAMPOLINE_SIZE (MINT_TRAMPOLINE_CODE_SIZE + MINT_TRAMPOLINE_TABLE_SIZE)
+
+struct mint_trampoline {
+	struct mint_hdr hdr;
+	__u64 phys;
+	__u64 code;      /* user pointer */
+	__u32 code_size;
+	__u32 pad0;
+};
+
+/*
+ * One entry of the trampoline's table, indexed by the xAPIC ID of the core that reads it.
+ * Written by the module just before it wakes that core; read by boot/trampoline.S, which
+ * knows these offsets through boot/layout.h (asserted against this struct there).
+ */
+#define MINT_TRAMPOLINE_ENTRY_VALID 0x4e4f4445u /* "EDON" */
+struct mint_trampoline_entry {
+	__u32 valid;       /* MINT_TRAMPOLINE_ENTRY_VALID, or 0 */
+	__u32 boot_params; /* physical address of the node's zero page, loaded into ESI */
+	__u32 entry;       /* physical address of the kernel's 32-bit entry */
+	__u32 status;      /* physical address of the node's status page */
+};
+
+/*
+ * MINT_IOC_CREATE: take ownership of a node's cores and memory. Either everything is owned
+ * afterwards, or (on any error) nothing is. `ranges[0]` is the low slice below 1 MiB; the
+ * rest lie in ranges the host's e820 marks reserved. `id` is returned.
+ */
+struct mint_create {
+	struct mint_hdr hdr;
+	char name[MINT_NAME_LEN];
+	__u32 n_cpus;
+	__u32 n_ranges;
+	__u32 apic_ids[MINT_MAX_CPUS]; /* apic_ids[0] is the boot core */
+	struct mint_range ranges[MINT_MAX_RANGES];
+	__u64 status_phys;             /* the node's status page, inside its memory */
+	__u32 id;                      /* out */
+	__u32 pad0;
+};
+
+/* MINT_IOC_LOAD: copy `size` bytes from user `data` to physical `phys`, all of it owned. */
+struct mint_load {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 pad0;
+	__u64 phys;
+	__u64 data; /* user pointer */
+	__u64 size;
+};
+
+/* MINT_IOC_START: fill the boot core's table entry, then INIT / SIPI / SIPI. */
+struct mint_start {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 pad0;
+	__u64 boot_params;
+	__u64 entry;
+	__u64 tsc_before_init; /* out: TSC just before INIT was sent */
+	__u64 tsc_after_sipi;  /* out: TSC after the second SIPI */
+};
+
+/* Node states as the module reports them. */
+enum mint_state {
+	MINT_STATE_FREE = 0,
+	MINT_STATE_OWNED = 1,   /* created, segments may be loaded */
+	MINT_STATE_STARTED = 2, /* INIT/SIPI sent */
+	MINT_STATE_READY = 3,   /* the node's agent wrote READY in its status page */
+	MINT_STATE_STOPPED = 4, /* cores parked with INIT */
+};
+
+/*
+ * The node's status page: one page inside the node's memory, marked reserved in the node's
+ * e820 so its kernel leaves it alone. Single writer per field: the trampoline writes
+ * tsc_trampoline, the node's agent writes the rest. The host only reads.
+ */
+#define MINT_STATUS_MAGIC 0x5441544eu /* "NTAT" */
+enum mint_node_phase {
+	MINT_PHASE_NONE = 0,
+	MINT_PHASE_TRAMPOLINE = 1, /* the trampoline ran */
+	MINT_PHASE_READY = 2,      /* node userspace is up */
+};
+struct mint_status_page {
+	__u32 magic;          /* written by the agent with phase */
+	__u32 phase;          /* enum mint_node_phase */
+	__u64 tsc_trampoline; /* TSC when the trampoline ran (written by the trampoline) */
+	__u64 tsc_ready;      /* TSC when the agent reported ready */
+	__u64 heartbeat;      /* incremented by the agent */
+	__u32 trampoline_apic;/* APIC ID the trampoline read (written by the trampoline) */
+	__u32 pad0;
+	char message[64];     /* NUL-terminated; last words from the agent */
+};
+
+/* MINT_IOC_STATUS: the module's view of one node plus a copy of its status page. */
+struct mint_node_status {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 state; /* enum mint_state */
+	char name[MINT_NAME_LEN];
+	__u32 n_cpus;
+	__u32 n_ranges;
+	__u32 apic_ids[MINT_MAX_CPUS];
+	struct mint_range ranges[MINT_MAX_RANGES];
+	__u64 tsc_before_init;
+	struct mint_status_page page;
+};
+
+/* MINT_IOC_DESTROY: park the node's cores with INIT and give everything back. */
+struct mint_destroy {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 pad0;
+};
+
+#define MINT_IOC_TYPE 0xB7
+#define MINT_IOC_INFO _IOR(MINT_IOC_TYPE, 0, struct mint_info)
+#define MINT_IOC_TRAMPOLINE _IOW(MINT_IOC_TYPE, 1, struct mint_trampoline)
+#define MINT_IOC_CREATE _IOWR(MINT_IOC_TYPE, 2, struct mint_create)
+#define MINT_IOC_LOAD _IOW(MINT_IOC_TYPE, 3, struct mint_load)
+#define MINT_IOC_START _IOWR(MINT_IOC_TYPE, 4, struct mint_start)
+#define MINT_IOC_STATUS _IOWR(MINT_IOC_TYPE, 5, struct mint_node_status)
+#define MINT_IOC_DESTROY _IOW(MINT_IOC_TYPE, 6, struct mint_destroy)
+
+/* Sizes are part of the ABI: a change here is a revision bump. */
+#ifdef __cplusplus
+#define MINT_STATIC_ASSERT static_assert
+#else
+#define MINT_STATIC_ASSERT _Static_assert
+#endif
+MINT_STATIC_ASSERT(sizeof(struct mint_range) == 16, "mint_range");
+MINT_STATIC_ASSERT(sizeof(struct mint_hdr) == 8, "mint_hdr");
+MINT_STATIC_ASSERT(sizeof(struct mint_info) == 40, "mint_info");
+MINT_STATIC_ASSERT(sizeof(struct mint_trampoline) == 32, "mint_trampoline");
+MINT_STATIC_ASSERT(sizeof(struct mint_trampoline_entry) == 16, "mint_trampoline_entry");
+MINT_STATIC_ASSERT(MINT_TRAMPOLINE_TABLE_SIZE / sizeof(struct mint_trampoline_entry) == 256,
+		   "the table holds one entry per 8-bit xAPIC ID");
+MINT_STATIC_ASSERT(sizeof(struct mint_create) == 8 + 32 + 8 + 64 + 128 + 8 + 8, "mint_create");
+MINT_STATIC_ASSERT(sizeof(struct mint_load) == 40, "mint_load");
+MINT_STATIC_ASSERT(sizeof(struct mint_start) == 48, "mint_start");
+MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104, "mint_status_page");
+MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
+			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 104, "mint_node_status");
+MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
+
+#endif /* MINT_ABI_H */
