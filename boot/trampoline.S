@@ -17,7 +17,7 @@
  * Several cores may run this at once; the only stores into the trampoline's own page (the
  * GDT descriptor base and the far-jump target) write the same values from every core.
  */
-#include "layout.h"
+#include "trampoline_layout.h"
 
 #define OFF(label) ((label) - mint_trampoline_start)
 
