@@ -76,7 +76,7 @@ struct mint_trampoline {
 /*
  * One entry of the trampoline's table, indexed by the xAPIC ID of the core that reads it.
  * Written by the module just before it wakes that core; read by boot/trampoline.S, which
- * knows these offsets through boot/layout.h (asserted against this struct there).
+ * knows these offsets through boot/trampoline_layout.h (asserted against this struct there).
  */
 #define MINT_TRAMPOLINE_ENTRY_VALID 0x4e4f4445u /* "EDON" */
 struct mint_trampoline_entry {
