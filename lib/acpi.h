@@ -1,0 +1,342 @@
+// Synthetic ACPI tables for one node, and a verifier for such a table set.
+//
+// A stock Linux node learns what hardware it has from its ACPI tables, so Mint hands every node
+// a table set made for it alone (DESIGN.md, "What a stock node needs"):
+//   RSDP -> RSDT and XSDT -> FADT (hardware-reduced, physical APIC destination mode, no VGA,
+//   no CMOS RTC) -> DSDT (empty unless AML is given); MADT with only the node's local APICs
+//   and no IO-APIC.
+// Hardware-reduced mode makes the node skip the PIC, PIT, HPET, SCI, GPEs, PM timer, i8042 and
+// RTC; physical destination mode keeps it from sharing a logical APIC ID with the host.
+//
+// Layouts are those of ACPI 6.3 (January 2019); every struct below mirrors a table of that
+// specification and says which. All multi-byte fields are little-endian, as is the only host
+// Mint runs on (x86).
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "result.h"
+
+namespace mint {
+
+static_assert(std::endian::native == std::endian::little,
+              "ACPI structs below are stored as the host lays them out: little-endian only");
+
+// The xAPIC MMIO window every local APIC answers at (Intel SDM Vol. 3A, 10.4.1).
+inline constexpr uint32_t kLocalApicAddress = 0xFEE00000;
+// xAPIC IDs are 8 bits and 0xFF is the broadcast destination, so 254 is the largest core ID a
+// Processor Local APIC entry can name.
+inline constexpr uint32_t kMaxXapicId = 254;
+
+// ---------------------------------------------------------------------------------------------
+// Spec layouts (ACPI 6.3). Packed: several fields are not naturally aligned.
+// ---------------------------------------------------------------------------------------------
+#pragma pack(push, 1)
+
+// Root System Description Pointer, ACPI 6.3 section 5.2.5.3, Table 5-27.
+struct AcpiRsdp {
+  char signature[8];  // "RSD PTR "
+  uint8_t checksum;   // bytes 0..19 sum to zero
+  char oem_id[6];
+  uint8_t revision;  // 2 for ACPI 2.0 and later
+  uint32_t rsdt_address;
+  uint32_t length;  // whole structure, 36
+  uint64_t xsdt_address;
+  uint8_t extended_checksum;  // all `length` bytes sum to zero
+  uint8_t reserved[3];
+};
+static_assert(sizeof(AcpiRsdp) == 36);
+static_assert(offsetof(AcpiRsdp, checksum) == 8);
+static_assert(offsetof(AcpiRsdp, oem_id) == 9);
+static_assert(offsetof(AcpiRsdp, revision) == 15);
+static_assert(offsetof(AcpiRsdp, rsdt_address) == 16);
+static_assert(offsetof(AcpiRsdp, length) == 20);
+static_assert(offsetof(AcpiRsdp, xsdt_address) == 24);
+static_assert(offsetof(AcpiRsdp, extended_checksum) == 32);
+// The part covered by the first (ACPI 1.0) checksum, section 5.2.5.3.
+inline constexpr size_t kAcpiRsdpV1Length = 20;
+
+// System Description Table Header, ACPI 6.3 section 5.2.6, Table 5-29.
+struct AcpiSdtHeader {
+  char signature[4];
+  uint32_t length;  // whole table, header included
+  uint8_t revision;
+  uint8_t checksum;  // all `length` bytes sum to zero
+  char oem_id[6];
+  char oem_table_id[8];
+  uint32_t oem_revision;
+  char creator_id[4];
+  uint32_t creator_revision;
+};
+static_assert(sizeof(AcpiSdtHeader) == 36);
+static_assert(offsetof(AcpiSdtHeader, length) == 4);
+static_assert(offsetof(AcpiSdtHeader, revision) == 8);
+static_assert(offsetof(AcpiSdtHeader, checksum) == 9);
+static_assert(offsetof(AcpiSdtHeader, oem_id) == 10);
+static_assert(offsetof(AcpiSdtHeader, oem_table_id) == 16);
+static_assert(offsetof(AcpiSdtHeader, oem_revision) == 24);
+static_assert(offsetof(AcpiSdtHeader, creator_id) == 28);
+static_assert(offsetof(AcpiSdtHeader, creator_revision) == 32);
+
+// Generic Address Structure, ACPI 6.3 section 5.2.3.2, Table 5-25.
+struct AcpiGenericAddress {
+  uint8_t address_space_id;
+  uint8_t register_bit_width;
+  uint8_t register_bit_offset;
+  uint8_t access_size;
+  uint64_t address;
+};
+static_assert(sizeof(AcpiGenericAddress) == 12);
+static_assert(offsetof(AcpiGenericAddress, address) == 4);
+
+// Fixed ACPI Description Table, ACPI 6.3 section 5.2.9, Table 5-34 (revision 6, minor 3).
+struct AcpiFadt {
+  AcpiSdtHeader header;  // "FACP"
+  uint32_t firmware_ctrl;
+  uint32_t dsdt;
+  uint8_t reserved0;
+  uint8_t preferred_pm_profile;
+  uint16_t sci_int;
+  uint32_t smi_cmd;
+  uint8_t acpi_enable;
+  uint8_t acpi_disable;
+  uint8_t s4bios_req;
+  uint8_t pstate_cnt;
+  uint32_t pm1a_evt_blk;
+  uint32_t pm1b_evt_blk;
+  uint32_t pm1a_cnt_blk;
+  uint32_t pm1b_cnt_blk;
+  uint32_t pm2_cnt_blk;
+  uint32_t pm_tmr_blk;
+  uint32_t gpe0_blk;
+  uint32_t gpe1_blk;
+  uint8_t pm1_evt_len;
+  uint8_t pm1_cnt_len;
+  uint8_t pm2_cnt_len;
+  uint8_t pm_tmr_len;
+  uint8_t gpe0_blk_len;
+  uint8_t gpe1_blk_len;
+  uint8_t gpe1_base;
+  uint8_t cst_cnt;
+  uint16_t p_lvl2_lat;
+  uint16_t p_lvl3_lat;
+  uint16_t flush_size;
+  uint16_t flush_stride;
+  uint8_t duty_offset;
+  uint8_t duty_width;
+  uint8_t day_alrm;
+  uint8_t mon_alrm;
+  uint8_t century;
+  uint16_t iapc_boot_arch;
+  uint8_t reserved1;
+  uint32_t flags;
+  AcpiGenericAddress reset_reg;
+  uint8_t reset_value;
+  uint16_t arm_boot_arch;
+  uint8_t fadt_minor_version;
+  uint64_t x_firmware_ctrl;
+  uint64_t x_dsdt;
+  AcpiGenericAddress x_pm1a_evt_blk;
+  AcpiGenericAddress x_pm1b_evt_blk;
+  AcpiGenericAddress x_pm1a_cnt_blk;
+  AcpiGenericAddress x_pm1b_cnt_blk;
+  AcpiGenericAddress x_pm2_cnt_blk;
+  AcpiGenericAddress x_pm_tmr_blk;
+  AcpiGenericAddress x_gpe0_blk;
+  AcpiGenericAddress x_gpe1_blk;
+  AcpiGenericAddress sleep_control_reg;
+  AcpiGenericAddress sleep_status_reg;
+  uint64_t hypervisor_vendor_identity;
+};
+static_assert(sizeof(AcpiFadt) == 276);
+static_assert(offsetof(AcpiFadt, firmware_ctrl) == 36);
+static_assert(offsetof(AcpiFadt, dsdt) == 40);
+static_assert(offsetof(AcpiFadt, preferred_pm_profile) == 45);
+static_assert(offsetof(AcpiFadt, sci_int) == 46);
+static_assert(offsetof(AcpiFadt, smi_cmd) == 48);
+static_assert(offsetof(AcpiFadt, pm1a_evt_blk) == 56);
+static_assert(offsetof(AcpiFadt, pm_tmr_blk) == 76);
+static_assert(offsetof(AcpiFadt, gpe1_blk) == 84);
+static_assert(offsetof(AcpiFadt, pm1_evt_len) == 88);
+static_assert(offsetof(AcpiFadt, cst_cnt) == 95);
+static_assert(offsetof(AcpiFadt, p_lvl2_lat) == 96);
+static_assert(offsetof(AcpiFadt, duty_offset) == 104);
+static_assert(offsetof(AcpiFadt, century) == 108);
+static_assert(offsetof(AcpiFadt, iapc_boot_arch) == 109);
+static_assert(offsetof(AcpiFadt, reserved1) == 111);
+static_assert(offsetof(AcpiFadt, flags) == 112);
+static_assert(offsetof(AcpiFadt, reset_reg) == 116);
+static_assert(offsetof(AcpiFadt, reset_value) == 128);
+static_assert(offsetof(AcpiFadt, arm_boot_arch) == 129);
+static_assert(offsetof(AcpiFadt, fadt_minor_version) == 131);
+static_assert(offsetof(AcpiFadt, x_firmware_ctrl) == 132);
+static_assert(offsetof(AcpiFadt, x_dsdt) == 140);
+static_assert(offsetof(AcpiFadt, x_pm1a_evt_blk) == 148);
+static_assert(offsetof(AcpiFadt, x_pm_tmr_blk) == 208);
+static_assert(offsetof(AcpiFadt, x_gpe0_blk) == 220);
+static_assert(offsetof(AcpiFadt, x_gpe1_blk) == 232);
+static_assert(offsetof(AcpiFadt, sleep_control_reg) == 244);
+static_assert(offsetof(AcpiFadt, sleep_status_reg) == 256);
+static_assert(offsetof(AcpiFadt, hypervisor_vendor_identity) == 268);
+
+// FADT Flags bits, ACPI 6.3 section 5.2.9, Table 5-35.
+inline constexpr uint32_t kFadtForceApicPhysicalDestinationMode = 1u << 19;
+inline constexpr uint32_t kFadtHwReducedAcpi = 1u << 20;
+// IA-PC Boot Architecture Flags, ACPI 6.3 section 5.2.9.3, Table 5-36.
+inline constexpr uint16_t kFadtBootArchVgaNotPresent = 1u << 2;
+inline constexpr uint16_t kFadtBootArchCmosRtcNotPresent = 1u << 5;
+
+// Multiple APIC Description Table header, ACPI 6.3 section 5.2.12, Table 5-43. Interrupt
+// controller structures follow it up to header.length.
+struct AcpiMadt {
+  AcpiSdtHeader header;  // "APIC"
+  uint32_t local_apic_address;
+  uint32_t flags;  // bit 0 PCAT_COMPAT: a dual 8259 is present
+};
+static_assert(sizeof(AcpiMadt) == 44);
+static_assert(offsetof(AcpiMadt, local_apic_address) == 36);
+static_assert(offsetof(AcpiMadt, flags) == 40);
+inline constexpr uint32_t kMadtPcatCompat = 1u << 0;
+
+// The two bytes every interrupt controller structure starts with, ACPI 6.3 section 5.2.12,
+// Table 5-45.
+struct AcpiMadtEntryHeader {
+  uint8_t type;
+  uint8_t length;
+};
+static_assert(sizeof(AcpiMadtEntryHeader) == 2);
+static_assert(offsetof(AcpiMadtEntryHeader, length) == 1);
+inline constexpr uint8_t kMadtTypeLocalApic = 0;
+inline constexpr uint8_t kMadtTypeIoApic = 1;
+inline constexpr uint8_t kMadtTypeLocalX2Apic = 9;
+
+// Processor Local APIC Structure, ACPI 6.3 section 5.2.12.2, Table 5-46.
+struct AcpiMadtLocalApic {
+  AcpiMadtEntryHeader header;  // type 0, length 8
+  uint8_t acpi_processor_uid;
+  uint8_t apic_id;
+  uint32_t flags;  // Table 5-47
+};
+static_assert(sizeof(AcpiMadtLocalApic) == 8);
+static_assert(offsetof(AcpiMadtLocalApic, acpi_processor_uid) == 2);
+static_assert(offsetof(AcpiMadtLocalApic, apic_id) == 3);
+static_assert(offsetof(AcpiMadtLocalApic, flags) == 4);
+// Local APIC Flags, ACPI 6.3 section 5.2.12.2, Table 5-47.
+inline constexpr uint32_t kMadtLocalApicEnabled = 1u << 0;
+
+// Processor Local x2APIC Structure, ACPI 6.3 section 5.2.12.12, Table 5-60 (read only: Mint
+// does not write x2APIC entries yet, but the verifier accepts them).
+struct AcpiMadtLocalX2Apic {
+  AcpiMadtEntryHeader header;  // type 9, length 16
+  uint16_t reserved;
+  uint32_t x2apic_id;
+  uint32_t flags;  // Table 5-47
+  uint32_t acpi_processor_uid;
+};
+static_assert(sizeof(AcpiMadtLocalX2Apic) == 16);
+static_assert(offsetof(AcpiMadtLocalX2Apic, x2apic_id) == 4);
+static_assert(offsetof(AcpiMadtLocalX2Apic, flags) == 8);
+static_assert(offsetof(AcpiMadtLocalX2Apic, acpi_processor_uid) == 12);
+
+#pragma pack(pop)
+
+// Table revisions Mint writes. DSDT revision 2 makes AML integers 64 bits wide (ACPI 6.3
+// section 5.2.11.1); MADT revision 5 is the one ACPI 6.3 defines (Table 5-43).
+inline constexpr uint8_t kRsdpRevision = 2;
+inline constexpr uint8_t kRsdtRevision = 1;
+inline constexpr uint8_t kXsdtRevision = 1;
+inline constexpr uint8_t kFadtRevision = 6;
+inline constexpr uint8_t kFadtMinorVersion = 3;
+inline constexpr uint8_t kDsdtRevision = 2;
+inline constexpr uint8_t kMadtRevision = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Building.
+// ---------------------------------------------------------------------------------------------
+
+// What one node's table set depends on.
+struct AcpiNodeConfig {
+  // Physical address the loader places the blob at. 16-byte aligned (the RSDP's alignment,
+  // ACPI 6.3 section 5.2.5.1) and, since the RSDT and the FADT's DSDT field hold 32-bit
+  // pointers, the whole blob must lie below 4 GiB.
+  uint64_t base = 0;
+  // The node's local APIC IDs (xAPIC, at most kMaxXapicId); the first is the boot core. Entry
+  // i of the MADT gets ACPI processor UID i.
+  std::vector<uint32_t> apic_ids;
+  // Written into every header (RSDP included); padded with spaces to 6 and 8 characters.
+  std::string oem_id = "MINT";
+  std::string oem_table_id = "MINTNODE";
+  uint32_t oem_revision = 1;
+  // AML placed after the DSDT header: a TermList (ACPI 6.3 section 20.2.1), e.g. devices or an
+  // _S3 package. Empty gives an empty but valid definition block. Not checked here beyond its
+  // size; compile it with a tool that checks it.
+  std::vector<uint8_t> dsdt_aml;
+};
+
+// Where one table lies in the blob.
+struct AcpiBlobRange {
+  size_t offset = 0;
+  size_t size = 0;
+};
+
+// A node's table set as the loader copies it: `blob` goes to `base` unchanged.
+struct AcpiTables {
+  std::vector<uint8_t> blob;
+  uint64_t base = 0;
+  uint64_t rsdp_address = 0;  // base + rsdp.offset: what boot_params.acpi_rsdp_addr gets
+  AcpiBlobRange rsdp;
+  AcpiBlobRange rsdt;
+  AcpiBlobRange xsdt;
+  AcpiBlobRange fadt;
+  AcpiBlobRange madt;
+  AcpiBlobRange dsdt;
+};
+
+// Builds the table set for one node; refuses a config a stock kernel could not use, naming the
+// offending value. The loader should mark [base, base + blob.size()) as ACPI data (e820 type 3)
+// or reserved in the node's memory map so the node does not reuse it before parsing it.
+Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config);
+
+// Sum of bytes mod 256; a table with a correct checksum sums to 0.
+uint8_t AcpiByteSum(std::span<const uint8_t> bytes);
+
+// ---------------------------------------------------------------------------------------------
+// Verifying (untrusted bytes: a blob read back from a node's memory, or fuzz input).
+// ---------------------------------------------------------------------------------------------
+
+struct AcpiTableInfo {
+  std::string signature;  // 4 characters, as found
+  uint64_t address = 0;
+  uint32_t length = 0;
+  uint8_t revision = 0;
+};
+
+// What a node would learn from a table set.
+struct AcpiTableSummary {
+  uint64_t rsdp_address = 0;
+  uint8_t rsdp_revision = 0;
+  bool has_xsdt = false;
+  // The tables the root table lists, in its order, then the DSDT.
+  std::vector<AcpiTableInfo> tables;
+  uint32_t fadt_flags = 0;
+  uint16_t iapc_boot_arch = 0;
+  uint32_t madt_flags = 0;
+  uint32_t local_apic_address = 0;
+  std::vector<uint32_t> enabled_apic_ids;  // local APIC and x2APIC entries, MADT order
+  size_t io_apic_count = 0;
+};
+
+// Checks a table set that lives at physical `base` (blob = its bytes) and is entered through
+// the RSDP at `rsdp_address`: signatures, lengths, checksums, that every pointer lands inside
+// the blob on a table of the expected kind, that RSDT and XSDT agree, that FADT.DSDT and
+// FADT.X_DSDT agree, that MADT entries are well formed and no enabled APIC ID repeats. Needs
+// exactly one FADT and one MADT. Never reads outside `blob`.
+Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_t base,
+                                          uint64_t rsdp_address);
+
+}  // namespace mint
