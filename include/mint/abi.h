@@ -155,7 +155,11 @@ struct mint_status_page {
 	char message[64];     /* NUL-terminated; last words from the agent */
 };
 
-/* MINT_IOC_STATUS: the module's view of one node plus a copy of its status page. */
+/*
+ * MINT_IOC_STATUS: the module's view of one node plus a copy of its status page. Node ids are
+ * slots 0 .. MINT_MAX_NODES - 1; to list the nodes, ask for every id: a free slot answers
+ * -ENOENT (an id >= MINT_MAX_NODES answers -EINVAL). Only `hdr` and `id` are read.
+ */
 struct mint_node_status {
 	struct mint_hdr hdr;
 	__u32 id;
@@ -176,14 +180,26 @@ struct mint_destroy {
 	__u32 pad0;
 };
 
+/*
+ * MINT_IOC_LAST_ERROR: the human reason ("node alpha: memory 0x3000000-0x3ffffff overlaps
+ * System RAM") for the latest failed ioctl made through the same open file, NUL-terminated;
+ * empty when the latest ioctl succeeded. The module also prints it with pr_warn.
+ */
+#define MINT_ERROR_LEN 120
+struct mint_last_error {
+	struct mint_hdr hdr;
+	char text[MINT_ERROR_LEN]; /* out */
+};
+
 #define MINT_IOC_TYPE 0xB7
-#define MINT_IOC_INFO _IOR(MINT_IOC_TYPE, 0, struct mint_info)
+#define MINT_IOC_INFO _IOWR(MINT_IOC_TYPE, 0, struct mint_info) /* hdr is read */
 #define MINT_IOC_TRAMPOLINE _IOW(MINT_IOC_TYPE, 1, struct mint_trampoline)
 #define MINT_IOC_CREATE _IOWR(MINT_IOC_TYPE, 2, struct mint_create)
 #define MINT_IOC_LOAD _IOW(MINT_IOC_TYPE, 3, struct mint_load)
 #define MINT_IOC_START _IOWR(MINT_IOC_TYPE, 4, struct mint_start)
 #define MINT_IOC_STATUS _IOWR(MINT_IOC_TYPE, 5, struct mint_node_status)
 #define MINT_IOC_DESTROY _IOW(MINT_IOC_TYPE, 6, struct mint_destroy)
+#define MINT_IOC_LAST_ERROR _IOWR(MINT_IOC_TYPE, 7, struct mint_last_error)
 
 /* Sizes are part of the ABI: a change here is a revision bump. */
 #ifdef __cplusplus
@@ -205,5 +221,6 @@ MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104, "mint_status_page");
 MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
 			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 104, "mint_node_status");
 MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
+MINT_STATIC_ASSERT(sizeof(struct mint_last_error) == 128, "mint_last_error");
 
 #endif /* MINT_ABI_H */
