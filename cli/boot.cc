@@ -1,0 +1,377 @@
+// mint boot / check / status / stop.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "artifacts.h"
+#include "boot_node.h"
+#include "bzimage.h"
+#include "commands.h"
+#include "files.h"
+#include "host_device.h"
+
+namespace mint::cli {
+namespace {
+
+constexpr const char* kBootUsage =
+    "usage: mint boot PLAN [NODE...] [--timeout S] [--dry-run] [--json] [--device PATH]\n"
+    "\n"
+    "Boots the plan's nodes (every node, or only those named), one after the other: reads\n"
+    "each node's kernel and initrd, builds its boot_params, e820 map, command line and ACPI\n"
+    "tables, hands them to the host module (/dev/mint), which checks that the node's cores\n"
+    "and memory are free for it, copies them and wakes the node's boot core. Then waits until\n"
+    "the node's agent reports ready and prints the node's timeline.\n"
+    "  --timeout S   seconds to wait for each node to be ready (default 120)\n"
+    "  --dry-run     build and show everything, load nothing (no module needed)\n"
+    "  --json        print the timelines (or the dry run) as JSON\n"
+    "  --device P    the host module's device (default /dev/mint)\n";
+
+constexpr const char* kCheckUsage =
+    "usage: mint check PLAN [--json]\n"
+    "\n"
+    "Validates a plan file without touching the machine: syntax, every node's cores and\n"
+    "memory (inside the host's reserved ranges, no overlaps), and, when the kernel and initrd\n"
+    "files it names are readable, each node's memory layout. Exits 1 naming the first\n"
+    "problem.\n";
+
+constexpr const char* kStatusUsage =
+    "usage: mint status [--json] [--device PATH]\n"
+    "\nLists the nodes the host module owns: state, cores, memory, boot stamps.\n";
+
+constexpr const char* kStopUsage =
+    "usage: mint stop NODE [--device PATH]\n"
+    "\nParks the node's cores with INIT and gives its cores and memory back to the host.\n";
+
+const char* StateName(uint32_t state) {
+  switch (state) {
+    case MINT_STATE_FREE: return "free";
+    case MINT_STATE_OWNED: return "loading";
+    case MINT_STATE_STARTED: return "booting";
+    case MINT_STATE_READY: return "running";
+    case MINT_STATE_STOPPED: return "stopped";
+  }
+  return "unknown";
+}
+
+// The host's TSC rate when no module is there to say it (dry runs): /proc/cpuinfo's MHz.
+uint64_t GuessTscKhz() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("cpu MHz")) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return static_cast<uint64_t>(std::stod(line.substr(colon + 1)) * 1000);
+    }
+  }
+  return 1000000;
+}
+
+struct LoadedImages {
+  std::vector<uint8_t> kernel;
+  std::vector<uint8_t> initrd;
+  KernelImage image;
+  double read_ms = 0;
+};
+
+Result<LoadedImages> ReadImages(const NodePlan& node) {
+  LoadedImages out;
+  auto start = std::chrono::steady_clock::now();
+  out.kernel = MINT_TRY(ReadFile(node.kernel, "node " + node.name + "'s kernel"));
+  if (!node.initrd.empty()) out.initrd = MINT_TRY(ReadFile(node.initrd, "node " + node.name + "'s initrd"));
+  out.read_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  auto image = ParseBzImage(out.kernel);
+  if (!image) return Fail("node ", node.name, ": ", node.kernel, ": ", image.error().message);
+  out.image = std::move(*image);
+  return out;
+}
+
+const char* E820Name(uint32_t type) {
+  switch (static_cast<E820Type>(type)) {
+    case E820Type::kRam: return "RAM";
+    case E820Type::kReserved: return "reserved";
+    case E820Type::kAcpi: return "ACPI data";
+    case E820Type::kNvs: return "ACPI NVS";
+    case E820Type::kUnusable: return "unusable";
+  }
+  return "?";
+}
+
+nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
+                             const NodeArtifacts& art) {
+  nlohmann::json e820 = nlohmann::json::array();
+  for (const E820Entry& e : art.layout.e820)
+    e820.push_back({{"start", e.addr}, {"end", e.addr + e.size}, {"type", E820Name(e.type)}});
+  nlohmann::json segments = nlohmann::json::array();
+  for (const Segment& s : art.segments)
+    segments.push_back({{"what", s.what}, {"phys", s.phys}, {"size", s.bytes.size()}});
+  return {{"node", node.name},
+          {"kernel", node.kernel},
+          {"kernel_version", images.image.version},
+          {"arch", images.image.arch},
+          {"cpus", node.cpus},
+          {"cmdline", art.cmdline},
+          {"entry", art.entry},
+          {"boot_params", art.layout.boot_params},
+          {"status_page", art.layout.status_page},
+          {"rsdp", art.acpi.rsdp_address},
+          {"e820", e820},
+          {"segments", segments}};
+}
+
+void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const NodeArtifacts& art) {
+  std::cout << "node " << node.name << ": " << images.image.arch << " kernel "
+            << images.image.version.substr(0, images.image.version.find(' ')) << ", cores";
+  for (uint32_t cpu : node.cpus) std::cout << " " << cpu;
+  std::cout << "\n  command line: " << art.cmdline << "\n  e820 map:\n";
+  for (const E820Entry& e : art.layout.e820)
+    std::cout << "    " << std::setw(20) << std::left
+              << FormatRange({e.addr, e.addr + e.size}) << " " << E820Name(e.type) << "\n";
+  std::cout << "  segments:\n";
+  for (const Segment& s : art.segments)
+    std::cout << "    " << std::setw(12) << std::left << s.what << " "
+              << std::setw(24) << FormatRange({s.phys, s.phys + s.bytes.size()}) << " "
+              << Bytes(s.bytes.size()) << "\n";
+  std::cout << "  entry " << Hex(art.entry) << " (32-bit), boot_params " << Hex(art.layout.boot_params)
+            << ", RSDP " << Hex(art.acpi.rsdp_address) << ", status page "
+            << Hex(art.layout.status_page) << "\n";
+}
+
+bool Interactive() { return isatty(STDOUT_FILENO) != 0; }
+
+}  // namespace
+
+int Check(const Args& in) {
+  Args args = in;
+  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kCheckUsage, 0);
+  bool json = TakeFlag(args, "--json");
+  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kCheckUsage, 2);
+  auto plan = LoadPlanFile(args[0]);
+  if (!plan) return Error(plan.error().message);
+  nlohmann::json out = {{"plan", args[0]}, {"nodes", nlohmann::json::array()}};
+  uint64_t tsc_khz = GuessTscKhz();
+  for (const NodePlan& node : plan->nodes) {
+    nlohmann::json entry = {{"name", node.name}, {"cpus", node.cpus}};
+    nlohmann::json memory = nlohmann::json::array();
+    for (const PhysRange& r : node.memory) memory.push_back(FormatRange(r));
+    entry["memory"] = memory;
+    entry["low"] = FormatRange(*node.low);
+    auto images = ReadImages(node);
+    if (images) {
+      NodeInputs inputs{&node, images->kernel, &images->image, images->initrd, tsc_khz};
+      auto art = BuildNodeArtifacts(inputs);
+      if (!art) return Error(args[0] + ": " + art.error().message);
+      entry["layout"] = "ok";
+      entry["kernel_at"] = Hex(art->layout.kernel);
+    } else {
+      entry["layout"] = "not checked: " + images.error().message;
+    }
+    if (!json) {
+      std::cout << "node " << node.name << ": cores";
+      for (uint32_t cpu : node.cpus) std::cout << " " << cpu;
+      std::cout << ", memory";
+      for (const auto& m : memory) std::cout << " " << m.get<std::string>();
+      std::cout << ", low " << FormatRange(*node.low) << ", layout "
+                << entry["layout"].get<std::string>() << "\n";
+    }
+    out["nodes"].push_back(entry);
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  else std::cout << args[0] << ": ok, " << plan->nodes.size() << " node(s)\n";
+  return 0;
+}
+
+int Boot(const Args& in) {
+  Args args = in;
+  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kBootUsage, 0);
+  bool json = TakeFlag(args, "--json");
+  bool dry_run = TakeFlag(args, "--dry-run");
+  std::string timeout_text = "120", device = "/dev/mint";
+  bool ok = true;
+  TakeValue(args, "--timeout", timeout_text, ok);
+  TakeValue(args, "--device", device, ok);
+  if (!ok) return 2;
+  int timeout_s = 0;
+  try {
+    timeout_s = std::stoi(timeout_text);
+  } catch (...) {
+    return Error("--timeout '" + timeout_text + "' is not a number of seconds");
+  }
+  if (timeout_s <= 0) return Error("--timeout '" + timeout_text + "' must be positive");
+  if (args.empty()) return Usage(kBootUsage, 2);
+  for (const std::string& arg : args) {
+    if (arg.starts_with("-")) return Error("unknown option '" + arg + "' (see mint boot --help)");
+  }
+  auto plan = LoadPlanFile(args[0]);
+  if (!plan) return Error(plan.error().message);
+  std::vector<const NodePlan*> nodes;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const NodePlan* node = plan->FindNode(args[i]);
+    if (node == nullptr) return Error(args[0] + " has no node named '" + args[i] + "'");
+    nodes.push_back(node);
+  }
+  if (nodes.empty())
+    for (const NodePlan& node : plan->nodes) nodes.push_back(&node);
+  if (nodes.empty()) return Error(args[0] + " has no nodes to boot");
+
+  std::unique_ptr<HostDevice> host;
+  uint64_t tsc_khz = 0;
+  if (!dry_run) {
+    auto opened = HostDevice::Open(device);
+    if (!opened) return Error(opened.error().message);
+    host = std::move(*opened);
+    auto info = host->Info();
+    if (!info) return Error(info.error().message);
+    tsc_khz = info->tsc_khz;
+    auto tramp = EnsureTrampoline(*host, plan->host);
+    if (!tramp) return Error(tramp.error().message);
+  } else {
+    tsc_khz = GuessTscKhz();
+  }
+
+  nlohmann::json report = nlohmann::json::array();
+  for (const NodePlan* node : nodes) {
+    auto images = ReadImages(*node);
+    if (!images) return Error(images.error().message);
+    auto build_start = std::chrono::steady_clock::now();
+    NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz};
+    auto art = BuildNodeArtifacts(inputs);
+    if (!art) return Error(art.error().message);
+    double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start).count();
+    if (dry_run) {
+      if (json) report.push_back(ArtifactsJson(*node, *images, *art));
+      else PrintArtifacts(*node, *images, *art);
+      continue;
+    }
+    if (!json)
+      std::cout << "mint: booting node " << node->name << " (" << images->image.arch << ", "
+                << Bytes(images->kernel.size()) << " kernel, " << Bytes(images->initrd.size())
+                << " initrd) on core " << node->cpus[0] << "\n" << std::flush;
+    auto started = StartNode(*host, *node, *art);
+    if (!started) return Error(started.error().message);
+    bool tty = Interactive() && !json;
+    auto progress = [&](const mint_node_status& status, double elapsed) {
+      if (!tty) return;
+      const char* phase = status.page.tsc_trampoline ? "kernel booting" : "waking core";
+      std::cout << "\r  " << node->name << ": " << phase << ", " << std::fixed
+                << std::setprecision(1) << elapsed << " s   " << std::flush;
+    };
+    auto ready = WaitReady(*host, started->id, std::chrono::seconds(timeout_s), progress);
+    if (tty) std::cout << "\r\033[K";
+    if (!ready) return Error(ready.error().message + " (the node keeps its resources; 'mint stop " +
+                             node->name + "' gives them back)");
+    const mint_status_page& page = ready->page;
+    double init_to_tramp = TscMs(started->stamps.tsc_before_init, page.tsc_trampoline, tsc_khz);
+    double tramp_to_ready = TscMs(page.tsc_trampoline, page.tsc_ready, tsc_khz);
+    double init_to_ready = TscMs(started->stamps.tsc_before_init, page.tsc_ready, tsc_khz);
+    if (json) {
+      report.push_back({{"node", node->name},
+                        {"id", started->id},
+                        {"read_ms", images->read_ms},
+                        {"build_ms", build_ms},
+                        {"claim_ms", started->claim_ms},
+                        {"copy_ms", started->copy_ms},
+                        {"copied_bytes", started->copied_bytes},
+                        {"init_to_trampoline_ms", init_to_tramp},
+                        {"trampoline_to_ready_ms", tramp_to_ready},
+                        {"init_to_ready_ms", init_to_ready},
+                        {"tsc_khz", tsc_khz}});
+      continue;
+    }
+    auto row = [](const char* what, double ms, const std::string& note = "") {
+      std::cout << "    " << std::left << std::setw(26) << what << std::right << std::setw(10)
+                << std::fixed << std::setprecision(1) << ms << " ms" << note << "\n";
+    };
+    std::cout << "  node " << node->name << " is ready (id " << started->id << ", core "
+              << node->cpus[0] << ", APIC ID seen by the trampoline " << page.trampoline_apic
+              << ")\n  timeline:\n";
+    row("host: read images", images->read_ms);
+    row("host: build artifacts", build_ms);
+    row("host: claim resources", started->claim_ms);
+    row("host: copy segments", started->copy_ms, "  (" + Bytes(started->copied_bytes) + ")");
+    row("INIT -> trampoline", init_to_tramp);
+    row("trampoline -> ready", tramp_to_ready, "  (kernel boot and node userspace)");
+    row("INIT -> ready", init_to_ready);
+    row("host side total", images->read_ms + build_ms + started->claim_ms + started->copy_ms);
+  }
+  if (json) std::cout << report.dump(2) << "\n";
+  return 0;
+}
+
+int Status(const Args& in) {
+  Args args = in;
+  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kStatusUsage, 0);
+  bool json = TakeFlag(args, "--json");
+  std::string device = "/dev/mint";
+  bool ok = true;
+  TakeValue(args, "--device", device, ok);
+  if (!ok) return 2;
+  if (!args.empty()) return Error("unknown argument '" + args[0] + "' (see mint status --help)");
+  auto host = HostDevice::Open(device);
+  if (!host) return Error(host.error().message);
+  auto info = (*host)->Info();
+  if (!info) return Error(info.error().message);
+  nlohmann::json out = nlohmann::json::array();
+  if (!json)
+    std::cout << std::left << std::setw(4) << "ID" << std::setw(16) << "NAME" << std::setw(10)
+              << "STATE" << std::setw(10) << "CORES" << "MEMORY\n";
+  for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
+    auto status = (*host)->Status(id);
+    if (!status) return Error(status.error().message);
+    if (status->state == MINT_STATE_FREE) continue;
+    std::string cores, memory;
+    for (uint32_t i = 0; i < status->n_cpus && i < MINT_MAX_CPUS; ++i)
+      cores += (cores.empty() ? "" : ",") + std::to_string(status->apic_ids[i]);
+    nlohmann::json ranges = nlohmann::json::array();
+    for (uint32_t i = 0; i < status->n_ranges && i < MINT_MAX_RANGES; ++i) {
+      PhysRange r{status->ranges[i].start, status->ranges[i].start + status->ranges[i].size};
+      ranges.push_back(FormatRange(r));
+      if (i > 0) memory += (memory.empty() ? "" : " ") + FormatRange(r);
+    }
+    std::string name(status->name, strnlen(status->name, sizeof(status->name)));
+    double up_ms = status->page.tsc_ready
+                       ? TscMs(status->tsc_before_init, status->page.tsc_ready, info->tsc_khz) : 0;
+    if (json) {
+      out.push_back({{"id", id}, {"name", name}, {"state", StateName(status->state)},
+                     {"apic_ids", std::vector<uint32_t>(status->apic_ids, status->apic_ids + std::min<uint32_t>(status->n_cpus, MINT_MAX_CPUS))},
+                     {"ranges", ranges}, {"heartbeat", status->page.heartbeat},
+                     {"init_to_ready_ms", up_ms}});
+    } else {
+      std::cout << std::left << std::setw(4) << id << std::setw(16) << name << std::setw(10)
+                << StateName(status->state) << std::setw(10) << cores << memory << "\n";
+    }
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
+int Stop(const Args& in) {
+  Args args = in;
+  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kStopUsage, 0);
+  std::string device = "/dev/mint";
+  bool ok = true;
+  TakeValue(args, "--device", device, ok);
+  if (!ok) return 2;
+  if (args.size() != 1) return Usage(kStopUsage, 2);
+  auto host = HostDevice::Open(device);
+  if (!host) return Error(host.error().message);
+  for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
+    auto status = (*host)->Status(id);
+    if (!status) return Error(status.error().message);
+    if (status->state == MINT_STATE_FREE) continue;
+    if (std::string(status->name, strnlen(status->name, sizeof(status->name))) != args[0]) continue;
+    auto destroyed = (*host)->Destroy(id);
+    if (!destroyed) return Error(destroyed.error().message);
+    std::cout << "mint: node " << args[0] << " stopped; its cores and memory are free\n";
+    return 0;
+  }
+  return Error("no node named '" + args[0] + "' is running (see mint status)");
+}
+
+}  // namespace mint::cli

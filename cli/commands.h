@@ -1,0 +1,28 @@
+// The mint CLI's subcommands. Each takes its own arguments (argv after the subcommand's
+// name) and returns the process exit status; errors go to stderr as "mint: ...".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mint::cli {
+
+using Args = std::vector<std::string>;
+
+int Inspect(const Args& args);
+int Boot(const Args& args);
+int Status(const Args& args);
+int Stop(const Args& args);
+int Check(const Args& args);
+
+// Helpers shared by the subcommands.
+int Usage(const char* text, int status);
+int Error(const std::string& message);
+bool TakeFlag(Args& args, const std::string& flag);
+// Takes "--flag VALUE" or "--flag=VALUE"; returns false with an error printed when the value
+// is missing.
+bool TakeValue(Args& args, const std::string& flag, std::string& value, bool& ok);
+std::string Hex(uint64_t value);
+std::string Bytes(uint64_t bytes);
+
+}  // namespace mint::cli

@@ -1,0 +1,143 @@
+#include "host_device.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace mint {
+namespace {
+
+template <typename T>
+T WithHeader() {
+  T value;
+  std::memset(&value, 0, sizeof(value));
+  value.hdr.magic = MINT_ABI_MAGIC;
+  value.hdr.revision = MINT_ABI_REVISION;
+  return value;
+}
+
+// What an errno from the module means, in the module's own terms (kmod/host/README.md).
+const char* Explain(int err) {
+  switch (err) {
+    case EPERM: return "needs CAP_SYS_BOOT (run as root)";
+    case EPROTO: return "the module speaks another ABI revision than this mint; rebuild both";
+    case ENODEV: return "unknown APIC ID (no such core in the host)";
+    case EBUSY: return "already in use (a core online in the host, or owned by another node, "
+                       "or memory another node owns)";
+    case EINVAL: return "refused (not reserved memory, System RAM, misaligned, or out of range)";
+    case EFAULT: return "outside the memory the node owns";
+    case ENOENT: return "no such node";
+    case ENOSPC: return "the module tracks no more nodes";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HostDevice>> HostDevice::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT)
+      return Fail("cannot open ", path, ": no such device; load the host module first "
+                  "(insmod mint.ko)");
+    return Fail("cannot open ", path, ": ", std::strerror(err));
+  }
+  return std::unique_ptr<HostDevice>(new HostDevice(fd));
+}
+
+HostDevice::~HostDevice() { ::close(fd_); }
+
+Result<void> HostDevice::Call(unsigned long request, void* arg, const char* what) {
+  if (::ioctl(fd_, request, arg) == 0) return Ok{};
+  int err = errno;
+  const char* meaning = Explain(err);
+  return Fail(what, ": ", std::strerror(err), meaning ? std::string(" - ") + meaning : "",
+              " (the host's kernel log, dmesg, has the module's reason)");
+}
+
+Result<HostInfo> HostDevice::Info() {
+  auto info = WithHeader<mint_info>();
+  MINT_TRY_VOID(Call(MINT_IOC_INFO, &info, "reading the host module's info"));
+  HostInfo out;
+  out.tsc_khz = info.tsc_khz;
+  out.nodes = info.nodes;
+  out.trampoline_installed = info.trampoline_ok != 0;
+  out.trampoline_phys = info.trampoline_phys;
+  out.x2apic = info.x2apic != 0;
+  return out;
+}
+
+Result<void> HostDevice::InstallTrampoline(uint64_t phys, std::span<const uint8_t> code) {
+  auto arg = WithHeader<mint_trampoline>();
+  arg.phys = phys;
+  arg.code = reinterpret_cast<uintptr_t>(code.data());
+  arg.code_size = static_cast<uint32_t>(code.size());
+  return Call(MINT_IOC_TRAMPOLINE, &arg, "installing the trampoline");
+}
+
+Result<uint32_t> HostDevice::Create(const NodeClaim& claim) {
+  auto arg = WithHeader<mint_create>();
+  if (claim.name.size() >= sizeof(arg.name)) return Fail("node name '", claim.name, "' too long");
+  std::memcpy(arg.name, claim.name.data(), claim.name.size());
+  if (claim.apic_ids.size() > MINT_MAX_CPUS)
+    return Fail("node ", claim.name, ": ", std::to_string(claim.apic_ids.size()),
+                " cores, the module takes at most ", std::to_string(MINT_MAX_CPUS));
+  if (claim.memory.size() + 1 > MINT_MAX_RANGES)
+    return Fail("node ", claim.name, ": ", std::to_string(claim.memory.size()),
+                " memory ranges, the module takes at most ", std::to_string(MINT_MAX_RANGES - 1));
+  arg.n_cpus = static_cast<uint32_t>(claim.apic_ids.size());
+  for (size_t i = 0; i < claim.apic_ids.size(); ++i) arg.apic_ids[i] = claim.apic_ids[i];
+  arg.n_ranges = static_cast<uint32_t>(claim.memory.size() + 1);
+  arg.ranges[0] = {claim.low.start, claim.low.size()};
+  for (size_t i = 0; i < claim.memory.size(); ++i)
+    arg.ranges[i + 1] = {claim.memory[i].start, claim.memory[i].size()};
+  arg.status_phys = claim.status_page;
+  std::string what = "taking ownership of node " + claim.name + "'s cores and memory";
+  MINT_TRY_VOID(Call(MINT_IOC_CREATE, &arg, what.c_str()));
+  return arg.id;
+}
+
+Result<void> HostDevice::Load(uint32_t id, uint64_t phys, std::span<const uint8_t> bytes) {
+  auto arg = WithHeader<mint_load>();
+  arg.id = id;
+  arg.phys = phys;
+  arg.data = reinterpret_cast<uintptr_t>(bytes.data());
+  arg.size = bytes.size();
+  return Call(MINT_IOC_LOAD, &arg, "copying a segment into the node's memory");
+}
+
+Result<StartStamps> HostDevice::Start(uint32_t id, uint64_t boot_params, uint64_t entry) {
+  auto arg = WithHeader<mint_start>();
+  arg.id = id;
+  arg.boot_params = boot_params;
+  arg.entry = entry;
+  MINT_TRY_VOID(Call(MINT_IOC_START, &arg, "waking the node's boot core (INIT/SIPI)"));
+  return StartStamps{arg.tsc_before_init, arg.tsc_after_sipi};
+}
+
+Result<mint_node_status> HostDevice::Status(uint32_t id) {
+  auto arg = WithHeader<mint_node_status>();
+  arg.id = id;
+  if (::ioctl(fd_, MINT_IOC_STATUS, &arg) != 0) {
+    if (errno == ENOENT) {
+      arg.state = MINT_STATE_FREE;
+      return arg;
+    }
+    int err = errno;
+    return Fail("reading node ", std::to_string(id), "'s status: ", std::strerror(err));
+  }
+  return arg;
+}
+
+Result<void> HostDevice::Destroy(uint32_t id) {
+  auto arg = WithHeader<mint_destroy>();
+  arg.id = id;
+  return Call(MINT_IOC_DESTROY, &arg, "stopping the node and releasing its resources");
+}
+
+}  // namespace mint

@@ -1,0 +1,33 @@
+// NodeLoader backed by the host module's /dev/mint.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "loader.h"
+
+namespace mint {
+
+class HostDevice : public NodeLoader {
+ public:
+  static Result<std::unique_ptr<HostDevice>> Open(const std::string& path = "/dev/mint");
+  ~HostDevice() override;
+  HostDevice(const HostDevice&) = delete;
+  HostDevice& operator=(const HostDevice&) = delete;
+
+  Result<HostInfo> Info() override;
+  Result<void> InstallTrampoline(uint64_t phys, std::span<const uint8_t> code) override;
+  Result<uint32_t> Create(const NodeClaim& claim) override;
+  Result<void> Load(uint32_t id, uint64_t phys, std::span<const uint8_t> bytes) override;
+  Result<StartStamps> Start(uint32_t id, uint64_t boot_params, uint64_t entry) override;
+  Result<mint_node_status> Status(uint32_t id) override;
+  Result<void> Destroy(uint32_t id) override;
+
+ private:
+  explicit HostDevice(int fd) : fd_(fd) {}
+  // Runs one ioctl; on failure the error names the request and what the kernel said.
+  Result<void> Call(unsigned long request, void* arg, const char* what);
+  int fd_;
+};
+
+}  // namespace mint

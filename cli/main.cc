@@ -1,0 +1,104 @@
+// mint: the command users type on the host.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+
+namespace mint::cli {
+
+int Usage(const char* text, int status) {
+  (status == 0 ? std::cout : std::cerr) << text;
+  return status;
+}
+
+int Error(const std::string& message) {
+  std::cerr << "mint: " << message << "\n";
+  return 1;
+}
+
+bool TakeFlag(Args& args, const std::string& flag) {
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    if (*it == flag) {
+      args.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool TakeValue(Args& args, const std::string& flag, std::string& value, bool& ok) {
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    if (*it == flag) {
+      if (it + 1 == args.end()) {
+        Error(flag + " needs a value");
+        ok = false;
+        return false;
+      }
+      value = *(it + 1);
+      args.erase(it, it + 2);
+      return true;
+    }
+    if (it->starts_with(flag + "=")) {
+      value = it->substr(flag.size() + 1);
+      args.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Hex(uint64_t value) {
+  std::ostringstream out;
+  out << "0x" << std::hex << value;
+  return out.str();
+}
+
+std::string Bytes(uint64_t bytes) {
+  char text[32];
+  if (bytes >= (1u << 20))
+    std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  else if (bytes >= 1024)
+    std::snprintf(text, sizeof(text), "%.1f KiB", static_cast<double>(bytes) / 1024);
+  else
+    std::snprintf(text, sizeof(text), "%llu B", static_cast<unsigned long long>(bytes));
+  return text;
+}
+
+}  // namespace mint::cli
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: mint COMMAND [ARGS...]\n"
+    "\n"
+    "Runs independent Linux kernels (nodes) on spare cores of this machine.\n"
+    "\n"
+    "commands:\n"
+    "  inspect IMAGE [--json]             show a kernel image's boot header\n"
+    "  check PLAN [--json]                validate a plan file and show each node's layout\n"
+    "  boot PLAN [NODE...] [--timeout S] [--dry-run] [--json]\n"
+    "                                     boot the plan's nodes (all, or those named) and\n"
+    "                                     print each one's timeline\n"
+    "  status [--json]                    list the nodes the host module owns\n"
+    "  stop NODE                          park a node's cores and give its resources back\n"
+    "\n"
+    "Run 'mint COMMAND --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace mint::cli;
+  if (argc < 2) return Usage(kUsage, 2);
+  std::string command = argv[1];
+  Args args(argv + 2, argv + argc);
+  if (command == "--help" || command == "-h" || command == "help") return Usage(kUsage, 0);
+  if (command == "inspect") return Inspect(args);
+  if (command == "boot") return Boot(args);
+  if (command == "check") return Check(args);
+  if (command == "status" || command == "ps") return Status(args);
+  if (command == "stop") return Stop(args);
+  std::cerr << "mint: unknown command '" << command << "'\n\n";
+  return Usage(kUsage, 2);
+}

@@ -1,0 +1,50 @@
+// Everything the host must write into memory to start one node, built from its plan and its
+// kernel image: the write step of parse -> plan -> write. Pure: the caller reads files and
+// hands the bytes in; nothing here touches the machine.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "acpi.h"
+#include "bzimage.h"
+#include "layout.h"
+#include "plan.h"
+#include "result.h"
+
+namespace mint {
+
+// One piece to copy to physical memory. `bytes` either owns its data or points into the
+// caller's kernel/initrd buffers (which must outlive the segment list).
+struct Segment {
+  std::string what;  // "kernel", "initrd", "boot_params", ...
+  uint64_t phys = 0;
+  std::span<const uint8_t> bytes;
+};
+
+struct NodeArtifacts {
+  NodeLayout layout;
+  std::string cmdline;
+  std::vector<uint8_t> cmdline_bytes;  // with its NUL
+  std::vector<uint8_t> boot_params;
+  std::vector<uint8_t> status_page;    // zeroed: the node's agent fills it
+  AcpiTables acpi;
+  uint64_t entry = 0;  // the kernel's 32-bit entry (= layout.kernel)
+  std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs
+};
+
+struct NodeInputs {
+  const NodePlan* node = nullptr;
+  std::span<const uint8_t> kernel_bytes;  // the whole bzImage
+  const KernelImage* kernel = nullptr;    // ParseBzImage(kernel_bytes)
+  std::span<const uint8_t> initrd_bytes;  // may be empty
+  uint64_t tsc_khz = 0;
+};
+
+// Builds every artifact. The returned object holds spans into itself: do not copy it (moves
+// are fine: vectors keep their buffers).
+Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& inputs);
+
+}  // namespace mint

@@ -1,0 +1,44 @@
+// Builds the two things a stock kernel reads first: its command line and its zero page.
+// Pure functions from a plan to bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bzimage.h"
+#include "layout.h"
+#include "result.h"
+
+namespace mint {
+
+struct NodeCommandLine {
+  std::string user;          // the plan's cmdline: the user's part
+  uint64_t tsc_khz = 0;      // the host's TSC frequency: a node has no clock to calibrate with
+  uint32_t cpus = 1;         // cores the node owns
+  std::string console;       // "ttySn" or "shared"
+  uint64_t status_page = 0;  // physical address, handed to the node's agent
+  bool owns_pci = false;     // a node without PCI functions gets pci=off
+};
+
+// Options Mint sets itself; a user line that sets one is refused rather than silently
+// overridden, naming the option.
+const std::vector<std::string>& ReservedCommandLineOptions();
+
+// The full line: the user's options, then what every node must have (DESIGN.md, "What a
+// stock node needs"). Refuses a line that does not fit the kernel's cmdline_size (counting
+// its terminating NUL).
+Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cmdline_size);
+
+struct BootParamsInput {
+  uint64_t cmdline_addr = 0;
+  uint32_t cmdline_length = 0;  // without the NUL
+  uint64_t rsdp_addr = 0;
+};
+
+// The zero page: the image's own setup header, then what the loader fills in (boot.rst,
+// "Details of Header Fields" and "The 32-bit Boot Protocol").
+Result<std::vector<uint8_t>> BuildBootParams(const KernelImage& kernel, const NodeLayout& layout,
+                                             const BootParamsInput& input);
+
+}  // namespace mint

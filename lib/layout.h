@@ -1,0 +1,69 @@
+// Where each piece of a node goes in the node's own memory. Every fixed offset lives here,
+// with the arithmetic behind it.
+//
+// The lowest memory range of a node (it must start below 4 GiB: the trampoline enters the
+// kernel in 32-bit mode with 32-bit pointers) begins with Mint's area:
+//
+//   base + 0x0000  status page (4 KiB)         e820 reserved: shared with the host
+//   base + 0x1000  boot_params, the zero page   e820 reserved
+//   base + 0x2000  kernel command line (8 KiB)  e820 reserved; 6.1 reads at most 2 KiB
+//                                               (x86_64) or 2 KiB (i386) but cmdline_size
+//                                               is the kernel's to say, up to 8 KiB here
+//   base + 0x4000  ACPI tables (48 KiB)         e820 ACPI data: a MADT entry is 8 bytes, so
+//                                               this holds far more cores than MINT_MAX_CPUS
+//   base + 0x10000 RAM for the node
+//
+// The kernel's protected-mode code goes at the first kernel_alignment boundary after Mint's
+// area, never below the image's pref_address (below it the decompressor relocates itself to
+// LOAD_PHYSICAL_ADDR, outside the node), with init_size bytes of room. The initrd goes as
+// high as it can below initrd_addr_max, above the kernel's room.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "boot_protocol.h"
+#include "bzimage.h"
+#include "plan.h"
+#include "result.h"
+
+namespace mint {
+
+constexpr uint64_t kStatusPageOffset = 0x0000;
+constexpr uint64_t kBootParamsOffset = 0x1000;
+constexpr uint64_t kCmdlineOffset = 0x2000;
+constexpr uint64_t kCmdlineCapacity = 0x2000;
+constexpr uint64_t kAcpiOffset = 0x4000;
+constexpr uint64_t kAcpiCapacity = 0xc000;
+constexpr uint64_t kMintAreaSize = 0x10000;
+static_assert(kBootParamsOffset >= kStatusPageOffset + 0x1000);
+static_assert(kCmdlineOffset >= kBootParamsOffset + sizeof(BootParams));
+static_assert(kAcpiOffset >= kCmdlineOffset + kCmdlineCapacity);
+static_assert(kMintAreaSize == kAcpiOffset + kAcpiCapacity);
+
+// Fixed holes every node's e820 shows below 1 MiB, as a PC's would: the EBDA's last KiB and
+// the BIOS area. (Linux 6.1 panics without some RAM below 1 MiB for its real-mode trampoline.)
+constexpr PhysRange kEbdaHole{0x9fc00, 0xa0000};
+constexpr PhysRange kBiosHole{0xf0000, 0x100000};
+// The smallest low slice a node boots with: the kernel's real-mode trampoline plus the
+// decompressor's two-page trampoline at the top of low RAM. 64 KiB was measured to be enough.
+constexpr uint64_t kMinLowSlice = 0x10000;
+
+struct NodeLayout {
+  uint64_t base = 0;         // start of the lowest memory range
+  uint64_t status_page = 0;
+  uint64_t boot_params = 0;
+  uint64_t cmdline = 0;
+  uint64_t acpi = 0;
+  uint64_t kernel = 0;       // load address of the protected-mode code = 32-bit entry
+  uint64_t kernel_room = 0;  // bytes reserved from `kernel` (init_size, or the code if larger)
+  uint64_t initrd = 0;       // 0 when there is none
+  uint64_t initrd_size = 0;
+  std::vector<E820Entry> e820;
+};
+
+// memory: the node's ranges (any order); low: its slice below 1 MiB.
+Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory, const PhysRange& low,
+                                  const KernelImage& kernel, uint64_t initrd_size);
+
+}  // namespace mint

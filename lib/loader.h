@@ -1,0 +1,55 @@
+// The one interface through which Mint touches a machine: the host module's ioctls
+// (cli/host_device.cc), or a plain buffer in tests (lib/fake_loader.h). Everything above it is
+// pure and testable; everything below it is the module's thin mechanism.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "mint/abi.h"
+#include "plan.h"
+#include "result.h"
+
+namespace mint {
+
+struct HostInfo {
+  uint64_t tsc_khz = 0;
+  uint32_t nodes = 0;
+  bool trampoline_installed = false;
+  uint64_t trampoline_phys = 0;
+  bool x2apic = false;
+};
+
+// What a node asks to own: its cores, its low slice and its memory.
+struct NodeClaim {
+  std::string name;
+  std::vector<uint32_t> apic_ids;  // [0] is the boot core
+  PhysRange low;
+  std::vector<PhysRange> memory;
+  uint64_t status_page = 0;
+};
+
+struct StartStamps {
+  uint64_t tsc_before_init = 0;
+  uint64_t tsc_after_sipi = 0;
+};
+
+class NodeLoader {
+ public:
+  virtual ~NodeLoader() = default;
+  virtual Result<HostInfo> Info() = 0;
+  virtual Result<void> InstallTrampoline(uint64_t phys, std::span<const uint8_t> code) = 0;
+  virtual Result<uint32_t> Create(const NodeClaim& claim) = 0;
+  virtual Result<void> Load(uint32_t id, uint64_t phys, std::span<const uint8_t> bytes) = 0;
+  virtual Result<StartStamps> Start(uint32_t id, uint64_t boot_params, uint64_t entry) = 0;
+  // Absent (a free slot) is not a failure: ok with state MINT_STATE_FREE.
+  virtual Result<mint_node_status> Status(uint32_t id) = 0;
+  virtual Result<void> Destroy(uint32_t id) = 0;
+};
+
+// The trampoline as assembled from boot/trampoline.S (embedded at build time).
+std::span<const uint8_t> TrampolineCode();
+
+}  // namespace mint

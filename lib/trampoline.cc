@@ -1,0 +1,13 @@
+#include "trampoline_layout.h"  // asserts its offsets against abi.h when compiled as C++
+#include "loader.h"
+
+extern "C" const uint8_t mint_trampoline_blob[];
+extern "C" const uint8_t mint_trampoline_blob_end[];
+
+namespace mint {
+
+std::span<const uint8_t> TrampolineCode() {
+  return {mint_trampoline_blob, static_cast<size_t>(mint_trampoline_blob_end - mint_trampoline_blob)};
+}
+
+}  // namespace mint
