@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Physical memory: what the host's resource tree says about a range, claiming ranges for
+ * nodes, and copying bytes into memory the host does not map.
+ */
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/realmode.h>
+#include <asm/segment.h>
+
+#include "mint_host.h"
+
+struct mint_coverage {
+	u64 next; /* first byte not yet covered */
+	bool gap;
+};
+
+static int mint_cover_one(struct resource *res, void *arg)
+{
+	struct mint_coverage *c = arg;
+
+	if (res->start > c->next) {
+		c->gap = true;
+		return 1;
+	}
+	c->next = max_t(u64, c->next, res->end + 1);
+	return 0;
+}
+
+/*
+ * True when every byte of [start, start + size) lies in iomem resources matching flags and
+ * desc. walk_iomem_res_desc() hands out matches clipped to the range, in address order and
+ * without overlap (it resumes after each match), so coverage is a moving cursor: any jump
+ * past it is a hole.
+ */
+bool mint_covered(u64 start, u64 size, unsigned long flags, unsigned long desc)
+{
+	struct mint_coverage c = { .next = start };
+	u64 end = start + size - 1;
+
+	if (!size || end < start)
+		return false;
+	walk_iomem_res_desc(desc, flags, start, end, &c, mint_cover_one);
+	return !c.gap && c.next > end;
+}
+
+bool mint_overlaps(u64 a_start, u64 a_size, u64 b_start, u64 b_size)
+{
+	return a_start < b_start + b_size && b_start < a_start + a_size;
+}
+
+/*
+ * Below 1 MiB every e820 entry, System RAM included, is a busy resource, so
+ * request_mem_region() cannot nest a claim there. insert_resource() can: it puts the claim
+ * under the System RAM entry that holds it and fails on a partial overlap with anything.
+ * It would also adopt whole resources the claim covers, so a claim that ends up with
+ * children, or under anything but a top-level System RAM entry, is taken back out.
+ */
+int mint_claim_low(u64 start, u64 size, const char *name, struct resource **out,
+		   const char **conflict)
+{
+	struct resource *res;
+	int err;
+
+	*conflict = NULL;
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	res->name = name;
+	res->start = start;
+	res->end = start + size - 1;
+	res->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	res->desc = IORES_DESC_NONE;
+
+	err = insert_resource(&iomem_resource, res);
+	if (err) {
+		*conflict = "another resource";
+		kfree(res);
+		return -EBUSY;
+	}
+	if (res->child) {
+		*conflict = res->child->name;
+		err = -EBUSY;
+	} else if (!res->parent || res->parent->parent != &iomem_resource ||
+		   !(res->parent->flags & IORESOURCE_SYSRAM)) {
+		*conflict = res->parent ? res->parent->name : "the resource tree";
+		err = -EBUSY;
+	}
+	if (err) {
+		remove_resource(res);
+		kfree(res);
+		return err;
+	}
+	*out = res;
+	return 0;
+}
+
+void mint_release_low(struct resource *res)
+{
+	if (!res)
+		return;
+	remove_resource(res);
+	kfree(res);
+}
+
+/* memmap=SIZE$ADDR ranges are plain, non-busy "Reserved" entries: a claim nests inside. */
+int mint_claim_reserved(u64 start, u64 size, const char *name, struct resource **out)
+{
+	*out = request_mem_region(start, size, name);
+	return *out ? 0 : -EBUSY;
+}
+
+void mint_release_reserved(struct resource *res)
+{
+	if (res)
+		release_mem_region(res->start, resource_size(res));
+}
+
+static bool mint_in(u32 v, u64 lo, u64 hi)
+{
+	return v >= lo && v < hi;
+}
+
+/*
+ * Does the page at `base` hold the host's real_mode_header? The blob is linked at 0 and
+ * relocated to its physical home, so every field is a physical address inside the blob: code
+ * entries between text_start and ro_end, data pointers after ro_end, and the far segment of
+ * machine_real_restart is the constant __KERNEL32_CS. Chance matches of all of that are
+ * negligible; the end signature is checked by the caller as well.
+ */
+static bool mint_is_realmode_header(const struct real_mode_header *h, u64 base, u64 lim)
+{
+	if (!PAGE_ALIGNED(h->text_start) || !mint_in(h->text_start, base + 1, lim))
+		return false;
+	if (!mint_in(h->ro_end, h->text_start + 1, lim + 1))
+		return false;
+	if (!mint_in(h->trampoline_start, h->text_start, h->ro_end) ||
+	    !mint_in(h->trampoline_start64, h->text_start, h->ro_end) ||
+	    !mint_in(h->machine_real_restart_asm, h->text_start, h->ro_end))
+		return false;
+	if (!mint_in(h->trampoline_header, h->ro_end, lim) ||
+	    !mint_in(h->trampoline_pgd, h->ro_end, lim))
+		return false;
+#ifdef CONFIG_ACPI_SLEEP
+	if (!mint_in(h->wakeup_start, h->text_start, h->ro_end) ||
+	    !mint_in(h->wakeup_header, h->ro_end, lim))
+		return false;
+#endif
+	return h->machine_real_restart_seg == __KERNEL32_CS;
+}
+
+#define MINT_REALMODE_MAX 0x10000u      /* the 6.1 blob is ~6 pages; allow 64 KiB */
+#define MINT_REALMODE_SIGNATURE 0x65a22c82u /* REALMODE_END_SIGNATURE, arch/x86/realmode/rm */
+
+/*
+ * The host kernel puts its real-mode blob (AP startup, reboot, ACPI wakeup) somewhere in low
+ * RAM, recording where only in the unexported real_mode_header pointer; nothing in iomem shows
+ * it, since 6.1 reserves the whole first MiB in memblock instead. So look for it: scan every
+ * System RAM page below 1 MiB for a header whose fields are consistent, then for the blob's
+ * end signature. This is best effort; when nothing is found, [0, 0) is returned and the
+ * caller says so in the log.
+ */
+void mint_find_realmode(u64 *start, u64 *end)
+{
+	u64 base, lim, off;
+
+	*start = 0;
+	*end = 0;
+	for (base = PAGE_SIZE; base < MINT_LOW_LIMIT; base += PAGE_SIZE) {
+		const struct real_mode_header *h;
+		const u32 *words;
+		bool ok;
+
+		if (!mint_covered(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE))
+			continue;
+		lim = min_t(u64, base + MINT_REALMODE_MAX, MINT_LOW_LIMIT);
+		while (lim > base + PAGE_SIZE &&
+		       !mint_covered(base, lim - base, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE))
+			lim -= PAGE_SIZE;
+
+		h = memremap(base, lim - base, MEMREMAP_WB);
+		if (!h)
+			continue;
+		ok = mint_is_realmode_header(h, base, lim);
+		if (ok) {
+			words = (const u32 *)h;
+			ok = false;
+			for (off = PAGE_ALIGN(h->ro_end) - base; off + 4 <= lim - base; off += 4) {
+				if (words[off / 4] == MINT_REALMODE_SIGNATURE) {
+					*start = base;
+					*end = base + PAGE_ALIGN(off + 4);
+					ok = true;
+					break;
+				}
+			}
+		}
+		memunmap((void *)h);
+		if (ok)
+			return;
+	}
+}
+
+/* Memory nodes own is not in the host's direct map (memmap=$): map it a piece at a time. */
+#define MINT_COPY_CHUNK (2ull << 20)
+
+int mint_copy_to_phys(u64 phys, const void __user *src, u64 size)
+{
+	while (size) {
+		u64 n = min_t(u64, size, MINT_COPY_CHUNK - (phys & (MINT_COPY_CHUNK - 1)));
+		void *dst = memremap(phys, n, MEMREMAP_WB);
+		unsigned long left;
+
+		if (!dst)
+			return -ENOMEM;
+		left = copy_from_user(dst, src, n);
+		memunmap(dst);
+		if (left)
+			return -EFAULT;
+		phys += n;
+		src += n;
+		size -= n;
+		cond_resched();
+	}
+	return 0;
+}
+
+int mint_zero_phys(u64 phys, u64 size)
+{
+	void *dst = memremap(phys, size, MEMREMAP_WB);
+
+	if (!dst)
+		return -ENOMEM;
+	memset(dst, 0, size);
+	memunmap(dst);
+	return 0;
+}
+
+int mint_read_phys(u64 phys, void *dst, size_t size)
+{
+	void *src = memremap(phys, size, MEMREMAP_WB);
+
+	if (!src)
+		return -ENOMEM;
+	memcpy(dst, src, size);
+	memunmap(src);
+	return 0;
+}

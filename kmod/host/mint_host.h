@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Mint host module: what its parts share. The module is a thin mechanism: it owns cores and
+ * memory on behalf of nodes, copies bytes where it is told, and wakes cores. Every policy
+ * (which range, which core, what goes where) is decided in user space by the `mint` tool.
+ */
+#ifndef MINT_HOST_H
+#define MINT_HOST_H
+
+#include <linux/types.h>
+#include <linux/ioport.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/cpumask.h>
+
+#include "mint/abi.h"
+#include "trampoline_layout.h"
+
+#define MINT_LOW_LIMIT 0x100000ull      /* 1 MiB: real-mode reachable memory */
+#define MINT_START_LIMIT 0x100000000ull /* 4 GiB: the trampoline jumps with 32-bit pointers */
+
+/*
+ * One open file of /dev/mint. `last_error` is the human reason for the latest failed ioctl
+ * made through this file (empty after a success), fetched with MINT_IOC_LAST_ERROR.
+ */
+struct mint_file {
+	char last_error[MINT_ERROR_LEN];
+};
+
+/*
+ * A node as the module owns it. `claims[i]` is the iomem resource holding ranges[i]; ranges[0]
+ * (the low slice, inside System RAM below 1 MiB) is inserted under its System RAM entry, the
+ * others are requested inside the host's reserved ranges.
+ */
+struct mint_node {
+	u32 state; /* enum mint_state; MINT_STATE_FREE for an unused slot */
+	char name[MINT_NAME_LEN];
+	char claim_name[MINT_NAME_LEN + 8]; /* "mint:<name>": /proc/iomem points here */
+	u32 n_cpus;
+	u32 n_ranges;
+	u32 apic_ids[MINT_MAX_CPUS];
+	unsigned int cpus[MINT_MAX_CPUS]; /* host logical CPU numbers of apic_ids[] */
+	struct mint_range ranges[MINT_MAX_RANGES];
+	struct resource *claims[MINT_MAX_RANGES];
+	u64 status_phys;
+	u64 tsc_before_init;
+	bool elcr_pending; /* started, and the ELCR has not been restored since */
+};
+
+/* A slot of the node table; the work item outlives the node it serves (see node.c). */
+struct mint_slot {
+	struct delayed_work elcr_work;
+	unsigned int id;
+	struct mint_node node;
+};
+
+/* Everything the module owns, under `lock`. */
+struct mint_host {
+	struct mutex lock;
+	struct mint_slot slots[MINT_MAX_NODES];
+	unsigned int n_nodes;
+
+	/* The trampoline: code page then table page, claimed as "mint trampoline". */
+	bool tramp_ok;
+	u64 tramp_phys;
+	struct resource *tramp_claim;
+	void *tramp_virt; /* direct-map address (low RAM is always mapped) */
+
+	/* The host kernel's own real-mode blob, if we recognised it; [start, end). */
+	u64 realmode_start;
+	u64 realmode_end;
+
+	/* The ELCR as it was before the first node of a batch started. */
+	bool elcr_saved;
+	u8 elcr[2];
+};
+
+extern struct mint_host mint;
+
+/* Cores nodes own; read locklessly by the hotplug callback. */
+extern struct cpumask mint_owned_cpus;
+
+__printf(2, 3) void mint_fail(struct mint_file *f, const char *fmt, ...);
+
+/* mem.c */
+bool mint_covered(u64 start, u64 size, unsigned long flags, unsigned long desc);
+bool mint_overlaps(u64 a_start, u64 a_size, u64 b_start, u64 b_size);
+int mint_claim_low(u64 start, u64 size, const char *name, struct resource **out,
+		   const char **conflict);
+int mint_claim_reserved(u64 start, u64 size, const char *name, struct resource **out);
+void mint_release_low(struct resource *res);
+void mint_release_reserved(struct resource *res);
+void mint_find_realmode(u64 *start, u64 *end);
+int mint_copy_to_phys(u64 phys, const void __user *src, u64 size);
+int mint_zero_phys(u64 phys, u64 size);
+int mint_read_phys(u64 phys, void *dst, size_t size);
+
+/* cpu.c */
+int mint_hotplug_init(void);
+void mint_hotplug_exit(void);
+int mint_apic_to_cpu(u32 apic_id, unsigned int *cpu);
+int mint_send_init(u32 apic_id);
+int mint_send_sipi(u32 apic_id, u8 vector);
+void mint_elcr_save(u8 elcr[2]);
+void mint_elcr_restore(const u8 elcr[2]);
+
+/* node.c */
+void mint_nodes_init(void);
+void mint_nodes_exit(void);
+int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
+int mint_create(struct mint_file *f, struct mint_create *c);
+int mint_load(struct mint_file *f, struct mint_load *l);
+int mint_start(struct mint_file *f, struct mint_start *s);
+int mint_status(struct mint_file *f, struct mint_node_status *s);
+int mint_destroy(struct mint_file *f, struct mint_destroy *d);
+
+#endif /* MINT_HOST_H */

@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctls that act on the trampoline and on nodes. Each one runs under mint.lock, checks
+ * everything it was given before it takes or changes anything, and on failure leaves the
+ * module exactly as it found it. Every failure names what was wrong through mint_fail().
+ */
+#include <linux/cpu.h>
+#include <linux/ctype.h>
+#include <linux/delay.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <asm/barrier.h>
+#include <asm/msr.h>
+
+#include "mint_host.h"
+
+#define MINT_ELCR_FALLBACK (10 * HZ)
+
+static struct mint_node *mint_node_get(struct mint_file *f, u32 id)
+{
+	struct mint_node *n;
+
+	if (id >= MINT_MAX_NODES) {
+		mint_fail(f, "node id %u is out of range (0..%u)", id, MINT_MAX_NODES - 1);
+		return ERR_PTR(-EINVAL);
+	}
+	n = &mint.slots[id].node;
+	if (n->state == MINT_STATE_FREE) {
+		mint_fail(f, "node id %u: no such node", id);
+		return ERR_PTR(-ENOENT);
+	}
+	return n;
+}
+
+/* The live node whose memory overlaps [start, start + size), if any, and which range. */
+static const struct mint_node *mint_memory_owner(u64 start, u64 size, int *range)
+{
+	unsigned int i, r;
+
+	for (i = 0; i < MINT_MAX_NODES; i++) {
+		const struct mint_node *n = &mint.slots[i].node;
+
+		if (n->state == MINT_STATE_FREE)
+			continue;
+		for (r = 0; r < n->n_ranges; r++) {
+			if (mint_overlaps(start, size, n->ranges[r].start, n->ranges[r].size)) {
+				*range = r;
+				return n;
+			}
+		}
+	}
+	return NULL;
+}
+
+static const struct mint_node *mint_cpu_owner(unsigned int cpu)
+{
+	unsigned int i, c;
+
+	for (i = 0; i < MINT_MAX_NODES; i++) {
+		const struct mint_node *n = &mint.slots[i].node;
+
+		if (n->state == MINT_STATE_FREE)
+			continue;
+		for (c = 0; c < n->n_cpus; c++)
+			if (n->cpus[c] == cpu)
+				return n;
+	}
+	return NULL;
+}
+
+/* Index of the node's range holding all of [start, start + size), or -1. */
+static int mint_node_range_of(const struct mint_node *n, u64 start, u64 size)
+{
+	unsigned int r;
+
+	if (!size || start + size < start)
+		return -1;
+	for (r = 0; r < n->n_ranges; r++) {
+		const struct mint_range *m = &n->ranges[r];
+
+		if (start >= m->start && start + size <= m->start + m->size)
+			return r;
+	}
+	return -1;
+}
+
+static bool mint_overlaps_realmode(u64 start, u64 size)
+{
+	return mint.realmode_end &&
+	       mint_overlaps(start, size, mint.realmode_start,
+			     mint.realmode_end - mint.realmode_start);
+}
+
+/* ---- TRAMPOLINE ---- */
+
+static void mint_trampoline_drop(void)
+{
+	mint_release_low(mint.tramp_claim);
+	mint.tramp_claim = NULL;
+	mint.tramp_virt = NULL;
+	mint.tramp_phys = 0;
+	mint.tramp_ok = false;
+}
+
+static struct mint_trampoline_entry *mint_table_entry(u32 apic_id)
+{
+	struct mint_trampoline_entry *table = mint.tramp_virt + MINT_TRAMPOLINE_CODE_SIZE;
+
+	return &table[apic_id];
+}
+
+int mint_trampoline(struct mint_file *f, struct mint_trampoline *t)
+{
+	u64 phys = t->phys;
+	struct resource *claim = NULL;
+	const char *conflict;
+	void *code = NULL, *virt;
+	int range, err;
+
+	if (!PAGE_ALIGNED(phys) || phys + MINT_TRAMPOLINE_SIZE > MINT_LOW_LIMIT) {
+		mint_fail(f, "trampoline at 0x%llx: must be page aligned and end below 1 MiB", phys);
+		err = -EINVAL;
+		goto out;
+	}
+	if (!t->code_size || t->code_size > MINT_TRAMPOLINE_CODE_SIZE) {
+		mint_fail(f, "trampoline code is %u bytes; it must be 1..%u", t->code_size,
+			  MINT_TRAMPOLINE_CODE_SIZE);
+		err = -EINVAL;
+		goto out;
+	}
+	code = memdup_user(u64_to_user_ptr(t->code), t->code_size);
+	if (IS_ERR(code)) {
+		err = PTR_ERR(code);
+		code = NULL;
+		mint_fail(f, "trampoline code: cannot read %u bytes at user 0x%llx", t->code_size,
+			  t->code);
+		goto out;
+	}
+
+	if (mint.tramp_ok && phys == mint.tramp_phys) {
+		/* Same place: new code, and the table (live nodes' entries) stays. */
+		memset(mint.tramp_virt, 0, MINT_TRAMPOLINE_CODE_SIZE);
+		memcpy(mint.tramp_virt, code, t->code_size);
+		err = 0;
+		goto out;
+	}
+	if (mint.tramp_ok && mint.n_nodes) {
+		mint_fail(f, "trampoline at 0x%llx: already installed at 0x%llx and %u node(s) rely on it",
+			  phys, mint.tramp_phys, mint.n_nodes);
+		err = -EBUSY;
+		goto out;
+	}
+	if (!mint_covered(phys, MINT_TRAMPOLINE_SIZE, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE)) {
+		mint_fail(f, "trampoline 0x%llx-0x%llx is not entirely System RAM", phys,
+			  phys + MINT_TRAMPOLINE_SIZE - 1);
+		err = -EINVAL;
+		goto out;
+	}
+	if (mint_overlaps_realmode(phys, MINT_TRAMPOLINE_SIZE)) {
+		mint_fail(f, "trampoline 0x%llx-0x%llx overlaps the host's real-mode code 0x%llx-0x%llx",
+			  phys, phys + MINT_TRAMPOLINE_SIZE - 1, mint.realmode_start,
+			  mint.realmode_end - 1);
+		err = -EBUSY;
+		goto out;
+	}
+	if (mint_memory_owner(phys, MINT_TRAMPOLINE_SIZE, &range)) {
+		mint_fail(f, "trampoline 0x%llx-0x%llx overlaps memory a node owns", phys,
+			  phys + MINT_TRAMPOLINE_SIZE - 1);
+		err = -EBUSY;
+		goto out;
+	}
+	err = mint_claim_low(phys, MINT_TRAMPOLINE_SIZE, "mint trampoline", &claim, &conflict);
+	if (err) {
+		mint_fail(f, "trampoline 0x%llx-0x%llx: cannot claim it (%s is there)", phys,
+			  phys + MINT_TRAMPOLINE_SIZE - 1, conflict ? conflict : "memory");
+		goto out;
+	}
+	virt = memremap(phys, MINT_TRAMPOLINE_SIZE, MEMREMAP_WB);
+	if (!virt) {
+		mint_release_low(claim);
+		mint_fail(f, "trampoline 0x%llx: cannot map it", phys);
+		err = -ENOMEM;
+		goto out;
+	}
+
+	if (mint.tramp_ok) {
+		memunmap(mint.tramp_virt);
+		mint_trampoline_drop();
+	}
+	memset(virt, 0, MINT_TRAMPOLINE_SIZE);
+	memcpy(virt, code, t->code_size);
+	mint.tramp_claim = claim;
+	mint.tramp_virt = virt;
+	mint.tramp_phys = phys;
+	mint.tramp_ok = true;
+	pr_info("mint: trampoline installed at 0x%llx (%u bytes of code)\n", phys, t->code_size);
+	err = 0;
+out:
+	kfree(code);
+	return err;
+}
+
+/* ---- CREATE ---- */
+
+static int mint_check_name(struct mint_file *f, const char *name)
+{
+	size_t len = strnlen(name, MINT_NAME_LEN);
+	size_t i;
+
+	if (!len || len == MINT_NAME_LEN) {
+		mint_fail(f, "node name must be 1..%u characters and NUL-terminated",
+			  MINT_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	/* It appears in /proc/iomem and in every message: keep it one printable word. */
+	for (i = 0; i < len; i++) {
+		if (!isgraph(name[i])) {
+			mint_fail(f, "node name has a blank or unprintable character at %zu", i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool mint_all_zero(const void *p, size_t size)
+{
+	return !memchr_inv(p, 0, size);
+}
+
+static int mint_check_ranges(struct mint_file *f, const struct mint_create *c)
+{
+	const char *name = c->name;
+	unsigned int i, j;
+	int owner_range;
+
+	for (i = 0; i < c->n_ranges; i++) {
+		const struct mint_range *r = &c->ranges[i];
+		u64 last = r->start + r->size - 1;
+
+		if (!r->size || !PAGE_ALIGNED(r->start) || !PAGE_ALIGNED(r->size) ||
+		    r->start + r->size < r->start) {
+			mint_fail(f, "node %s: memory range %u (start 0x%llx size 0x%llx) must be page aligned, non-empty and not wrap",
+				  name, i, r->start, r->size);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			const struct mint_range *o = &c->ranges[j];
+
+			if (mint_overlaps(r->start, r->size, o->start, o->size)) {
+				mint_fail(f, "node %s: memory 0x%llx-0x%llx overlaps its own range 0x%llx-0x%llx",
+					  name, r->start, last, o->start, o->start + o->size - 1);
+				return -EINVAL;
+			}
+		}
+	}
+
+	for (i = 0; i < c->n_ranges; i++) {
+		const struct mint_range *r = &c->ranges[i];
+		u64 last = r->start + r->size - 1;
+		const struct mint_node *owner;
+
+		if (i == 0) {
+			if (r->start + r->size > MINT_LOW_LIMIT) {
+				mint_fail(f, "node %s: low slice 0x%llx-0x%llx must lie below 1 MiB",
+					  name, r->start, last);
+				return -EINVAL;
+			}
+			if (!mint_covered(r->start, r->size, IORESOURCE_SYSTEM_RAM,
+					  IORES_DESC_NONE)) {
+				mint_fail(f, "node %s: low slice 0x%llx-0x%llx is not entirely System RAM",
+					  name, r->start, last);
+				return -EINVAL;
+			}
+			if (mint.tramp_ok &&
+			    mint_overlaps(r->start, r->size, mint.tramp_phys, MINT_TRAMPOLINE_SIZE)) {
+				mint_fail(f, "node %s: low slice 0x%llx-0x%llx overlaps the trampoline at 0x%llx",
+					  name, r->start, last, mint.tramp_phys);
+				return -EBUSY;
+			}
+			if (mint_overlaps_realmode(r->start, r->size)) {
+				mint_fail(f, "node %s: low slice 0x%llx-0x%llx overlaps the host's real-mode code 0x%llx-0x%llx",
+					  name, r->start, last, mint.realmode_start,
+					  mint.realmode_end - 1);
+				return -EBUSY;
+			}
+		} else {
+			if (r->start < MINT_LOW_LIMIT) {
+				mint_fail(f, "node %s: memory 0x%llx-0x%llx: only ranges[0] may lie below 1 MiB",
+					  name, r->start, last);
+				return -EINVAL;
+			}
+			if (region_intersects(r->start, r->size, IORESOURCE_SYSTEM_RAM,
+					      IORES_DESC_NONE) != REGION_DISJOINT) {
+				mint_fail(f, "node %s: memory 0x%llx-0x%llx overlaps System RAM",
+					  name, r->start, last);
+				return -EINVAL;
+			}
+			if (!mint_covered(r->start, r->size, IORESOURCE_MEM, IORES_DESC_RESERVED)) {
+				mint_fail(f, "node %s: memory 0x%llx-0x%llx is not inside ranges the host reserved (memmap=SIZE$ADDR)",
+					  name, r->start, last);
+				return -EINVAL;
+			}
+		}
+		owner = mint_memory_owner(r->start, r->size, &owner_range);
+		if (owner) {
+			const struct mint_range *o = &owner->ranges[owner_range];
+
+			mint_fail(f, "node %s: memory 0x%llx-0x%llx overlaps node %s (0x%llx-0x%llx)",
+				  name, r->start, last, owner->name, o->start,
+				  o->start + o->size - 1);
+			return -EBUSY;
+		}
+	}
+
+	if (!PAGE_ALIGNED(c->status_phys) || c->status_phys + PAGE_SIZE > MINT_START_LIMIT ||
+	    !c->status_phys) {
+		mint_fail(f, "node %s: status page 0x%llx must be page aligned and below 4 GiB",
+			  name, c->status_phys);
+		return -EINVAL;
+	}
+	for (i = 1; i < c->n_ranges; i++) {
+		const struct mint_range *r = &c->ranges[i];
+
+		if (c->status_phys >= r->start &&
+		    c->status_phys + PAGE_SIZE <= r->start + r->size)
+			break;
+	}
+	if (i == c->n_ranges) {
+		mint_fail(f, "node %s: status page 0x%llx is not inside the node's memory above 1 MiB",
+			  name, c->status_phys);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mint_check_cpus(struct mint_file *f, const struct mint_create *c,
+			   unsigned int *cpus)
+{
+	unsigned int i, j;
+
+	if (c->apic_ids[0] >= MINT_TRAMPOLINE_TABLE_SIZE / sizeof(struct mint_trampoline_entry)) {
+		mint_fail(f, "node %s: boot core APIC ID %u does not fit the trampoline's 8-bit table",
+			  c->name, c->apic_ids[0]);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n_cpus; i++) {
+		u32 id = c->apic_ids[i];
+		const struct mint_node *owner;
+
+		for (j = 0; j < i; j++) {
+			if (c->apic_ids[j] == id) {
+				mint_fail(f, "node %s: APIC ID %u is listed twice", c->name, id);
+				return -EINVAL;
+			}
+		}
+		if (mint_apic_to_cpu(id, &cpus[i])) {
+			mint_fail(f, "node %s: APIC ID %u is not a present CPU of the host",
+				  c->name, id);
+			return -ENODEV;
+		}
+		owner = mint_cpu_owner(cpus[i]);
+		if (owner) {
+			mint_fail(f, "node %s: APIC ID %u (CPU %u) belongs to node %s", c->name, id,
+				  cpus[i], owner->name);
+			return -EBUSY;
+		}
+		if (cpu_online(cpus[i])) {
+			mint_fail(f, "node %s: APIC ID %u (CPU %u) is online in the host; take it offline first",
+				  c->name, id, cpus[i]);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static void mint_release_claims(struct mint_node *n)
+{
+	unsigned int r;
+
+	for (r = 0; r < MINT_MAX_RANGES; r++) {
+		if (!n->claims[r])
+			continue;
+		if (r == 0)
+			mint_release_low(n->claims[r]);
+		else
+			mint_release_reserved(n->claims[r]);
+		n->claims[r] = NULL;
+	}
+}
+
+int mint_create(struct mint_file *f, struct mint_create *c)
+{
+	unsigned int cpus[MINT_MAX_CPUS] = { 0 };
+	struct mint_node *n = NULL;
+	const char *conflict;
+	unsigned int i, id;
+	int err;
+
+	err = mint_check_name(f, c->name);
+	if (err)
+		goto out;
+	if (!mint_all_zero(c->name + strlen(c->name), MINT_NAME_LEN - strlen(c->name))) {
+		mint_fail(f, "node %s: bytes after the name's NUL must be zero", c->name);
+		err = -EINVAL;
+		goto out;
+	}
+	if (c->n_cpus < 1 || c->n_cpus > MINT_MAX_CPUS ||
+	    c->n_ranges < 1 || c->n_ranges > MINT_MAX_RANGES) {
+		mint_fail(f, "node %s: %u cores and %u memory ranges; allowed 1..%u and 1..%u",
+			  c->name, c->n_cpus, c->n_ranges, MINT_MAX_CPUS, MINT_MAX_RANGES);
+		err = -EINVAL;
+		goto out;
+	}
+	if (!mint_all_zero(&c->apic_ids[c->n_cpus],
+			   (MINT_MAX_CPUS - c->n_cpus) * sizeof(c->apic_ids[0])) ||
+	    !mint_all_zero(&c->ranges[c->n_ranges],
+			   (MINT_MAX_RANGES - c->n_ranges) * sizeof(c->ranges[0]))) {
+		mint_fail(f, "node %s: unused apic_ids[] / ranges[] entries must be zero", c->name);
+		err = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < MINT_MAX_NODES; i++) {
+		const struct mint_node *o = &mint.slots[i].node;
+
+		if (o->state != MINT_STATE_FREE && !strcmp(o->name, c->name)) {
+			mint_fail(f, "node %s: a node of that name exists (id %u)", c->name, i);
+			err = -EEXIST;
+			goto out;
+		}
+	}
+	err = mint_check_ranges(f, c);
+	if (err)
+		goto out;
+	err = mint_check_cpus(f, c, cpus);
+	if (err)
+		goto out;
+	for (id = 0; id < MINT_MAX_NODES; id++)
+		if (mint.slots[id].node.state == MINT_STATE_FREE)
+			break;
+	if (id == MINT_MAX_NODES) {
+		mint_fail(f, "node %s: all %u node slots are in use", c->name, MINT_MAX_NODES);
+		err = -ENOSPC;
+		goto out;
+	}
+
+	/*
+	 * Take everything while holding the hotplug lock, so no core can come online between
+	 * the check above and the bits that make the hotplug callback refuse it.
+	 */
+	n = &mint.slots[id].node;
+	memset(n, 0, sizeof(*n));
+	strscpy(n->name, c->name, sizeof(n->name));
+	snprintf(n->claim_name, sizeof(n->claim_name), "mint:%s", c->name);
+
+	cpus_read_lock();
+	for (i = 0; i < c->n_cpus; i++) {
+		if (cpu_online(cpus[i])) {
+			mint_fail(f, "node %s: APIC ID %u (CPU %u) came online", c->name,
+				  c->apic_ids[i], cpus[i]);
+			err = -EBUSY;
+			goto unlock;
+		}
+	}
+	for (i = 0; i < c->n_ranges; i++) {
+		const struct mint_range *r = &c->ranges[i];
+
+		if (i == 0) {
+			err = mint_claim_low(r->start, r->size, n->claim_name, &n->claims[i],
+					     &conflict);
+		} else {
+			conflict = NULL;
+			err = mint_claim_reserved(r->start, r->size, n->claim_name,
+						  &n->claims[i]);
+		}
+		if (err) {
+			mint_fail(f, "node %s: memory 0x%llx-0x%llx is busy in the host's resource tree%s%s",
+				  c->name, r->start, r->start + r->size - 1,
+				  conflict ? ": " : " (see /proc/iomem)", conflict ? conflict : "");
+			goto unlock;
+		}
+	}
+	for (i = 0; i < c->n_cpus; i++)
+		cpumask_set_cpu(cpus[i], &mint_owned_cpus);
+	err = 0;
+unlock:
+	cpus_read_unlock();
+	if (err) {
+		mint_release_claims(n);
+		memset(n, 0, sizeof(*n));
+		goto out;
+	}
+
+	n->n_cpus = c->n_cpus;
+	n->n_ranges = c->n_ranges;
+	memcpy(n->apic_ids, c->apic_ids, sizeof(n->apic_ids));
+	memcpy(n->cpus, cpus, sizeof(n->cpus));
+	memcpy(n->ranges, c->ranges, sizeof(n->ranges));
+	n->status_phys = c->status_phys;
+	n->state = MINT_STATE_OWNED;
+	if (!mint.n_nodes++)
+		__module_get(THIS_MODULE); /* no unload while anything is owned */
+	c->id = id;
+	pr_info("mint: node %s (id %u) owns %u core(s), boot APIC ID %u, %u memory range(s)\n",
+		n->name, id, n->n_cpus, n->apic_ids[0], n->n_ranges);
+out:
+	return err;
+}
+
+/* ---- LOAD ---- */
+
+int mint_load(struct mint_file *f, struct mint_load *l)
+{
+	struct mint_node *n = mint_node_get(f, l->id);
+	int err;
+
+	if (IS_ERR(n)) {
+		err = PTR_ERR(n);
+		goto out;
+	}
+	if (n->state != MINT_STATE_OWNED) {
+		mint_fail(f, "node %s: LOAD only before START", n->name);
+		err = -EBUSY;
+		goto out;
+	}
+	if (!l->size || l->phys + l->size < l->phys) {
+		mint_fail(f, "node %s: LOAD of 0x%llx bytes at 0x%llx is empty or wraps", n->name,
+			  l->size, l->phys);
+		err = -EINVAL;
+		goto out;
+	}
+	if (mint_node_range_of(n, l->phys, l->size) < 0) {
+		mint_fail(f, "node %s: LOAD 0x%llx-0x%llx is not inside one range the node owns",
+			  n->name, l->phys, l->phys + l->size - 1);
+		err = -EINVAL;
+		goto out;
+	}
+	err = mint_copy_to_phys(l->phys, u64_to_user_ptr(l->data), l->size);
+	if (err)
+		mint_fail(f, "node %s: LOAD 0x%llx-0x%llx: %s", n->name, l->phys,
+			  l->phys + l->size - 1,
+			  err == -EFAULT ? "cannot read the caller's buffer" : "cannot map the target");
+out:
+	return err;
+}
+
+/* ---- START ---- */
+
+static void mint_elcr_restore_node(struct mint_node *n)
+{
+	unsigned int i;
+
+	if (!n->elcr_pending)
+		return;
+	n->elcr_pending = false;
+	if (mint.elcr_saved)
+		mint_elcr_restore(mint.elcr);
+	for (i = 0; i < MINT_MAX_NODES; i++)
+		if (mint.slots[i].node.elcr_pending)
+			return;
+	/* No node is booting any more: the next START samples the ELCR afresh. */
+	mint.elcr_saved = false;
+}
+
+static void mint_elcr_fallback(struct work_struct *work)
+{
+	struct mint_slot *slot = container_of(to_delayed_work(work), struct mint_slot, elcr_work);
+
+	mutex_lock(&mint.lock);
+	if (slot->node.state != MINT_STATE_FREE)
+		mint_elcr_restore_node(&slot->node);
+	mutex_unlock(&mint.lock);
+}
+
+int mint_start(struct mint_file *f, struct mint_start *s)
+{
+	struct mint_node *n = mint_node_get(f, s->id);
+	struct mint_trampoline_entry *e;
+	u32 apic_id;
+	unsigned int i;
+	int err;
+
+	if (IS_ERR(n)) {
+		err = PTR_ERR(n);
+		goto out;
+	}
+	if (n->state != MINT_STATE_OWNED) {
+		mint_fail(f, "node %s: already started", n->name);
+		err = -EBUSY;
+		goto out;
+	}
+	if (!mint.tramp_ok) {
+		mint_fail(f, "node %s: no trampoline installed", n->name);
+		err = -ENXIO;
+		goto out;
+	}
+	if (s->boot_params + PAGE_SIZE > MINT_START_LIMIT ||
+	    mint_node_range_of(n, s->boot_params, PAGE_SIZE) < 0) {
+		mint_fail(f, "node %s: boot_params 0x%llx-0x%llx must lie below 4 GiB in the node's memory",
+			  n->name, s->boot_params, s->boot_params + PAGE_SIZE - 1);
+		err = -EINVAL;
+		goto out;
+	}
+	if (s->entry >= MINT_START_LIMIT || mint_node_range_of(n, s->entry, 1) < 0) {
+		mint_fail(f, "node %s: entry 0x%llx must lie below 4 GiB in the node's memory",
+			  n->name, s->entry);
+		err = -EINVAL;
+		goto out;
+	}
+	/* A stale READY from an earlier tenant of the page must not count for this boot. */
+	err = mint_zero_phys(n->status_phys, PAGE_SIZE);
+	if (err) {
+		mint_fail(f, "node %s: cannot map the status page 0x%llx", n->name, n->status_phys);
+		goto out;
+	}
+
+	if (!mint.elcr_saved) {
+		mint_elcr_save(mint.elcr);
+		mint.elcr_saved = true;
+	}
+
+	apic_id = n->apic_ids[0];
+	e = mint_table_entry(apic_id);
+	WRITE_ONCE(e->valid, 0);
+	wmb();
+	e->boot_params = (u32)s->boot_params;
+	e->entry = (u32)s->entry;
+	e->status = (u32)n->status_phys;
+	wmb(); /* the woken core must never see valid before the rest */
+	WRITE_ONCE(e->valid, MINT_TRAMPOLINE_ENTRY_VALID);
+	wmb();
+
+	/* From here the core may be running: the node counts as started whatever happens. */
+	n->state = MINT_STATE_STARTED;
+	n->elcr_pending = true;
+	mod_delayed_work(system_wq, &mint.slots[s->id].elcr_work, MINT_ELCR_FALLBACK);
+
+	s->tsc_before_init = rdtsc_ordered();
+	n->tsc_before_init = s->tsc_before_init;
+	err = mint_send_init(apic_id);
+	if (!err) {
+		usleep_range(10000, 10500);
+		for (i = 0; i < 2 && !err; i++) {
+			err = mint_send_sipi(apic_id, mint.tramp_phys >> PAGE_SHIFT);
+			if (!i)
+				udelay(200);
+		}
+	}
+	s->tsc_after_sipi = rdtsc_ordered();
+	if (err) {
+		mint_fail(f, "node %s: the local APIC did not accept the IPI to APIC ID %u; DESTROY the node",
+			  n->name, apic_id);
+		goto out;
+	}
+	pr_info("mint: node %s started on APIC ID %u (entry 0x%llx, boot_params 0x%llx)\n",
+		n->name, apic_id, s->entry, s->boot_params);
+out:
+	return err;
+}
+
+/* ---- STATUS ---- */
+
+int mint_status(struct mint_file *f, struct mint_node_status *s)
+{
+	struct mint_node *n = mint_node_get(f, s->id);
+	u32 id = s->id;
+	int err;
+
+	if (IS_ERR(n)) {
+		err = PTR_ERR(n);
+		goto out;
+	}
+	memset(s, 0, sizeof(*s));
+	s->hdr.magic = MINT_ABI_MAGIC;
+	s->hdr.revision = MINT_ABI_REVISION;
+	s->id = id;
+	err = mint_read_phys(n->status_phys, &s->page, sizeof(s->page));
+	if (err) {
+		mint_fail(f, "node %s: cannot map the status page 0x%llx", n->name, n->status_phys);
+		goto out;
+	}
+	if (n->state == MINT_STATE_STARTED && s->page.magic == MINT_STATUS_MAGIC &&
+	    s->page.phase == MINT_PHASE_READY) {
+		n->state = MINT_STATE_READY;
+		pr_info("mint: node %s reports ready\n", n->name);
+		mint_elcr_restore_node(n);
+	}
+	s->state = n->state;
+	memcpy(s->name, n->name, sizeof(s->name));
+	s->n_cpus = n->n_cpus;
+	s->n_ranges = n->n_ranges;
+	memcpy(s->apic_ids, n->apic_ids, sizeof(s->apic_ids));
+	memcpy(s->ranges, n->ranges, sizeof(s->ranges));
+	s->tsc_before_init = n->tsc_before_init;
+out:
+	return err;
+}
+
+/* ---- DESTROY ---- */
+
+int mint_destroy(struct mint_file *f, struct mint_destroy *d)
+{
+	struct mint_node *n = mint_node_get(f, d->id);
+	unsigned int i;
+	int err = 0;
+
+	if (IS_ERR(n)) {
+		err = PTR_ERR(n);
+		goto out;
+	}
+	if (n->state == MINT_STATE_STARTED || n->state == MINT_STATE_READY) {
+		for (i = 0; i < n->n_cpus; i++) {
+			if (mint_send_init(n->apic_ids[i]))
+				pr_warn("mint: node %s: INIT to APIC ID %u was not accepted\n",
+					n->name, n->apic_ids[i]);
+		}
+		if (mint.tramp_ok)
+			WRITE_ONCE(mint_table_entry(n->apic_ids[0])->valid, 0);
+		mint_elcr_restore_node(n);
+	}
+	cancel_delayed_work(&mint.slots[d->id].elcr_work);
+	mint_release_claims(n);
+	for (i = 0; i < n->n_cpus; i++)
+		cpumask_clear_cpu(n->cpus[i], &mint_owned_cpus);
+	pr_info("mint: node %s (id %u) destroyed\n", n->name, d->id);
+	memset(n, 0, sizeof(*n));
+	if (!--mint.n_nodes)
+		module_put(THIS_MODULE);
+out:
+	return err;
+}
+
+/* ---- module life ---- */
+
+void mint_nodes_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < MINT_MAX_NODES; i++) {
+		mint.slots[i].id = i;
+		INIT_DELAYED_WORK(&mint.slots[i].elcr_work, mint_elcr_fallback);
+	}
+	mint_find_realmode(&mint.realmode_start, &mint.realmode_end);
+	if (mint.realmode_end)
+		pr_info("mint: host real-mode code found at 0x%llx-0x%llx; kept out of reach\n",
+			mint.realmode_start, mint.realmode_end - 1);
+	else
+		pr_warn("mint: host real-mode code not found; place the trampoline and low slices clear of it by hand\n");
+}
+
+/* Only reached with no nodes (they hold a module reference): the trampoline goes back. */
+void mint_nodes_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < MINT_MAX_NODES; i++)
+		cancel_delayed_work_sync(&mint.slots[i].elcr_work);
+	if (mint.tramp_ok) {
+		memunmap(mint.tramp_virt);
+		mint_trampoline_drop();
+	}
+}
