@@ -1,0 +1,189 @@
+// mint-agent: the node's init helper. A node has no tty (its console is the kernel's early
+// console on its own UART), so everything this program says goes to /dev/kmsg.
+//
+//   mint-agent ready      writes READY into the node's status page (struct mint_status_page in
+//                         include/mint/abi.h), whose physical address the loader passed on the
+//                         kernel command line as mint_status=0x...
+//   mint-agent heartbeat  increments the status page's heartbeat once a second, forever.
+//   mint-agent status     prints the status page (for people debugging a node).
+//
+// The page is reached through /dev/mem: the loader marks it reserved in the node's e820, which
+// is what CONFIG_STRICT_DEVMEM requires of a page user space maps.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "mint/abi.h"
+
+namespace mint {
+namespace {
+
+constexpr uint64_t kPageSize = 0x1000;
+constexpr char kCmdlinePath[] = "/proc/cmdline";
+constexpr char kMemPath[] = "/dev/mem";
+constexpr char kCmdlineKey[] = "mint_status=";
+
+// One line to the kernel log (one write() is one record); also to stderr when /dev/kmsg cannot
+// be opened or stderr is a terminal (someone running the agent by hand). `level` is a syslog
+// level: 3 for errors, 4 (the kernel's default for /dev/kmsg) otherwise.
+void Say(int level, const char* format, ...) {
+  char line[512];
+  int prefix = snprintf(line, sizeof(line), "<%d>mint-agent: ", level);
+  va_list args;
+  va_start(args, format);
+  vsnprintf(line + prefix, sizeof(line) - static_cast<size_t>(prefix) - 1, format, args);
+  va_end(args);
+  size_t length = strlen(line);
+  line[length++] = '\n';
+  static int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+  bool logged = kmsg >= 0 && write(kmsg, line, length) == static_cast<ssize_t>(length);
+  // A person at a terminal sees it too; without the "<N>" only the kernel log understands.
+  if (!logged || isatty(STDERR_FILENO)) {
+    if (write(STDERR_FILENO, line + 3, length - 3) < 0) return;
+  }
+}
+
+// Reads mint_status=ADDRESS from the kernel command line. Returns false after saying why.
+bool FindStatusAddress(uint64_t* address) {
+  FILE* file = fopen(kCmdlinePath, "r");
+  if (file == nullptr) {
+    Say(3, "cannot read %s: %s (is /proc mounted?)", kCmdlinePath, strerror(errno));
+    return false;
+  }
+  char cmdline[4096] = {};
+  size_t length = fread(cmdline, 1, sizeof(cmdline) - 1, file);
+  fclose(file);
+  cmdline[length] = '\0';
+  for (char* token = strtok(cmdline, " \t\n"); token != nullptr; token = strtok(nullptr, " \t\n")) {
+    if (strncmp(token, kCmdlineKey, strlen(kCmdlineKey)) != 0) continue;
+    const char* value = token + strlen(kCmdlineKey);
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long parsed = strtoull(value, &end, 0);
+    if (errno != 0 || end == value || *end != '\0' || parsed == 0) {
+      Say(3, "%s in %s is not a physical address (expected e.g. %s0x4ffff000)", token, kCmdlinePath,
+          kCmdlineKey);
+      return false;
+    }
+    *address = parsed;
+    return true;
+  }
+  Say(3, "no %s in %s: this kernel was not booted by `mint boot`, so there is no status page",
+      kCmdlineKey, kCmdlinePath);
+  return false;
+}
+
+// Maps the status page read-write and uncached. Returns nullptr after saying why.
+volatile mint_status_page* MapStatusPage(uint64_t address) {
+  uint64_t base = address & ~(kPageSize - 1);
+  uint64_t offset = address - base;
+  if (offset + sizeof(mint_status_page) > kPageSize) {
+    Say(3, "status page 0x%" PRIx64 " crosses a page boundary; %s must point at a page start",
+        address, kCmdlineKey);
+    return nullptr;
+  }
+  int fd = open(kMemPath, O_RDWR | O_SYNC | O_CLOEXEC);
+  if (fd < 0) {
+    Say(3, "cannot open %s read-write: %s (needs root and a kernel with /dev/mem)", kMemPath,
+        strerror(errno));
+    return nullptr;
+  }
+  void* map =
+      mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, static_cast<off_t>(base));
+  int map_errno = errno;
+  close(fd);
+  if (map == MAP_FAILED) {
+    Say(3,
+        "cannot map the status page 0x%" PRIx64
+        " through %s: %s (the page must be marked "
+        "reserved in the node's e820; STRICT_DEVMEM refuses RAM)",
+        base, kMemPath, strerror(map_errno));
+    return nullptr;
+  }
+  return reinterpret_cast<volatile mint_status_page*>(static_cast<char*>(map) + offset);
+}
+
+volatile mint_status_page* OpenStatusPage(uint64_t* address) {
+  if (!FindStatusAddress(address)) return nullptr;
+  return MapStatusPage(*address);
+}
+
+int Ready() {
+  uint64_t address = 0;
+  volatile mint_status_page* page = OpenStatusPage(&address);
+  if (page == nullptr) {
+    Say(3, "not ready: the host will not see this node as READY");
+    return 1;
+  }
+  page->tsc_ready = __rdtsc();
+  const char message[] = "ready";
+  static_assert(sizeof(message) <= sizeof(page->message));
+  for (size_t i = 0; i < sizeof(page->message); ++i)
+    page->message[i] = i < sizeof(message) ? message[i] : '\0';
+  // The host reads magic and phase first and trusts the rest once they are set: everything
+  // above must be visible before them.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  page->phase = MINT_PHASE_READY;
+  page->magic = MINT_STATUS_MAGIC;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  Say(4, "ready (status page 0x%" PRIx64 ")", address);
+  return 0;
+}
+
+int Heartbeat() {
+  uint64_t address = 0;
+  volatile mint_status_page* page = OpenStatusPage(&address);
+  if (page == nullptr) {
+    Say(3, "no heartbeat: the status page is not reachable");
+    return 1;
+  }
+  Say(4, "heartbeat every 1 s in status page 0x%" PRIx64, address);
+  while (true) {
+    page->heartbeat = page->heartbeat + 1;  // single writer: no atomic read-modify-write needed
+    sleep(1);
+  }
+}
+
+int Status() {
+  uint64_t address = 0;
+  volatile mint_status_page* page = OpenStatusPage(&address);
+  if (page == nullptr) return 1;
+  char message[sizeof(page->message) + 1] = {};
+  for (size_t i = 0; i < sizeof(page->message); ++i) message[i] = page->message[i];
+  printf("status page 0x%" PRIx64 ": magic 0x%08x phase %u tsc_trampoline %" PRIu64
+         " tsc_ready %" PRIu64 " heartbeat %" PRIu64 " apic %u message \"%s\"\n",
+         address, page->magic, page->phase, static_cast<uint64_t>(page->tsc_trampoline),
+         static_cast<uint64_t>(page->tsc_ready), static_cast<uint64_t>(page->heartbeat),
+         page->trampoline_apic, message);
+  return 0;
+}
+
+constexpr char kUsage[] =
+    "usage: mint-agent ready|heartbeat|status\n"
+    "  ready      mark this node READY in its status page (mint_status= on the command line)\n"
+    "  heartbeat  increment the status page's heartbeat every second, forever\n"
+    "  status     print the status page\n";
+
+}  // namespace
+}  // namespace mint
+
+int main(int argc, char** argv) {
+  const char* command = argc == 2 ? argv[1] : "";
+  if (strcmp(command, "ready") == 0) return mint::Ready();
+  if (strcmp(command, "heartbeat") == 0) return mint::Heartbeat();
+  if (strcmp(command, "status") == 0) return mint::Status();
+  if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+    fputs(mint::kUsage, stdout);
+    return 0;
+  }
+  fputs(mint::kUsage, stderr);
+  return 2;
+}
