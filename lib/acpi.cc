@@ -84,8 +84,8 @@ Result<void> CheckConfig(const AcpiNodeConfig& config) {
 }
 
 void CopyPadded(char* field, size_t width, const std::string& value) {
-  std::memset(field, ' ', width);
-  std::memcpy(field, value.data(), std::min(width, value.size()));
+  std::fill_n(field, width, ' ');
+  std::copy_n(value.begin(), std::min(width, value.size()), field);
 }
 
 AcpiSdtHeader MakeHeader(const char (&signature)[5], size_t length, uint8_t revision,
@@ -120,7 +120,9 @@ void SetChecksum(std::vector<uint8_t>& blob, AcpiBlobRange range, size_t checksu
 
 uint8_t AcpiByteSum(std::span<const uint8_t> bytes) {
   uint8_t sum = 0;
-  for (uint8_t byte : bytes) sum = static_cast<uint8_t>(sum + byte);
+  for (uint8_t byte : bytes) {
+    sum = static_cast<uint8_t>(sum + byte);
+  }
   return sum;
 }
 
@@ -235,9 +237,13 @@ class TableSetReader {
   // The blob offset of `length` bytes at physical `address`, or nullopt when any of them lies
   // outside the blob.
   std::optional<size_t> OffsetOf(uint64_t address, uint64_t length) const {
-    if (address < base_) return std::nullopt;
+    if (address < base_) {
+      return std::nullopt;
+    }
     uint64_t offset = address - base_;
-    if (offset > reader_.size() || reader_.size() - offset < length) return std::nullopt;
+    if (offset > reader_.size() || reader_.size() - offset < length) {
+      return std::nullopt;
+    }
     return static_cast<size_t>(offset);
   }
 
@@ -280,13 +286,17 @@ class TableSetReader {
   template <typename T>
   std::optional<T> ReadAt(uint64_t address) const {
     auto offset = OffsetOf(address, sizeof(T));
-    if (!offset) return std::nullopt;
+    if (!offset) {
+      return std::nullopt;
+    }
     return reader_.ReadAt<T>(*offset);
   }
 
   static std::string Printable(std::string text) {
     for (char& c : text) {
-      if (c < 0x20 || c > 0x7e) c = '?';
+      if (c < 0x20 || c > 0x7e) {
+        c = '?';
+      }
     }
     return text;
   }
@@ -335,9 +345,13 @@ Result<void> ReadFadt(const TableSetReader& reader, const AcpiTableInfo& fadt,
       return Fail("ACPI: FADT at ", Hex(fadt.address), " points at two DSDTs: DSDT ", Hex(dsdt),
                   " and X_DSDT ", Hex(x_dsdt));
     }
-    if (x_dsdt != 0) dsdt = x_dsdt;
+    if (x_dsdt != 0) {
+      dsdt = x_dsdt;
+    }
   }
-  if (dsdt == 0) return Fail("ACPI: FADT at ", Hex(fadt.address), " has no DSDT");
+  if (dsdt == 0) {
+    return Fail("ACPI: FADT at ", Hex(fadt.address), " has no DSDT");
+  }
   summary.tables.push_back(MINT_TRY(reader.Table(dsdt, "FADT.DSDT", "DSDT")));
   return Ok{};
 }
@@ -353,7 +367,9 @@ Result<void> ReadMadt(const TableSetReader& reader, const AcpiTableInfo& madt,
   summary.madt_flags = fixed.flags;
   std::set<uint32_t> seen;
   auto add_cpu = [&](uint32_t id, uint32_t flags, uint64_t at) -> Result<void> {
-    if ((flags & kMadtLocalApicEnabled) == 0) return Ok{};
+    if ((flags & kMadtLocalApicEnabled) == 0) {
+      return Ok{};
+    }
     if (!seen.insert(id).second) {
       return Fail("ACPI: MADT entry at ", Hex(at), " enables APIC ID ", Dec(id), " a second time");
     }
@@ -485,12 +501,20 @@ Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_
       slot = table;
       return Ok{};
     };
-    if (table.signature == "FACP") MINT_TRY_VOID(keep_once(fadt));
-    if (table.signature == "APIC") MINT_TRY_VOID(keep_once(madt));
+    if (table.signature == "FACP") {
+      MINT_TRY_VOID(keep_once(fadt));
+    }
+    if (table.signature == "APIC") {
+      MINT_TRY_VOID(keep_once(madt));
+    }
     summary.tables.push_back(std::move(table));
   }
-  if (!fadt) return Fail("ACPI: the root table lists no FADT (\"FACP\")");
-  if (!madt) return Fail("ACPI: the root table lists no MADT (\"APIC\")");
+  if (!fadt) {
+    return Fail("ACPI: the root table lists no FADT (\"FACP\")");
+  }
+  if (!madt) {
+    return Fail("ACPI: the root table lists no MADT (\"APIC\")");
+  }
   MINT_TRY_VOID(ReadFadt(reader, *fadt, summary));
   MINT_TRY_VOID(ReadMadt(reader, *madt, summary));
   return summary;

@@ -61,7 +61,9 @@ std::vector<AcpiNodeConfig> VariedConfigs() {
   configs.push_back(four);
   AcpiNodeConfig all;
   all.base = 0x10000000;
-  for (uint32_t id = 0; id <= kMaxXapicId; ++id) all.apic_ids.push_back(kMaxXapicId - id);
+  for (uint32_t id = 0; id <= kMaxXapicId; ++id) {
+    all.apic_ids.push_back(kMaxXapicId - id);
+  }
   configs.push_back(all);
   AcpiNodeConfig aml = SmallConfig();
   // Name (_S5, Package (0x04) { 0x05, Zero, Zero, Zero })
@@ -381,14 +383,18 @@ TEST(AcpiTables, OemFieldsArePaddedWithSpaces) {
 
 TEST(AcpiTables, LargestNodeFitsRightBelow4GiB) {
   AcpiNodeConfig config;
-  for (uint32_t id = 0; id <= kMaxXapicId; ++id) config.apic_ids.push_back(id);
+  for (uint32_t id = 0; id <= kMaxXapicId; ++id) {
+    config.apic_ids.push_back(id);
+  }
   config.base = 0x1000;
   const uint64_t size = Build(config).blob.size();
   // The highest 16-byte aligned base that keeps the last byte below 4 GiB works...
   config.base = ((uint64_t{1} << 32) - size) & ~uint64_t{15};
   AcpiTables tables = Build(config);
   EXPECT_LE(tables.base + tables.blob.size(), uint64_t{1} << 32);
-  EXPECT_EQ(tables.blob[tables.madt.offset + sizeof(AcpiMadt) + 254 * 8 + 2], 254) << "last UID";
+  EXPECT_EQ(
+      tables.blob[tables.madt.offset + sizeof(AcpiMadt) + 254 * sizeof(AcpiMadtLocalApic) + 2], 254)
+      << "last UID";
   // ...and the next one does not.
   config.base += 16;
   EXPECT_NE(ErrorOf(config).find("ends above 4 GiB"), std::string::npos);
@@ -654,10 +660,14 @@ struct CommandResult {
 CommandResult RunShell(const std::string& command) {
   CommandResult result;
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
+  if (!pipe) {
+    return result;
+  }
   char buffer[4096];
   size_t count;
-  while ((count = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, count);
+  while ((count = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    result.output.append(buffer, count);
+  }
   int status = pclose(pipe);
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
@@ -668,7 +678,9 @@ std::vector<std::string> Diagnostics(const std::string& text) {
   std::vector<std::string> found;
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
-    if (line.find("0 Errors, 0 Warnings") != std::string::npos) continue;
+    if (line.find("0 Errors, 0 Warnings") != std::string::npos) {
+      continue;
+    }
     for (const char* word :
          {"Error", "Warning", "error", "warning", "Invalid", "invalid", "****"}) {
       if (line.find(word) != std::string::npos) {
@@ -708,7 +720,9 @@ class AcpiIasl : public ::testing::Test {
     dir_ = dir_template;
   }
   void TearDown() override {
-    if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
+    if (!dir_.empty() && !HasFailure()) {
+      std::filesystem::remove_all(dir_);
+    }
   }
 
   // Runs iasl with `arguments` inside the temp dir and expects a clean run.
