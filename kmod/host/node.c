@@ -20,7 +20,11 @@
 
 #define MINT_ELCR_FALLBACK (10 * HZ)
 
-static struct mint_node *mint_node_get(struct mint_file *f, u32 id)
+/*
+ * The live node with this id. `quiet` keeps a free slot out of the log: STATUS on every id is
+ * how the CLI lists nodes, so -ENOENT there is an answer, not a failure worth a warning.
+ */
+static struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet)
 {
 	struct mint_node *n;
 
@@ -30,7 +34,10 @@ static struct mint_node *mint_node_get(struct mint_file *f, u32 id)
 	}
 	n = &mint.slots[id].node;
 	if (n->state == MINT_STATE_FREE) {
-		mint_fail(f, "node id %u: no such node", id);
+		if (quiet)
+			snprintf(f->last_error, sizeof(f->last_error), "node id %u: no such node", id);
+		else
+			mint_fail(f, "node id %u: no such node", id);
 		return ERR_PTR(-ENOENT);
 	}
 	return n;
@@ -514,7 +521,7 @@ out:
 
 int mint_load(struct mint_file *f, struct mint_load *l)
 {
-	struct mint_node *n = mint_node_get(f, l->id);
+	struct mint_node *n = mint_node_get(f, l->id, false);
 	int err;
 
 	if (IS_ERR(n)) {
@@ -577,7 +584,7 @@ static void mint_elcr_fallback(struct work_struct *work)
 
 int mint_start(struct mint_file *f, struct mint_start *s)
 {
-	struct mint_node *n = mint_node_get(f, s->id);
+	struct mint_node *n = mint_node_get(f, s->id, false);
 	struct mint_trampoline_entry *e;
 	u32 apic_id;
 	unsigned int i;
@@ -665,7 +672,7 @@ out:
 
 int mint_status(struct mint_file *f, struct mint_node_status *s)
 {
-	struct mint_node *n = mint_node_get(f, s->id);
+	struct mint_node *n = mint_node_get(f, s->id, true);
 	u32 id = s->id;
 	int err;
 
@@ -703,7 +710,7 @@ out:
 
 int mint_destroy(struct mint_file *f, struct mint_destroy *d)
 {
-	struct mint_node *n = mint_node_get(f, d->id);
+	struct mint_node *n = mint_node_get(f, d->id, false);
 	unsigned int i;
 	int err = 0;
 
