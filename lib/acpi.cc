@@ -492,22 +492,25 @@ Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_
   std::optional<AcpiTableInfo> fadt;
   std::optional<AcpiTableInfo> madt;
   for (uint64_t address : entries) {
-    auto table = MINT_TRY(reader.Table(address, "root table entry", ""));
-    auto keep_once = [&](std::optional<AcpiTableInfo>& slot) -> Result<void> {
-      if (slot) {
-        return Fail("ACPI: two ", table.signature, " tables (", Hex(slot->address), " and ",
-                    Hex(table.address), ")");
-      }
-      slot = table;
-      return Ok{};
-    };
-    if (table.signature == "FACP") {
-      MINT_TRY_VOID(keep_once(fadt));
+    Result<AcpiTableInfo> table = reader.Table(address, "root table entry", "");
+    if (!table.ok()) {
+      return table.take_error();
     }
-    if (table.signature == "APIC") {
-      MINT_TRY_VOID(keep_once(madt));
+    const AcpiTableInfo& info = table.value();
+    std::optional<AcpiTableInfo>* slot = nullptr;
+    if (info.signature == "FACP") {
+      slot = &fadt;
+    } else if (info.signature == "APIC") {
+      slot = &madt;
     }
-    summary.tables.push_back(std::move(table));
+    if (slot != nullptr && slot->has_value()) {
+      return Fail("ACPI: two ", info.signature, " tables (", Hex((*slot)->address), " and ",
+                  Hex(info.address), ")");
+    }
+    if (slot != nullptr) {
+      *slot = info;
+    }
+    summary.tables.push_back(info);
   }
   if (!fadt) {
     return Fail("ACPI: the root table lists no FADT (\"FACP\")");

@@ -566,6 +566,18 @@ TEST(AcpiVerify, RejectsRsdtAndXsdtThatDisagree) {
   EXPECT_NE(error.find("list different tables"), std::string::npos) << error;
 }
 
+TEST(AcpiVerify, RejectsATableListedTwice) {
+  AcpiTables tables = Build(SmallConfig());
+  Bytes blob = tables.blob;
+  const uint64_t fadt = tables.base + tables.fadt.offset;
+  std::memcpy(blob.data() + tables.rsdt.offset + 40, &fadt, 4);
+  std::memcpy(blob.data() + tables.xsdt.offset + 44, &fadt, 8);
+  FixChecksum(blob, tables.rsdt.offset);
+  FixChecksum(blob, tables.xsdt.offset);
+  std::string error = VerifyError(blob, tables.base, tables.rsdp_address);
+  EXPECT_NE(error.find("two FACP tables (0x400030a0 and 0x400030a0)"), std::string::npos) << error;
+}
+
 TEST(AcpiVerify, RejectsFadtPointingAtTwoDsdts) {
   AcpiTables tables = Build(SmallConfig());
   Bytes blob = tables.blob;
