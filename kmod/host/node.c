@@ -631,14 +631,18 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 
 	apic_id = n->apic_ids[0];
 	e = mint_table_entry(apic_id);
+	/*
+	 * The woken core reads the entry without any lock: invalidate it, fill it, and only then
+	 * mark it valid, each step ordered before the next and all of it before the INIT below.
+	 */
 	WRITE_ONCE(e->valid, 0);
-	wmb();
+	wmb(); /* invalid before the fields change */
 	e->boot_params = (u32)s->boot_params;
 	e->entry = (u32)s->entry;
 	e->status = (u32)n->status_phys;
-	wmb(); /* the woken core must never see valid before the rest */
+	wmb(); /* fields before valid */
 	WRITE_ONCE(e->valid, MINT_TRAMPOLINE_ENTRY_VALID);
-	wmb();
+	wmb(); /* valid before the IPIs */
 
 	/* From here the core may be running: the node counts as started whatever happens. */
 	n->state = MINT_STATE_STARTED;
