@@ -14,12 +14,8 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 #else
-#include <stdint.h>
+#include <linux/types.h> /* the same __u8..__u64 the kernel uses (linux-libc-dev) */
 #include <sys/ioctl.h>
-typedef uint8_t __u8;
-typedef uint16_t __u16;
-typedef uint32_t __u32;
-typedef uint64_t __u64;
 #endif
 
 #define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */

@@ -1,0 +1,152 @@
+#include "boot_node.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "boot_params.h"
+#include "fake_loader.h"
+#include "test_images.h"
+
+namespace mint {
+namespace {
+
+class BootNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kernel_bytes_ = testing::SyntheticBzImage(4096);
+    kernel_ = *ParseBzImage(kernel_bytes_);
+    initrd_.assign(10000, 0x5a);
+    node_.name = "alpha";
+    node_.kernel = "k";
+    node_.cpus = {1};
+    node_.memory = {{0x40000000, 0x50000000}};
+    node_.low = PhysRange{0x70000, 0x80000};
+    host_.low_window = {0x10000, 0x90000};
+  }
+  Result<NodeArtifacts> Build() {
+    NodeInputs inputs{&node_, kernel_bytes_, &kernel_, initrd_, 2000000};
+    return BuildNodeArtifacts(inputs);
+  }
+  std::vector<uint8_t> kernel_bytes_;
+  KernelImage kernel_;
+  std::vector<uint8_t> initrd_;
+  NodePlan node_;
+  HostPlan host_;
+  testing::FakeLoader loader_;
+};
+
+TEST_F(BootNodeTest, CopiesEverySegmentAndStartsAtTheEntry) {
+  ASSERT_TRUE(EnsureTrampoline(loader_, host_).ok());
+  EXPECT_EQ(loader_.trampoline_at, 0x10000u);
+  EXPECT_EQ(loader_.memory[0x10000].size(), TrampolineCode().size());
+  auto art = Build();
+  ASSERT_TRUE(art.ok()) << art.error().message;
+  auto started = StartNode(loader_, node_, *art);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  EXPECT_EQ(loader_.started_entry, 0x40200000u);
+  EXPECT_EQ(loader_.started_boot_params, 0x40001000u);
+  // The protected-mode code lands at the entry; the initrd where boot_params says.
+  const auto& kernel_copy = loader_.memory[0x40200000];
+  ASSERT_EQ(kernel_copy.size(), kernel_bytes_.size() - kernel_.setup_bytes);
+  EXPECT_EQ(0, std::memcmp(kernel_copy.data(), kernel_bytes_.data() + kernel_.setup_bytes, kernel_copy.size()));
+  const auto& params = loader_.memory[0x40001000];
+  ASSERT_EQ(params.size(), 4096u);
+  uint32_t ramdisk = 0;
+  std::memcpy(&ramdisk, params.data() + 0x218, 4);
+  EXPECT_EQ(loader_.memory[ramdisk], initrd_);
+  // The command line the zero page points at is the one built, NUL-terminated.
+  uint32_t cmdline_ptr = 0;
+  std::memcpy(&cmdline_ptr, params.data() + 0x228, 4);
+  const auto& cmdline = loader_.memory[cmdline_ptr];
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(cmdline.data())), art->cmdline);
+  EXPECT_NE(art->cmdline.find("mint_status=0x40000000"), std::string::npos);
+  // The ACPI tables the zero page points at verify.
+  uint64_t rsdp = 0;
+  std::memcpy(&rsdp, params.data() + 0x070, 8);
+  auto summary = VerifyAcpiTables(loader_.memory[0x40004000], 0x40004000, rsdp);
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->enabled_apic_ids, std::vector<uint32_t>{1});
+  EXPECT_EQ(summary->io_apic_count, 0u);
+
+  auto ready = WaitReady(loader_, started->id, std::chrono::seconds(1), nullptr);
+  ASSERT_TRUE(ready.ok());
+  EXPECT_NEAR(TscMs(started->stamps.tsc_before_init, ready->page.tsc_ready, 2000000), 3000.0, 0.01);
+}
+
+TEST_F(BootNodeTest, AFailedCopyGivesEverythingBack) {
+  ASSERT_TRUE(EnsureTrampoline(loader_, host_).ok());
+  auto art = Build();
+  ASSERT_TRUE(art.ok());
+  loader_.fail_load_at = 0x40200000;
+  auto started = StartNode(loader_, node_, *art);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("kernel"), std::string::npos) << started.error().message;
+  EXPECT_TRUE(loader_.nodes.empty());
+  EXPECT_EQ(loader_.calls.back(), "destroy");
+}
+
+TEST_F(BootNodeTest, ARefusedClaimLoadsNothing) {
+  ASSERT_TRUE(EnsureTrampoline(loader_, host_).ok());
+  node_.cpus = {0};  // online in the host
+  auto art = Build();
+  ASSERT_TRUE(art.ok());
+  auto started = StartNode(loader_, node_, *art);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("online"), std::string::npos);
+  for (const std::string& call : loader_.calls) EXPECT_FALSE(call.starts_with("load")) << call;
+}
+
+TEST_F(BootNodeTest, WaitReadyTimesOutSayingWhatItSaw) {
+  ASSERT_TRUE(EnsureTrampoline(loader_, host_).ok());
+  loader_.ready_after_start = false;
+  auto art = Build();
+  ASSERT_TRUE(art.ok());
+  auto started = StartNode(loader_, node_, *art);
+  ASSERT_TRUE(started.ok());
+  auto ready = WaitReady(loader_, started->id, std::chrono::milliseconds(100), nullptr);
+  ASSERT_FALSE(ready.ok());
+  EXPECT_NE(ready.error().message.find("never reached the trampoline"), std::string::npos)
+      << ready.error().message;
+}
+
+TEST_F(BootNodeTest, ArchMismatchIsRefused) {
+  node_.arch = "i386";
+  auto art = Build();
+  ASSERT_FALSE(art.ok());
+  EXPECT_NE(art.error().message.find("x86_64 kernel"), std::string::npos) << art.error().message;
+}
+
+TEST(Trampoline, FitsItsPageAndStartsWithCli) {
+  auto code = TrampolineCode();
+  ASSERT_GT(code.size(), 16u);
+  EXPECT_LE(code.size(), MINT_TRAMPOLINE_CODE_SIZE);
+  EXPECT_EQ(code[0], 0xfa);  // cli: the first thing a woken core does
+}
+
+// The real Debian kernel, end to end through the write step.
+TEST(ArtifactsDebian, CloudKernelBuildsAndVerifies) {
+  auto path = testing::CachedKernel("MINT_KERNEL");
+  if (!path) GTEST_SKIP() << "no kernel cache: run scripts/setup";
+  auto bytes = testing::ReadAll(*path);
+  auto kernel = ParseBzImage(bytes);
+  ASSERT_TRUE(kernel.ok());
+  NodePlan node;
+  node.name = "alpha";
+  node.cpus = {1, 2};
+  node.memory = {{0x40000000, 0x50000000}};
+  node.low = PhysRange{0x70000, 0x80000};
+  std::vector<uint8_t> initrd(3 << 20, 1);
+  NodeInputs inputs{&node, bytes, &*kernel, initrd, 2500000};
+  auto art = BuildNodeArtifacts(inputs);
+  ASSERT_TRUE(art.ok()) << art.error().message;
+  EXPECT_EQ(art->entry, 0x40200000u);
+  EXPECT_GE(art->layout.initrd, art->entry + kernel->header.init_size);
+  auto summary = VerifyAcpiTables(art->acpi.blob, art->acpi.base, art->acpi.rsdp_address);
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->enabled_apic_ids, (std::vector<uint32_t>{1, 2}));
+  EXPECT_NE(art->cmdline.find("nr_cpus=2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mint

@@ -1,0 +1,29 @@
+// libFuzzer target for plan files: any text either fails with a message or yields a plan
+// whose nodes own disjoint memory inside the host's reserved ranges, and which serializes to
+// text that parses back to the same plan.
+#include <cstdlib>
+#include <string>
+
+#include "plan.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto plan = mint::ParsePlan(text, "fuzz.toml");
+  if (!plan.ok()) {
+    if (plan.error().message.empty()) std::abort();
+    return 0;
+  }
+  std::vector<mint::PhysRange> owned;
+  for (const mint::NodePlan& node : plan->nodes) {
+    if (!node.low || !node.memory_sizes.empty()) std::abort();
+    for (const mint::PhysRange& range : node.memory) {
+      if (range.end <= range.start) std::abort();
+      for (const mint::PhysRange& other : owned)
+        if (other.Overlaps(range)) std::abort();
+      owned.push_back(range);
+    }
+  }
+  auto again = mint::ParsePlan(mint::SerializePlan(*plan), "again.toml");
+  if (!again.ok() || mint::SerializePlan(*again) != mint::SerializePlan(*plan)) std::abort();
+  return 0;
+}
