@@ -206,3 +206,18 @@ TEST(PlanProperties, PlacementNeverOverlaps) {
 
 }  // namespace
 }  // namespace mint
+
+namespace mint {
+namespace {
+
+// Regression: lib/plan_fuzz.cc found that toml++ 3.3.0 reaches __builtin_unreachable() on
+// some non-ASCII whitespace; plans are ASCII and such bytes are refused with their position.
+TEST(Plan, NonAsciiIsRefusedWithItsPosition) {
+  auto plan = ParsePlan("[host]\ncpus = [\xcf\x9b\n", "u.toml");
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message.find("u.toml:2:9: byte 0xcf"), std::string::npos)
+      << plan.error().message;
+}
+
+}  // namespace
+}  // namespace mint
