@@ -55,6 +55,12 @@ HostDevice::~HostDevice() { ::close(fd_); }
 Result<void> HostDevice::Call(unsigned long request, void* arg, const char* what) {
   if (::ioctl(fd_, request, arg) == 0) return Ok{};
   int err = errno;
+  // The module keeps the reason for the latest refusal on this open file.
+  auto last = WithHeader<mint_last_error>();
+  if (::ioctl(fd_, MINT_IOC_LAST_ERROR, &last) == 0 && last.text[0] != '\0') {
+    last.text[sizeof(last.text) - 1] = '\0';
+    return Fail(what, ": ", last.text, " (", std::strerror(err), ")");
+  }
   const char* meaning = Explain(err);
   return Fail(what, ": ", std::strerror(err), meaning ? std::string(" - ") + meaning : "",
               " (the host's kernel log, dmesg, has the module's reason)");
