@@ -51,11 +51,16 @@ constexpr const char* kStopUsage =
 
 const char* StateName(uint32_t state) {
   switch (state) {
-    case MINT_STATE_FREE: return "free";
-    case MINT_STATE_OWNED: return "loading";
-    case MINT_STATE_STARTED: return "booting";
-    case MINT_STATE_READY: return "running";
-    case MINT_STATE_STOPPED: return "stopped";
+    case MINT_STATE_FREE:
+      return "free";
+    case MINT_STATE_OWNED:
+      return "loading";
+    case MINT_STATE_STARTED:
+      return "booting";
+    case MINT_STATE_READY:
+      return "running";
+    case MINT_STATE_STOPPED:
+      return "stopped";
   }
   return "unknown";
 }
@@ -67,7 +72,8 @@ uint64_t GuessTscKhz() {
   while (std::getline(in, line)) {
     if (line.starts_with("cpu MHz")) {
       auto colon = line.find(':');
-      if (colon != std::string::npos) return static_cast<uint64_t>(std::stod(line.substr(colon + 1)) * 1000);
+      if (colon != std::string::npos)
+        return static_cast<uint64_t>(std::stod(line.substr(colon + 1)) * 1000);
     }
   }
   return 1000000;
@@ -84,8 +90,10 @@ Result<LoadedImages> ReadImages(const NodePlan& node) {
   LoadedImages out;
   auto start = std::chrono::steady_clock::now();
   out.kernel = MINT_TRY(ReadFile(node.kernel, "node " + node.name + "'s kernel"));
-  if (!node.initrd.empty()) out.initrd = MINT_TRY(ReadFile(node.initrd, "node " + node.name + "'s initrd"));
-  out.read_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!node.initrd.empty())
+    out.initrd = MINT_TRY(ReadFile(node.initrd, "node " + node.name + "'s initrd"));
+  out.read_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   auto image = ParseBzImage(out.kernel);
   if (!image) return Fail("node ", node.name, ": ", node.kernel, ": ", image.error().message);
   out.image = std::move(*image);
@@ -94,11 +102,16 @@ Result<LoadedImages> ReadImages(const NodePlan& node) {
 
 const char* E820Name(uint32_t type) {
   switch (static_cast<E820Type>(type)) {
-    case E820Type::kRam: return "RAM";
-    case E820Type::kReserved: return "reserved";
-    case E820Type::kAcpi: return "ACPI data";
-    case E820Type::kNvs: return "ACPI NVS";
-    case E820Type::kUnusable: return "unusable";
+    case E820Type::kRam:
+      return "RAM";
+    case E820Type::kReserved:
+      return "reserved";
+    case E820Type::kAcpi:
+      return "ACPI data";
+    case E820Type::kNvs:
+      return "ACPI NVS";
+    case E820Type::kUnusable:
+      return "unusable";
   }
   return "?";
 }
@@ -131,19 +144,21 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
   for (uint32_t cpu : node.cpus) std::cout << " " << cpu;
   std::cout << "\n  command line: " << art.cmdline << "\n  e820 map:\n";
   for (const E820Entry& e : art.layout.e820)
-    std::cout << "    " << std::setw(20) << std::left
-              << FormatRange({e.addr, e.addr + e.size}) << " " << E820Name(e.type) << "\n";
+    std::cout << "    " << std::setw(20) << std::left << FormatRange({e.addr, e.addr + e.size})
+              << " " << E820Name(e.type) << "\n";
   std::cout << "  segments:\n";
   for (const Segment& s : art.segments)
-    std::cout << "    " << std::setw(12) << std::left << s.what << " "
-              << std::setw(24) << FormatRange({s.phys, s.phys + s.bytes.size()}) << " "
-              << Bytes(s.bytes.size()) << "\n";
-  std::cout << "  entry " << Hex(art.entry) << " (32-bit), boot_params " << Hex(art.layout.boot_params)
-            << ", RSDP " << Hex(art.acpi.rsdp_address) << ", status page "
-            << Hex(art.layout.status_page) << "\n";
+    std::cout << "    " << std::setw(12) << std::left << s.what << " " << std::setw(24)
+              << FormatRange({s.phys, s.phys + s.bytes.size()}) << " " << Bytes(s.bytes.size())
+              << "\n";
+  std::cout << "  entry " << Hex(art.entry) << " (32-bit), boot_params "
+            << Hex(art.layout.boot_params) << ", RSDP " << Hex(art.acpi.rsdp_address)
+            << ", status page " << Hex(art.layout.status_page) << "\n";
 }
 
-bool Interactive() { return isatty(STDOUT_FILENO) != 0; }
+bool Interactive() {
+  return isatty(STDOUT_FILENO) != 0;
+}
 
 }  // namespace
 
@@ -182,8 +197,10 @@ int Check(const Args& in) {
     }
     out["nodes"].push_back(entry);
   }
-  if (json) std::cout << out.dump(2) << "\n";
-  else std::cout << args[0] << ": ok, " << plan->nodes.size() << " node(s)\n";
+  if (json)
+    std::cout << out.dump(2) << "\n";
+  else
+    std::cout << args[0] << ": ok, " << plan->nodes.size() << " node(s)\n";
   return 0;
 }
 
@@ -243,16 +260,21 @@ int Boot(const Args& in) {
     NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz};
     auto art = BuildNodeArtifacts(inputs);
     if (!art) return Error(art.error().message);
-    double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start).count();
+    double build_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start)
+            .count();
     if (dry_run) {
-      if (json) report.push_back(ArtifactsJson(*node, *images, *art));
-      else PrintArtifacts(*node, *images, *art);
+      if (json)
+        report.push_back(ArtifactsJson(*node, *images, *art));
+      else
+        PrintArtifacts(*node, *images, *art);
       continue;
     }
     if (!json)
       std::cout << "mint: booting node " << node->name << " (" << images->image.arch << ", "
                 << Bytes(images->kernel.size()) << " kernel, " << Bytes(images->initrd.size())
-                << " initrd) on core " << node->cpus[0] << "\n" << std::flush;
+                << " initrd) on core " << node->cpus[0] << "\n"
+                << std::flush;
     auto started = StartNode(*host, *node, *art);
     if (!started) return Error(started.error().message);
     bool tty = Interactive() && !json;
@@ -264,8 +286,9 @@ int Boot(const Args& in) {
     };
     auto ready = WaitReady(*host, started->id, std::chrono::seconds(timeout_s), progress);
     if (tty) std::cout << "\r\033[K";
-    if (!ready) return Error(ready.error().message + " (the node keeps its resources; 'mint stop " +
-                             node->name + "' gives them back)");
+    if (!ready)
+      return Error(ready.error().message + " (the node keeps its resources; 'mint stop " +
+                   node->name + "' gives them back)");
     const mint_status_page& page = ready->page;
     double init_to_tramp = TscMs(started->stamps.tsc_before_init, page.tsc_trampoline, tsc_khz);
     double tramp_to_ready = TscMs(page.tsc_trampoline, page.tsc_ready, tsc_khz);
@@ -320,7 +343,8 @@ int Status(const Args& in) {
   nlohmann::json out = nlohmann::json::array();
   if (!json)
     std::cout << std::left << std::setw(4) << "ID" << std::setw(16) << "NAME" << std::setw(10)
-              << "STATE" << std::setw(10) << "CORES" << "MEMORY\n";
+              << "STATE" << std::setw(10) << "CORES"
+              << "MEMORY\n";
   for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
     auto status = (*host)->Status(id);
     if (!status) return Error(status.error().message);
@@ -336,12 +360,19 @@ int Status(const Args& in) {
     }
     std::string name(status->name, strnlen(status->name, sizeof(status->name)));
     double up_ms = status->page.tsc_ready
-                       ? TscMs(status->tsc_before_init, status->page.tsc_ready, info->tsc_khz) : 0;
+                       ? TscMs(status->tsc_before_init, status->page.tsc_ready, info->tsc_khz)
+                       : 0;
     if (json) {
-      out.push_back({{"id", id}, {"name", name}, {"state", StateName(status->state)},
-                     {"apic_ids", std::vector<uint32_t>(status->apic_ids, status->apic_ids + std::min<uint32_t>(status->n_cpus, MINT_MAX_CPUS))},
-                     {"ranges", ranges}, {"heartbeat", status->page.heartbeat},
-                     {"init_to_ready_ms", up_ms}});
+      out.push_back(
+          {{"id", id},
+           {"name", name},
+           {"state", StateName(status->state)},
+           {"apic_ids", std::vector<uint32_t>(
+                            status->apic_ids,
+                            status->apic_ids + std::min<uint32_t>(status->n_cpus, MINT_MAX_CPUS))},
+           {"ranges", ranges},
+           {"heartbeat", status->page.heartbeat},
+           {"init_to_ready_ms", up_ms}});
     } else {
       std::cout << std::left << std::setw(4) << id << std::setw(16) << name << std::setw(10)
                 << StateName(status->state) << std::setw(10) << cores << memory << "\n";

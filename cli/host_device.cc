@@ -23,16 +23,25 @@ T WithHeader() {
 // What an errno from the module means, in the module's own terms (kmod/host/README.md).
 const char* Explain(int err) {
   switch (err) {
-    case EPERM: return "needs CAP_SYS_BOOT (run as root)";
-    case EPROTO: return "the module speaks another ABI revision than this mint; rebuild both";
-    case ENODEV: return "unknown APIC ID (no such core in the host)";
-    case EBUSY: return "already in use (a core online in the host, or owned by another node, "
-                       "or memory another node owns)";
-    case EINVAL: return "refused (not reserved memory, System RAM, misaligned, or out of range)";
-    case EFAULT: return "outside the memory the node owns";
-    case ENOENT: return "no such node";
-    case ENOSPC: return "the module tracks no more nodes";
-    default: return nullptr;
+    case EPERM:
+      return "needs CAP_SYS_BOOT (run as root)";
+    case EPROTO:
+      return "the module speaks another ABI revision than this mint; rebuild both";
+    case ENODEV:
+      return "unknown APIC ID (no such core in the host)";
+    case EBUSY:
+      return "already in use (a core online in the host, or owned by another node, "
+             "or memory another node owns)";
+    case EINVAL:
+      return "refused (not reserved memory, System RAM, misaligned, or out of range)";
+    case EFAULT:
+      return "outside the memory the node owns";
+    case ENOENT:
+      return "no such node";
+    case ENOSPC:
+      return "the module tracks no more nodes";
+    default:
+      return nullptr;
   }
 }
 
@@ -43,14 +52,17 @@ Result<std::unique_ptr<HostDevice>> HostDevice::Open(const std::string& path) {
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT)
-      return Fail("cannot open ", path, ": no such device; load the host module first "
+      return Fail("cannot open ", path,
+                  ": no such device; load the host module first "
                   "(insmod mint.ko)");
     return Fail("cannot open ", path, ": ", std::strerror(err));
   }
   return std::unique_ptr<HostDevice>(new HostDevice(fd));
 }
 
-HostDevice::~HostDevice() { ::close(fd_); }
+HostDevice::~HostDevice() {
+  ::close(fd_);
+}
 
 Result<void> HostDevice::Call(unsigned long request, void* arg, const char* what) {
   if (::ioctl(fd_, request, arg) == 0) return Ok{};

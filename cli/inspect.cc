@@ -68,15 +68,15 @@ int Inspect(const Args& in) {
   };
   std::cout << path << " (" << Bytes(bytes->size()) << ")\n";
   row("version") << image->version << "\n";
-  row("arch") << image->arch
-              << (image->is_64bit ? " (64-bit entry present)" : " (32-bit only)") << "\n";
+  row("arch") << image->arch << (image->is_64bit ? " (64-bit entry present)" : " (32-bit only)")
+              << "\n";
   row("boot protocol") << image->ProtocolString() << "\n";
   row("setup code") << image->setup_bytes << " bytes (" << int{h.setup_sects}
                     << " sectors + boot sector)\n";
   row("protected mode") << Bytes(image->protected_mode_size) << " from offset "
                         << Hex(image->setup_bytes) << "\n";
-  row("payload") << CompressionName(image->compression) << ", " << Bytes(h.payload_length)
-                 << " at " << Hex(image->payload_file_offset) << "\n";
+  row("payload") << CompressionName(image->compression) << ", " << Bytes(h.payload_length) << " at "
+                 << Hex(image->payload_file_offset) << "\n";
   row("init_size") << Hex(h.init_size) << " (" << Bytes(h.init_size)
                    << " of room from the load address)\n";
   row("alignment") << Hex(h.kernel_alignment) << " (minimum 2^" << int{h.min_alignment}

@@ -29,9 +29,9 @@ struct NodeArtifacts {
   std::string cmdline;
   std::vector<uint8_t> cmdline_bytes;  // with its NUL
   std::vector<uint8_t> boot_params;
-  std::vector<uint8_t> status_page;    // zeroed: the node's agent fills it
+  std::vector<uint8_t> status_page;  // zeroed: the node's agent fills it
   AcpiTables acpi;
-  uint64_t entry = 0;  // the kernel's 32-bit entry (= layout.kernel)
+  uint64_t entry = 0;             // the kernel's 32-bit entry (= layout.kernel)
   std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs
 };
 

@@ -6,7 +6,8 @@ namespace mint {
 namespace {
 
 double MsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 }  // namespace
@@ -34,16 +35,17 @@ Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
   auto give_back = [&](Error error) -> Error {
     auto destroyed = loader.Destroy(started.id);
     if (!destroyed)
-      error.message += "; giving node " + node.name + "'s resources back also failed: " +
-                       destroyed.error().message;
+      error.message += "; giving node " + node.name +
+                       "'s resources back also failed: " + destroyed.error().message;
     return error;
   };
   auto t1 = std::chrono::steady_clock::now();
   for (const Segment& segment : artifacts.segments) {
     auto loaded = loader.Load(started.id, segment.phys, segment.bytes);
     if (!loaded)
-      return give_back(Fail("node ", node.name, ": ", segment.what, " (", std::to_string(segment.bytes.size()),
-                            " bytes at ", FormatRange({segment.phys, segment.phys + segment.bytes.size()}),
+      return give_back(Fail("node ", node.name, ": ", segment.what, " (",
+                            std::to_string(segment.bytes.size()), " bytes at ",
+                            FormatRange({segment.phys, segment.phys + segment.bytes.size()}),
                             "): ", loaded.error().message));
     started.copied_bytes += segment.bytes.size();
   }
@@ -54,8 +56,8 @@ Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
   return started;
 }
 
-Result<mint_node_status> WaitReady(NodeLoader& loader, uint32_t id, std::chrono::milliseconds timeout,
-                                   const ProgressFn& progress) {
+Result<mint_node_status> WaitReady(NodeLoader& loader, uint32_t id,
+                                   std::chrono::milliseconds timeout, const ProgressFn& progress) {
   auto start = std::chrono::steady_clock::now();
   mint_node_status status{};
   for (;;) {

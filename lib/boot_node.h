@@ -30,8 +30,8 @@ Result<void> EnsureTrampoline(NodeLoader& loader, const HostPlan& host);
 // Polls the node's status until its agent reports ready, `timeout` passes (an error saying
 // what was seen last), or the node fails. `progress` is called on every poll.
 using ProgressFn = std::function<void(const mint_node_status&, double elapsed_s)>;
-Result<mint_node_status> WaitReady(NodeLoader& loader, uint32_t id, std::chrono::milliseconds timeout,
-                                   const ProgressFn& progress);
+Result<mint_node_status> WaitReady(NodeLoader& loader, uint32_t id,
+                                   std::chrono::milliseconds timeout, const ProgressFn& progress);
 
 // Milliseconds between two TSC stamps at tsc_khz.
 inline double TscMs(uint64_t from, uint64_t to, uint64_t tsc_khz) {

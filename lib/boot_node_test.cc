@@ -49,7 +49,8 @@ TEST_F(BootNodeTest, CopiesEverySegmentAndStartsAtTheEntry) {
   // The protected-mode code lands at the entry; the initrd where boot_params says.
   const auto& kernel_copy = loader_.memory[0x40200000];
   ASSERT_EQ(kernel_copy.size(), kernel_bytes_.size() - kernel_.setup_bytes);
-  EXPECT_EQ(0, std::memcmp(kernel_copy.data(), kernel_bytes_.data() + kernel_.setup_bytes, kernel_copy.size()));
+  EXPECT_EQ(0, std::memcmp(kernel_copy.data(), kernel_bytes_.data() + kernel_.setup_bytes,
+                           kernel_copy.size()));
   const auto& params = loader_.memory[0x40001000];
   ASSERT_EQ(params.size(), 4096u);
   uint32_t ramdisk = 0;

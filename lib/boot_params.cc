@@ -24,8 +24,8 @@ std::vector<std::string> Split(const std::string& line) {
 
 const std::vector<std::string>& ReservedCommandLineOptions() {
   static const std::vector<std::string> kReserved = {
-      "tsc_early_khz", "nr_cpus", "maxcpus", "possible_cpus", "pci", "panic",
-      "mint_status", "8250.nr_uarts", "earlyprintk", "acpi", "memmap", "acpi_rsdp"};
+      "tsc_early_khz", "nr_cpus",       "maxcpus",     "possible_cpus", "pci",    "panic",
+      "mint_status",   "8250.nr_uarts", "earlyprintk", "acpi",          "memmap", "acpi_rsdp"};
   return kReserved;
 }
 
@@ -50,7 +50,8 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
   // A node never probes the legacy UARTs: COM1 is the host's. Its own UART is driven through
   // earlyprintk alone, which writes without interrupts.
   line << " 8250.nr_uarts=0";
-  if (options.console != "shared") line << " earlyprintk=serial," << options.console << ",115200,keep";
+  if (options.console != "shared")
+    line << " earlyprintk=serial," << options.console << ",115200,keep";
   line << " mint_status=" << Hex(options.status_page);
   std::string text = line.str();
   if (text.size() + 1 > cmdline_size)

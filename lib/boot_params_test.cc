@@ -34,7 +34,8 @@ TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
   options.user.clear();
   auto line = BuildCommandLine(options, 2048);
   ASSERT_TRUE(line.ok());
-  EXPECT_EQ(*line, "tsc_early_khz=2999999 nr_cpus=2 panic=0 8250.nr_uarts=0 mint_status=0x40000000");
+  EXPECT_EQ(*line,
+            "tsc_early_khz=2999999 nr_cpus=2 panic=0 8250.nr_uarts=0 mint_status=0x40000000");
 }
 
 TEST(CommandLine, RefusesWhatMintSets) {
@@ -92,20 +93,20 @@ TEST_F(BootParamsTest, ZeroPageByOffset) {
   ASSERT_TRUE(page.ok()) << page.error().message;
   ASSERT_EQ(page->size(), 4096u);
   // Offsets from Documentation/arch/x86/zero-page.rst and boot.rst, written out on purpose.
-  EXPECT_EQ(At<uint64_t>(*page, 0x070), 0x40004000u);           // acpi_rsdp_addr
-  EXPECT_EQ(At<uint32_t>(*page, 0x0c0), 0u);                    // ext_ramdisk_image
-  EXPECT_EQ(At<uint32_t>(*page, 0x0c8), 0u);                    // ext_cmd_line_ptr
-  EXPECT_EQ(At<uint8_t>(*page, 0x1e8), 6u);                     // e820_entries
-  EXPECT_EQ(At<uint8_t>(*page, 0x1ef), 0u);                     // sentinel
-  EXPECT_EQ(At<uint16_t>(*page, 0x1fe), 0xaa55u);               // boot_flag, from the image
-  EXPECT_EQ(At<uint32_t>(*page, 0x202), 0x53726448u);           // "HdrS"
-  EXPECT_EQ(At<uint16_t>(*page, 0x206), 0x020fu);               // version
-  EXPECT_EQ(At<uint8_t>(*page, 0x210), 0xffu);                  // type_of_loader
-  EXPECT_EQ(At<uint8_t>(*page, 0x211) & 0x81, 0x01);            // LOADED_HIGH, no heap
-  EXPECT_EQ(At<uint32_t>(*page, 0x214), 0x40200000u);           // code32_start
-  EXPECT_EQ(At<uint32_t>(*page, 0x218), layout_.initrd);        // ramdisk_image
-  EXPECT_EQ(At<uint32_t>(*page, 0x21c), 0x123456u);             // ramdisk_size
-  EXPECT_EQ(At<uint32_t>(*page, 0x228), 0x40002000u);           // cmd_line_ptr
+  EXPECT_EQ(At<uint64_t>(*page, 0x070), 0x40004000u);               // acpi_rsdp_addr
+  EXPECT_EQ(At<uint32_t>(*page, 0x0c0), 0u);                        // ext_ramdisk_image
+  EXPECT_EQ(At<uint32_t>(*page, 0x0c8), 0u);                        // ext_cmd_line_ptr
+  EXPECT_EQ(At<uint8_t>(*page, 0x1e8), 6u);                         // e820_entries
+  EXPECT_EQ(At<uint8_t>(*page, 0x1ef), 0u);                         // sentinel
+  EXPECT_EQ(At<uint16_t>(*page, 0x1fe), 0xaa55u);                   // boot_flag, from the image
+  EXPECT_EQ(At<uint32_t>(*page, 0x202), 0x53726448u);               // "HdrS"
+  EXPECT_EQ(At<uint16_t>(*page, 0x206), 0x020fu);                   // version
+  EXPECT_EQ(At<uint8_t>(*page, 0x210), 0xffu);                      // type_of_loader
+  EXPECT_EQ(At<uint8_t>(*page, 0x211) & 0x81, 0x01);                // LOADED_HIGH, no heap
+  EXPECT_EQ(At<uint32_t>(*page, 0x214), 0x40200000u);               // code32_start
+  EXPECT_EQ(At<uint32_t>(*page, 0x218), layout_.initrd);            // ramdisk_image
+  EXPECT_EQ(At<uint32_t>(*page, 0x21c), 0x123456u);                 // ramdisk_size
+  EXPECT_EQ(At<uint32_t>(*page, 0x228), 0x40002000u);               // cmd_line_ptr
   EXPECT_EQ(At<uint32_t>(*page, 0x260), kernel_.header.init_size);  // init_size, from the image
   // e820_table at 0x2d0, 20 bytes an entry: the first is the low slice.
   EXPECT_EQ(At<uint64_t>(*page, 0x2d0), 0x70000u);

@@ -115,41 +115,41 @@ constexpr size_t kE820MaxEntries = 128;  // E820_MAX_ENTRIES_ZEROPAGE
 // Documentation/arch/x86/zero-page.rst). Only the fields a loader sets are named; the rest
 // are kept as opaque padding of the right size.
 struct __attribute__((packed)) BootParams {
-  uint8_t screen_info[0x40];     // 0x000
-  uint8_t apm_bios_info[0x14];   // 0x040
-  uint8_t pad2[4];               // 0x054
-  uint64_t tboot_addr;           // 0x058
-  uint8_t ist_info[0x10];        // 0x060
-  uint64_t acpi_rsdp_addr;       // 0x070
-  uint8_t pad3[8];               // 0x078
-  uint8_t hd0_info[16];          // 0x080
-  uint8_t hd1_info[16];          // 0x090
-  uint8_t sys_desc_table[0x10];  // 0x0a0
-  uint8_t olpc_ofw_header[0x10]; // 0x0b0
-  uint32_t ext_ramdisk_image;    // 0x0c0
-  uint32_t ext_ramdisk_size;     // 0x0c4
-  uint32_t ext_cmd_line_ptr;     // 0x0c8
-  uint8_t pad4[112];             // 0x0cc
-  uint32_t cc_blob_address;      // 0x13c
-  uint8_t edid_info[0x80];       // 0x140
-  uint8_t efi_info[0x20];        // 0x1c0
-  uint32_t alt_mem_k;            // 0x1e0
-  uint32_t scratch;              // 0x1e4
-  uint8_t e820_entries;          // 0x1e8
-  uint8_t eddbuf_entries;        // 0x1e9
+  uint8_t screen_info[0x40];        // 0x000
+  uint8_t apm_bios_info[0x14];      // 0x040
+  uint8_t pad2[4];                  // 0x054
+  uint64_t tboot_addr;              // 0x058
+  uint8_t ist_info[0x10];           // 0x060
+  uint64_t acpi_rsdp_addr;          // 0x070
+  uint8_t pad3[8];                  // 0x078
+  uint8_t hd0_info[16];             // 0x080
+  uint8_t hd1_info[16];             // 0x090
+  uint8_t sys_desc_table[0x10];     // 0x0a0
+  uint8_t olpc_ofw_header[0x10];    // 0x0b0
+  uint32_t ext_ramdisk_image;       // 0x0c0
+  uint32_t ext_ramdisk_size;        // 0x0c4
+  uint32_t ext_cmd_line_ptr;        // 0x0c8
+  uint8_t pad4[112];                // 0x0cc
+  uint32_t cc_blob_address;         // 0x13c
+  uint8_t edid_info[0x80];          // 0x140
+  uint8_t efi_info[0x20];           // 0x1c0
+  uint32_t alt_mem_k;               // 0x1e0
+  uint32_t scratch;                 // 0x1e4
+  uint8_t e820_entries;             // 0x1e8
+  uint8_t eddbuf_entries;           // 0x1e9
   uint8_t edd_mbr_sig_buf_entries;  // 0x1ea
-  uint8_t kbd_status;            // 0x1eb
-  uint8_t secure_boot;           // 0x1ec
-  uint8_t pad5[2];               // 0x1ed
-  uint8_t sentinel;              // 0x1ef
-  uint8_t pad6[1];               // 0x1f0
-  SetupHeader hdr;               // 0x1f1
+  uint8_t kbd_status;               // 0x1eb
+  uint8_t secure_boot;              // 0x1ec
+  uint8_t pad5[2];                  // 0x1ed
+  uint8_t sentinel;                 // 0x1ef
+  uint8_t pad6[1];                  // 0x1f0
+  SetupHeader hdr;                  // 0x1f1
   uint8_t pad7[0x290 - 0x1f1 - sizeof(SetupHeader)];
-  uint32_t edd_mbr_sig_buffer[16];  // 0x290
+  uint32_t edd_mbr_sig_buffer[16];        // 0x290
   E820Entry e820_table[kE820MaxEntries];  // 0x2d0
-  uint8_t pad8[48];              // 0xcd0
-  uint8_t eddbuf[6 * 82];        // 0xd00
-  uint8_t pad9[276];             // 0xeec
+  uint8_t pad8[48];                       // 0xcd0
+  uint8_t eddbuf[6 * 82];                 // 0xd00
+  uint8_t pad9[276];                      // 0xeec
 };
 static_assert(sizeof(BootParams) == 4096);
 static_assert(offsetof(BootParams, tboot_addr) == 0x058);

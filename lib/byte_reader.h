@@ -79,6 +79,8 @@ inline std::optional<uint64_t> AlignUp(uint64_t value, uint64_t alignment) {
   return *sum & ~(alignment - 1);
 }
 
-inline uint64_t AlignDown(uint64_t value, uint64_t alignment) { return value & ~(alignment - 1); }
+inline uint64_t AlignDown(uint64_t value, uint64_t alignment) {
+  return value & ~(alignment - 1);
+}
 
 }  // namespace mint

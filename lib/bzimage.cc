@@ -33,14 +33,22 @@ Compression DetectCompression(std::span<const uint8_t> payload) {
 
 const char* CompressionName(Compression compression) {
   switch (compression) {
-    case Compression::kGzip: return "gzip";
-    case Compression::kBzip2: return "bzip2";
-    case Compression::kLzma: return "lzma";
-    case Compression::kXz: return "xz";
-    case Compression::kLzo: return "lzo";
-    case Compression::kLz4: return "lz4";
-    case Compression::kZstd: return "zstd";
-    case Compression::kUnknown: break;
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kBzip2:
+      return "bzip2";
+    case Compression::kLzma:
+      return "lzma";
+    case Compression::kXz:
+      return "xz";
+    case Compression::kLzo:
+      return "lzo";
+    case Compression::kLz4:
+      return "lz4";
+    case Compression::kZstd:
+      return "zstd";
+    case Compression::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -77,14 +85,16 @@ Result<KernelImage> ParseBzImage(std::span<const uint8_t> bytes) {
   if (!(hdr.loadflags & kLoadedHigh))
     return Fail("image is a zImage (loadflags.LOADED_HIGH clear): Mint loads only bzImages");
   if (hdr.relocatable_kernel == 0)
-    return Fail("kernel is not relocatable (relocatable_kernel = 0): Mint must load it at the "
-                "node's own address; build it with CONFIG_RELOCATABLE=y");
+    return Fail(
+        "kernel is not relocatable (relocatable_kernel = 0): Mint must load it at the "
+        "node's own address; build it with CONFIG_RELOCATABLE=y");
   if (hdr.kernel_alignment == 0 || (hdr.kernel_alignment & (hdr.kernel_alignment - 1)) != 0)
     return Fail("kernel_alignment ", Hex(hdr.kernel_alignment), " is not a power of two");
   if (hdr.min_alignment > 31 || (1u << hdr.min_alignment) > hdr.kernel_alignment)
     return Fail("min_alignment 2^", std::to_string(hdr.min_alignment),
                 " is larger than kernel_alignment ", Hex(hdr.kernel_alignment));
-  if (hdr.init_size == 0) return Fail("init_size is 0: the image does not say how much room it needs");
+  if (hdr.init_size == 0)
+    return Fail("init_size is 0: the image does not say how much room it needs");
   if (hdr.cmdline_size == 0) return Fail("cmdline_size is 0");
 
   uint32_t sects = hdr.setup_sects == 0 ? 4 : hdr.setup_sects;  // boot.rst: 0 means 4
@@ -108,12 +118,11 @@ Result<KernelImage> ParseBzImage(std::span<const uint8_t> bytes) {
 
   // The payload is counted from the start of the protected-mode code.
   image.payload_file_offset = uint64_t{image.setup_bytes} + hdr.payload_offset;
-  if (hdr.payload_length == 0 ||
-      !reader.SpanAt(image.payload_file_offset, hdr.payload_length))
-    return Fail("payload (offset ", Hex(hdr.payload_offset), ", length ",
-                Hex(hdr.payload_length), ") lies outside the ", std::to_string(bytes.size()),
-                "-byte image");
-  image.compression = DetectCompression(*reader.SpanAt(image.payload_file_offset, hdr.payload_length));
+  if (hdr.payload_length == 0 || !reader.SpanAt(image.payload_file_offset, hdr.payload_length))
+    return Fail("payload (offset ", Hex(hdr.payload_offset), ", length ", Hex(hdr.payload_length),
+                ") lies outside the ", std::to_string(bytes.size()), "-byte image");
+  image.compression =
+      DetectCompression(*reader.SpanAt(image.payload_file_offset, hdr.payload_length));
 
   image.is_64bit = (hdr.xloadflags & kXlfKernel64) != 0;
   image.arch = image.is_64bit ? "x86_64" : "i386";

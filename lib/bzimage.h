@@ -20,9 +20,9 @@ struct KernelImage {
   uint16_t protocol = 0;     // header.version, e.g. 0x020f for 2.15
   uint32_t setup_bytes = 0;  // (setup_sects + 1) * 512: where the protected-mode code starts
   uint64_t protected_mode_size = 0;  // bytes of the image after the setup code
-  bool is_64bit = false;     // XLF_KERNEL_64: a 64-bit entry exists
-  std::string arch;          // "x86_64" or "i386"
-  std::string version;       // the kernel's version string
+  bool is_64bit = false;             // XLF_KERNEL_64: a 64-bit entry exists
+  std::string arch;                  // "x86_64" or "i386"
+  std::string version;               // the kernel's version string
   Compression compression = Compression::kUnknown;
   uint64_t payload_file_offset = 0;  // payload_offset counted from the image's start
   // The header bytes a loader copies into the zero page: [0x1f1, 0x202 + image[0x201]).

@@ -41,11 +41,14 @@ TEST(BzImage, DetectsEveryPayloadFormat) {
     std::vector<uint8_t> magic;
     Compression expected;
   };
-  std::vector<Case> cases = {
-      {{0x1f, 0x8b}, Compression::kGzip},         {{'B', 'Z', 'h'}, Compression::kBzip2},
-      {{0x5d, 0, 0}, Compression::kLzma},         {{0xfd, '7', 'z', 'X', 'Z', 0}, Compression::kXz},
-      {{0x89, 'L', 'Z', 'O'}, Compression::kLzo}, {{0x02, 0x21, 0x4c, 0x18}, Compression::kLz4},
-      {{0x28, 0xb5, 0x2f, 0xfd}, Compression::kZstd}, {{0xde, 0xad}, Compression::kUnknown}};
+  std::vector<Case> cases = {{{0x1f, 0x8b}, Compression::kGzip},
+                             {{'B', 'Z', 'h'}, Compression::kBzip2},
+                             {{0x5d, 0, 0}, Compression::kLzma},
+                             {{0xfd, '7', 'z', 'X', 'Z', 0}, Compression::kXz},
+                             {{0x89, 'L', 'Z', 'O'}, Compression::kLzo},
+                             {{0x02, 0x21, 0x4c, 0x18}, Compression::kLz4},
+                             {{0x28, 0xb5, 0x2f, 0xfd}, Compression::kZstd},
+                             {{0xde, 0xad}, Compression::kUnknown}};
   for (const Case& c : cases) {
     auto image = SyntheticBzImage();
     std::copy(c.magic.begin(), c.magic.end(), image.begin() + 1024);
@@ -73,7 +76,9 @@ TEST(BzImage, SetupSectsZeroMeansFour) {
   EXPECT_EQ(parsed->setup_bytes, 5u * 512u);
 }
 
-TEST(BzImageErrors, Empty) { ExpectError({}, "too short"); }
+TEST(BzImageErrors, Empty) {
+  ExpectError({}, "too short");
+}
 TEST(BzImageErrors, TooShortForHeader) {
   auto image = SyntheticBzImage();
   image.resize(0x260);
@@ -131,7 +136,7 @@ TEST(BzImageErrors, TruncatedAfterSetup) {
 }
 TEST(BzImageErrors, HeaderLengthPastSetup) {
   auto image = SyntheticBzImage();
-  image[0x1f1] = 0;  // 4 sectors claimed...
+  image[0x1f1] = 0;        // 4 sectors claimed...
   image.resize(1024 + 8);  // ...but the file is shorter
   ExpectError(image, "truncated");
 }

@@ -33,8 +33,8 @@ class FakeLoader : public NodeLoader {
 
   Result<HostInfo> Info() override {
     calls.push_back("info");
-    return HostInfo{2000000, static_cast<uint32_t>(nodes.size()), trampoline_at != 0,
-                    trampoline_at, false};
+    return HostInfo{2000000, static_cast<uint32_t>(nodes.size()), trampoline_at != 0, trampoline_at,
+                    false};
   }
   Result<void> InstallTrampoline(uint64_t phys, std::span<const uint8_t> code) override {
     calls.push_back("trampoline");
@@ -98,7 +98,7 @@ class FakeLoader : public NodeLoader {
       status.page.magic = MINT_STATUS_MAGIC;
       status.page.phase = MINT_PHASE_READY;
       status.page.tsc_trampoline = 2000000ull * 10 + 1000;  // 10 ms after INIT at 2 GHz
-      status.page.tsc_ready = 2000000ull * 3000 + 1000;    // 3 s after INIT
+      status.page.tsc_ready = 2000000ull * 3000 + 1000;     // 3 s after INIT
     }
     return status;
   }

@@ -72,8 +72,8 @@ Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory_in, const
   }
   if (kernel_range == nullptr) {
     if (kernel_at >= first.end || kernel_at < first.start)
-      return Fail("the kernel must load at ", Hex(kernel_at),
-                  " (kernel_alignment ", Hex(alignment), ", pref_address ", Hex(hdr.pref_address),
+      return Fail("the kernel must load at ", Hex(kernel_at), " (kernel_alignment ", Hex(alignment),
+                  ", pref_address ", Hex(hdr.pref_address),
                   "), outside the node's memory starting ", FormatRange(first));
     return Fail("memory ", FormatRange(first), " is too small: the kernel needs ",
                 Hex(layout.kernel_room), " bytes (init_size) from ", Hex(kernel_at),

@@ -50,7 +50,7 @@ constexpr PhysRange kBiosHole{0xf0000, 0x100000};
 constexpr uint64_t kMinLowSlice = 0x10000;
 
 struct NodeLayout {
-  uint64_t base = 0;         // start of the lowest memory range
+  uint64_t base = 0;  // start of the lowest memory range
   uint64_t status_page = 0;
   uint64_t boot_params = 0;
   uint64_t cmdline = 0;

@@ -39,9 +39,9 @@ TEST(Layout, E820MapsLowSliceHolesMintAreaAndRam) {
     E820Type type;
   };
   std::vector<Want> want = {
-      {0x70000, 0x10000, E820Type::kRam},         {0x9fc00, 0x400, E820Type::kReserved},
-      {0xf0000, 0x10000, E820Type::kReserved},    {0x40000000, 0x4000, E820Type::kReserved},
-      {0x40004000, 0xc000, E820Type::kAcpi},      {0x40010000, 0xfff0000, E820Type::kRam}};
+      {0x70000, 0x10000, E820Type::kRam},      {0x9fc00, 0x400, E820Type::kReserved},
+      {0xf0000, 0x10000, E820Type::kReserved}, {0x40000000, 0x4000, E820Type::kReserved},
+      {0x40004000, 0xc000, E820Type::kAcpi},   {0x40010000, 0xfff0000, E820Type::kRam}};
   ASSERT_EQ(layout->e820.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(layout->e820[i].addr, want[i].addr) << i;
@@ -70,7 +70,8 @@ TEST(LayoutErrors, NodeTooSmallSaysHowMuch) {
   auto layout = PlanNodeLayout({{0x40000000, 0x41000000}}, kLow, Kernel(), 0);
   ASSERT_FALSE(layout.ok());
   EXPECT_NE(layout.error().message.find("too small"), std::string::npos) << layout.error().message;
-  EXPECT_NE(layout.error().message.find("at least 54 MiB"), std::string::npos) << layout.error().message;
+  EXPECT_NE(layout.error().message.find("at least 54 MiB"), std::string::npos)
+      << layout.error().message;
 }
 
 TEST(LayoutErrors, NoRoomForInitrd) {
@@ -109,14 +110,17 @@ TEST(LayoutErrors, FirstRangeAbove4GiB) {
   EXPECT_NE(layout.error().message.find("above 4 GiB"), std::string::npos);
 }
 
-TEST(LayoutErrors, NoMemory) { EXPECT_FALSE(PlanNodeLayout({}, kLow, Kernel(), 0).ok()); }
+TEST(LayoutErrors, NoMemory) {
+  EXPECT_FALSE(PlanNodeLayout({}, kLow, Kernel(), 0).ok());
+}
 
 // Property: for many node sizes and initrd sizes, an accepted layout never overlaps its own
 // pieces and keeps everything inside the node.
 TEST(LayoutProperties, PiecesAreDisjointAndInside) {
   KernelImage kernel = Kernel();
   for (uint64_t mib = 32; mib <= 512; mib += 8) {
-    for (uint64_t initrd : {uint64_t{0}, uint64_t{0x1000}, uint64_t{0x123456}, uint64_t{0x2000000}}) {
+    for (uint64_t initrd :
+         {uint64_t{0}, uint64_t{0x1000}, uint64_t{0x123456}, uint64_t{0x2000000}}) {
       PhysRange memory{0x40000000, 0x40000000 + (mib << 20)};
       auto layout = PlanNodeLayout({memory}, kLow, kernel, initrd);
       if (!layout.ok()) continue;

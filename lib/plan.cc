@@ -128,8 +128,7 @@ class PlanParser {
                              std::string_view where) {
     const toml::node* node = table.get(key);
     if (node == nullptr) return std::string();
-    if (!node->is_string())
-      return Fail(where, ": '", std::string(key), "' must be a string");
+    if (!node->is_string()) return Fail(where, ": '", std::string(key), "' must be a string");
     return std::string(node->as_string()->get());
   }
 
@@ -200,17 +199,16 @@ class PlanParser {
 
   Result<void> ParseNode(const toml::table& table, size_t index, NodePlan& node) {
     std::string where = origin_ + ": node #" + std::to_string(index + 1);
-    MINT_TRY_VOID(CheckKeys(table, where,
-                            {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory",
-                             "low", "console"}));
+    MINT_TRY_VOID(CheckKeys(
+        table, where,
+        {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console"}));
     node.name = MINT_TRY(String(table, "name", where));
     if (node.name.empty()) return Fail(where, ": every node needs a name");
     if (node.name.size() > 31)
       return Fail(where, ": name '", node.name, "' is longer than 31 characters");
     for (char c : node.name) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
-        return Fail(where, ": name '", node.name,
-                    "' may only use letters, digits, '-' and '_'");
+        return Fail(where, ": name '", node.name, "' may only use letters, digits, '-' and '_'");
     }
     where = origin_ + ": node " + node.name;
     node.arch = MINT_TRY(String(table, "arch", where));
@@ -244,8 +242,8 @@ class PlanParser {
     std::string console = MINT_TRY(String(table, "console", where));
     if (!console.empty()) node.console = console;
     if (node.console != "shared" &&
-        !(node.console.size() == 5 && node.console.starts_with("ttyS") &&
-          node.console[4] >= '1' && node.console[4] <= '3'))
+        !(node.console.size() == 5 && node.console.starts_with("ttyS") && node.console[4] >= '1' &&
+          node.console[4] <= '3'))
       return Fail(where, ": console '", node.console,
                   "' must be ttyS1, ttyS2, ttyS3 (a UART of its own) or \"shared\"");
     return Ok{};
@@ -346,7 +344,8 @@ class PlanParser {
                                 [&](const PhysRange& r) { return r.Contains(range); });
       if (!inside) {
         std::string list;
-        for (const auto& r : host.reserved) list.append(list.empty() ? "" : ", ").append(FormatRange(r));
+        for (const auto& r : host.reserved)
+          list.append(list.empty() ? "" : ", ").append(FormatRange(r));
         return Fail(where, ": memory ", FormatRange(range),
                     " is not inside a range the host reserved (", list, ")");
       }
@@ -405,8 +404,7 @@ Result<PhysRange> ParseRange(std::string_view text) {
     return Fail("'", std::string(text), "' is not a range like 0x40000000-0x7fffffff");
   uint64_t start = MINT_TRY(ParseNumber(text.substr(0, dash), "range start"));
   uint64_t last = MINT_TRY(ParseNumber(text.substr(dash + 1), "range end"));
-  if (last < start)
-    return Fail("range '", std::string(text), "' ends before it starts");
+  if (last < start) return Fail("range '", std::string(text), "' ends before it starts");
   if (last == UINT64_MAX) return Fail("range '", std::string(text), "' reaches the top of memory");
   return PhysRange{start, last + 1};
 }
@@ -420,7 +418,8 @@ Result<uint64_t> ParseSize(std::string_view text) {
   if (unit == 'G') shift = 30;
   std::string_view digits = shift ? text.substr(0, text.size() - 1) : text;
   uint64_t value = MINT_TRY(ParseNumber(digits, "size such as 512M"));
-  if (shift && value > (UINT64_MAX >> shift)) return Fail("size '", std::string(text), "' is too large");
+  if (shift && value > (UINT64_MAX >> shift))
+    return Fail("size '", std::string(text), "' is too large");
   return value << shift;
 }
 
@@ -473,8 +472,10 @@ std::string SerializePlan(const Plan& plan) {
     for (size_t i = 0; i < node.cpus.size(); ++i) out << (i ? ", " : "") << node.cpus[i];
     out << "]\nmemory = [";
     size_t count = 0;
-    for (const PhysRange& range : node.memory) out << (count++ ? ", " : "") << Quote(FormatRange(range));
-    for (uint64_t size : node.memory_sizes) out << (count++ ? ", " : "") << Quote(std::to_string(size));
+    for (const PhysRange& range : node.memory)
+      out << (count++ ? ", " : "") << Quote(FormatRange(range));
+    for (uint64_t size : node.memory_sizes)
+      out << (count++ ? ", " : "") << Quote(std::to_string(size));
     out << "]\n";
     if (node.low) out << "low = " << Quote(FormatRange(*node.low)) << "\n";
     out << "console = " << Quote(node.console) << "\n";

@@ -18,12 +18,8 @@ struct PhysRange {
   uint64_t start = 0;
   uint64_t end = 0;
   uint64_t size() const { return end - start; }
-  bool Contains(const PhysRange& other) const {
-    return other.start >= start && other.end <= end;
-  }
-  bool Overlaps(const PhysRange& other) const {
-    return start < other.end && other.start < end;
-  }
+  bool Contains(const PhysRange& other) const { return other.start >= start && other.end <= end; }
+  bool Overlaps(const PhysRange& other) const { return start < other.end && other.start < end; }
   bool operator==(const PhysRange&) const = default;
 };
 
@@ -37,20 +33,20 @@ struct HostPlan {
   std::vector<PhysRange> reserved;  // booted with memmap=SIZE$ADDR: never host RAM
   PhysRange low_window{0x10000, 0x90000};
   std::optional<PhysRange> store;
-  std::vector<uint32_t> cpus{0};    // APIC IDs the host keeps online (maxcpus = count)
+  std::vector<uint32_t> cpus{0};  // APIC IDs the host keeps online (maxcpus = count)
 };
 
 struct NodePlan {
   std::string name;
-  std::string arch;     // "x86_64", "i386", or empty: read from the image
-  std::string kernel;   // path to a bzImage on the machine running mint
-  std::string initrd;   // optional
-  std::string cmdline;  // the user's part; Mint adds what a node must have
-  std::vector<uint32_t> cpus;       // APIC IDs; cpus[0] is the boot core
-  std::vector<PhysRange> memory;    // explicit ranges (sizes are placed by the planner)
+  std::string arch;                    // "x86_64", "i386", or empty: read from the image
+  std::string kernel;                  // path to a bzImage on the machine running mint
+  std::string initrd;                  // optional
+  std::string cmdline;                 // the user's part; Mint adds what a node must have
+  std::vector<uint32_t> cpus;          // APIC IDs; cpus[0] is the boot core
+  std::vector<PhysRange> memory;       // explicit ranges (sizes are placed by the planner)
   std::vector<uint64_t> memory_sizes;  // "512M" entries still to be placed
-  std::optional<PhysRange> low;     // low slice below 1 MiB; assigned when absent
-  std::string console = "ttyS1";    // "ttySn" (a UART of its own) or "shared"
+  std::optional<PhysRange> low;        // low slice below 1 MiB; assigned when absent
+  std::string console = "ttyS1";       // "ttySn" (a UART of its own) or "shared"
 };
 
 struct Plan {

@@ -24,7 +24,7 @@ Error Fail(Parts&&... parts) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : value_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(value_); }
@@ -67,17 +67,15 @@ class [[nodiscard]] Result<void> {
 
 // TRY(expr): evaluates a Result; on failure returns its Error from the enclosing function,
 // otherwise yields the value (GNU statement expression, supported by g++ and clang).
-#define MINT_TRY(expr)                                   \
-  ({                                                     \
-    auto _mint_try_result = (expr);                      \
-    if (!_mint_try_result.ok())                          \
-      return std::move(_mint_try_result).take_error();   \
-    std::move(_mint_try_result).value();                 \
+#define MINT_TRY(expr)                                                           \
+  ({                                                                             \
+    auto _mint_try_result = (expr);                                              \
+    if (!_mint_try_result.ok()) return std::move(_mint_try_result).take_error(); \
+    std::move(_mint_try_result).value();                                         \
   })
 
-#define MINT_TRY_VOID(expr)                              \
-  do {                                                   \
-    auto _mint_try_result = (expr);                      \
-    if (!_mint_try_result.ok())                          \
-      return std::move(_mint_try_result).take_error();   \
+#define MINT_TRY_VOID(expr)                                                      \
+  do {                                                                           \
+    auto _mint_try_result = (expr);                                              \
+    if (!_mint_try_result.ok()) return std::move(_mint_try_result).take_error(); \
   } while (0)

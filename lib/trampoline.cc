@@ -1,5 +1,5 @@
-#include "trampoline_layout.h"  // asserts its offsets against abi.h when compiled as C++
 #include "loader.h"
+#include "trampoline_layout.h"  // asserts its offsets against abi.h when compiled as C++
 
 extern "C" const uint8_t mint_trampoline_blob[];
 extern "C" const uint8_t mint_trampoline_blob_end[];
@@ -7,7 +7,8 @@ extern "C" const uint8_t mint_trampoline_blob_end[];
 namespace mint {
 
 std::span<const uint8_t> TrampolineCode() {
-  return {mint_trampoline_blob, static_cast<size_t>(mint_trampoline_blob_end - mint_trampoline_blob)};
+  return {mint_trampoline_blob,
+          static_cast<size_t>(mint_trampoline_blob_end - mint_trampoline_blob)};
 }
 
 }  // namespace mint
