@@ -1,0 +1,287 @@
+#include "host_run.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace mint {
+namespace {
+
+// Lines of console shown when a run fails.
+constexpr size_t kContextLines = 25;
+// Memory the lab machine gets unless asked otherwise.
+constexpr uint64_t kDefaultMemory = uint64_t{2} << 30;
+
+std::string FromEnv(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::string(value) : std::move(fallback);
+}
+
+// KEY=VALUE lines as scripts/setup writes them.
+std::string ReadKernelEnv(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(key + "=")) return line.substr(key.size() + 1);
+  }
+  return "";
+}
+
+bool Readable(const std::string& path) {
+  return !path.empty() && access(path.c_str(), R_OK) == 0;
+}
+
+std::string NewMarker() {
+  std::random_device random;
+  std::ostringstream out;
+  out << std::hex << random() << random();
+  return out.str();
+}
+
+std::string SecondsText(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", seconds);
+  return text;
+}
+
+}  // namespace
+
+LabArtifacts DefaultLabArtifacts() {
+  std::string kernel_env = std::string(MINT_LAB_CACHE_DIR) + "/kernel.env";
+  std::string kernel = ReadKernelEnv(kernel_env, "MINT_KERNEL");
+  return LabArtifacts{
+      .host_kernel = FromEnv("MINT_LAB_HOST_KERNEL", kernel),
+      .mint = FromEnv("MINT_LAB_MINT", MINT_LAB_MINT_PATH),
+      .module = FromEnv("MINT_LAB_MODULE", MINT_LAB_MODULE_PATH),
+      .busybox = FromEnv("MINT_LAB_BUSYBOX", MINT_LAB_BUSYBOX_PATH),
+      .qemu = FromEnv("MINT_LAB_QEMU", "qemu-system-x86_64"),
+      .node_kernel = kernel,
+      .node_initrd = MINT_LAB_NODE_INITRD_PATH,
+  };
+}
+
+void SetPlanEnvironmentDefaults(const LabArtifacts& artifacts) {
+  if (!artifacts.node_kernel.empty()) setenv("MINT_KERNEL", artifacts.node_kernel.c_str(), 0);
+  if (!artifacts.node_initrd.empty()) setenv("MINT_NODE_INITRD", artifacts.node_initrd.c_str(), 0);
+}
+
+Result<std::vector<std::string>> PlanConsoles(const Plan& plan) {
+  std::vector<std::string> consoles{"host"};
+  for (const NodePlan& node : plan.nodes) {
+    if (node.console == "shared") continue;
+    int port = -1;
+    if (node.console.size() == 5 && node.console.starts_with("ttyS") && node.console[4] >= '0' &&
+        node.console[4] <= '9')
+      port = node.console[4] - '0';
+    if (port < 1 || port > 3)
+      return Fail("node ", node.name, ": console '", node.console,
+                  "' is not one the lab offers: ttyS0 is the host's, nodes use ttyS1..ttyS3 "
+                  "(COM2..COM4) or \"shared\"");
+    if (node.name == "host" || node.name == "qemu")
+      return Fail("node ", node.name, ": the lab names its own consoles '", node.name,
+                  "'; rename the node");
+    if (consoles.size() <= static_cast<size_t>(port)) consoles.resize(port + 1);
+    if (!consoles[port].empty())
+      return Fail("node ", node.name, ": console ", node.console, " is already node ",
+                  consoles[port], "'s");
+    consoles[port] = node.name;
+  }
+  return consoles;
+}
+
+uint32_t PlanVcpus(const Plan& plan) {
+  uint32_t highest = 0;
+  for (uint32_t apic : plan.host.cpus) highest = std::max(highest, apic);
+  for (const NodePlan& node : plan.nodes) {
+    for (uint32_t apic : node.cpus) highest = std::max(highest, apic);
+  }
+  return highest + 1;
+}
+
+Result<void> CheckPlanFitsMemory(const Plan& plan, uint64_t memory_bytes) {
+  std::vector<LabRamRange> ram = Q35RamLayout(memory_bytes);
+  std::string ram_text;
+  for (const LabRamRange& range : ram)
+    ram_text += (ram_text.empty() ? "" : " and ") + FormatRange(PhysRange{range.start, range.end});
+  auto check = [&](const PhysRange& range, const std::string& what) -> Result<void> {
+    for (const LabRamRange& piece : ram) {
+      if (range.start >= piece.start && range.end <= piece.end) return Ok{};
+    }
+    return Fail(what, " ", FormatRange(range), " is not inside the lab machine's RAM (", ram_text,
+                " for ", std::to_string(memory_bytes >> 20),
+                " MiB); give --mem large enough or move the range");
+  };
+  for (const PhysRange& range : plan.host.reserved)
+    MINT_TRY_VOID(check(range, "host reserved range"));
+  if (plan.host.store) MINT_TRY_VOID(check(*plan.host.store, "host store"));
+  return Ok{};
+}
+
+HostRun::~HostRun() {
+  if (!keep_ && !work_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(work_dir, ignored);
+  }
+}
+
+Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
+  const LabArtifacts& artifacts = options.artifacts;
+  if (artifacts.host_kernel.empty())
+    return Fail("no host kernel: ", MINT_LAB_CACHE_DIR,
+                "/kernel.env is missing; run scripts/setup (it unpacks Debian's kernel into the "
+                "build cache), or set MINT_LAB_HOST_KERNEL");
+  if (!Readable(artifacts.host_kernel))
+    return Fail("cannot read the host kernel ", artifacts.host_kernel,
+                "; run scripts/setup, or set MINT_LAB_HOST_KERNEL");
+  if (options.with_mint && !Readable(artifacts.mint))
+    return Fail("no mint CLI at ", artifacts.mint,
+                ": build it with `cmake --build build --target mint`, or run with --no-mint");
+  if (options.with_module && !Readable(artifacts.module))
+    return Fail("no host module at ", artifacts.module,
+                ": build it with `cmake --build build --target mint_host_ko`, or run with "
+                "--no-module");
+
+  std::unique_ptr<HostRun> run(new HostRun());
+  run->keep_ = options.keep_work_dir;
+  run->plan = MINT_TRY(LoadPlanFile(options.plan_path));
+  for (const NodePlan& node : run->plan.nodes) {
+    for (const std::string* image : {&node.kernel, &node.initrd}) {
+      if (image->empty() || Readable(*image)) continue;
+      std::string hint = *image == artifacts.node_initrd
+                             ? "; build it with `cmake --build build --target node_initrd`"
+                             : "";
+      return Fail(options.plan_path, ": node ", node.name, ": cannot read ", *image, hint);
+    }
+  }
+
+  uint32_t needed = PlanVcpus(run->plan);
+  uint32_t vcpus = options.vcpus.value_or(needed);
+  if (vcpus < needed)
+    return Fail("--vcpus ", std::to_string(vcpus), " is too few: the plan uses APIC ID ",
+                std::to_string(needed - 1), ", so the machine needs at least ",
+                std::to_string(needed));
+  uint64_t memory = options.memory_bytes.value_or(kDefaultMemory);
+  MINT_TRY_VOID(CheckPlanFitsMemory(run->plan, memory));
+  std::vector<std::string> consoles = MINT_TRY(PlanConsoles(run->plan));
+
+  run->marker = NewMarker();
+  HostInitramfsSpec spec{
+      .busybox = artifacts.busybox,
+      .mint = options.with_mint ? artifacts.mint : "",
+      .module = options.with_module ? artifacts.module : "",
+      .plan = run->plan,
+      .command = options.command,
+      .marker = run->marker,
+  };
+  run->initramfs = MINT_TRY(BuildHostInitramfs(spec));
+
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/mint-lab.XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr)
+    return Fail("cannot create a temporary folder like ", pattern, ": ", std::strerror(errno));
+  run->work_dir = pattern;
+  std::string initrd_path = run->work_dir + "/host-initrd.cpio";
+  MINT_TRY_VOID(WriteWholeFile(initrd_path, run->initramfs.cpio));
+
+  std::string append =
+      "console=ttyS0,115200 8250.nr_uarts=1 " + HostKernelArgs(run->plan.host) + " panic=-1";
+  if (!options.extra_append.empty()) append += " " + options.extra_append;
+  run->config = LabConfig{
+      .qemu = artifacts.qemu,
+      .kernel = artifacts.host_kernel,
+      .initrd = initrd_path,
+      .append = append,
+      .vcpus = vcpus,
+      .memory_bytes = memory,
+      .consoles = consoles,
+      .extra_args = {},
+      .echo = options.echo,
+      .work_dir = run->work_dir,
+  };
+  return run;
+}
+
+Result<HostRunResult> RunHostCommand(const HostRunOptions& options) {
+  auto run = MINT_TRY(PrepareHostRun(options));
+  auto machine = MINT_TRY(LabMachine::Create(run->config));
+  LabDeadline deadline =
+      LabClock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
+
+  HostRunResult result;
+  if (options.keep_work_dir) result.work_dir = run->work_dir;
+  auto finish = [&](HostRunResult::Outcome outcome, int status, std::string message) {
+    machine->Kill();
+    result.outcome = outcome;
+    result.exit_status = status;
+    result.message = std::move(message);
+    result.seconds_total = machine->SecondsSinceStart();
+  };
+  auto timed_out = [&](const std::string& waiting_for) {
+    finish(HostRunResult::Outcome::kTimedOut, kLabTimedOut,
+           "timed out after " + SecondsText(options.timeout_seconds) + " s waiting for " +
+               waiting_for + "; QEMU was killed. Last console lines:\n" +
+               machine->LastLines(kContextLines));
+  };
+
+  MINT_TRY_VOID(machine->Start(deadline));
+  std::optional<HostMarkerLine> last_marker;
+  size_t next_line = 0;
+  auto is_marker = [&](const ConsoleLine& line) {
+    return ParseHostMarker(line.text, run->marker).has_value();
+  };
+  while (true) {
+    LabWait wait = machine->WaitForLine("host", is_marker, deadline, next_line);
+    if (wait.kind == LabWait::Kind::kTimedOut) {
+      timed_out(result.seconds_to_command
+                    ? "COMMAND to finish (it started " + SecondsText(*result.seconds_to_command) +
+                          " s into the run)"
+                    : std::string("the host to boot and start COMMAND"));
+      break;
+    }
+    if (wait.kind == LabWait::Kind::kExited) {
+      finish(HostRunResult::Outcome::kMachineDied, kLabFailed,
+             "QEMU exited (status " + std::to_string(machine->WaitForExit(deadline).value_or(-1)) +
+                 ") before COMMAND finished. Last console lines:\n" +
+                 machine->LastLines(kContextLines));
+      break;
+    }
+    next_line = wait.index + 1;
+    HostMarkerLine marker = *ParseHostMarker(wait.line.text, run->marker);
+    if (marker.kind == HostMarkerLine::Kind::kCommandStart) {
+      result.seconds_to_command = wait.line.seconds;
+      continue;
+    }
+    if (marker.kind == HostMarkerLine::Kind::kSetupFailed) {
+      finish(HostRunResult::Outcome::kSetupFailed, kLabFailed,
+             "the host /init failed before COMMAND: " + marker.detail + ". Last console lines:\n" +
+                 machine->LastLines(kContextLines));
+      break;
+    }
+    // The command finished; the host powers off next.
+    if (!machine->WaitForExit(deadline)) {
+      timed_out("QEMU to exit after the host's poweroff (COMMAND had exited with " +
+                std::to_string(marker.status) + ")");
+      break;
+    }
+    finish(HostRunResult::Outcome::kCommandExited, marker.status, "");
+    break;
+  }
+
+  if (!options.log_dir.empty()) {
+    MINT_TRY_VOID(machine->WriteLogs(options.log_dir));
+    std::string plan_text = SerializePlan(run->initramfs.guest_plan);
+    MINT_TRY_VOID(WriteWholeFile(
+        options.log_dir + "/plan.toml",
+        std::span(reinterpret_cast<const uint8_t*>(plan_text.data()), plan_text.size())));
+  }
+  return result;
+}
+
+}  // namespace mint

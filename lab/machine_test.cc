@@ -1,0 +1,141 @@
+// Unit tests of the lab that need no QEMU run: command lines, console layout, memory checks,
+// and the host initramfs a plan turns into.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "cpio.h"
+#include "host_run.h"
+#include "machine.h"
+
+namespace mint {
+namespace {
+
+Plan MustParse(std::string_view text) {
+  auto plan = ParsePlan(text, "test.toml");
+  EXPECT_TRUE(plan.ok()) << plan.error().message;
+  return plan.ok() ? *plan : Plan{};
+}
+
+LabConfig SmallConfig() {
+  LabConfig config;
+  config.qemu = "/bin/true";  // never run: only the command line is looked at
+  config.kernel = "/proc/self/exe";
+  config.append = "console=ttyS0 quiet";
+  config.consoles = {"host", "", "beta"};
+  config.work_dir = "/tmp/lab-test";
+  return config;
+}
+
+TEST(LabMachine, BuildsTheQemuCommandLine) {
+  auto machine = LabMachine::Create(SmallConfig());
+  ASSERT_TRUE(machine.ok()) << machine.error().message;
+  std::vector<std::string> argv = (*machine)->CommandLine();
+  auto has = [&argv](const std::vector<std::string>& run) {
+    return std::search(argv.begin(), argv.end(), run.begin(), run.end()) != argv.end();
+  };
+  EXPECT_EQ(argv[0], "/bin/true");
+  EXPECT_TRUE(has({"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max"}));
+  EXPECT_TRUE(has({"-smp", "2", "-m", "2048M"}));
+  EXPECT_TRUE(has({"-append", "console=ttyS0 quiet"}));
+  EXPECT_TRUE(has({"-chardev", "socket,id=com1,path=/tmp/lab-test/com1.sock", "-serial",
+                   "chardev:com1", "-serial", "null", "-chardev",
+                   "socket,id=com3,path=/tmp/lab-test/com3.sock", "-serial", "chardev:com3"}));
+  EXPECT_NE((*machine)->CommandLineText().find("-append 'console=ttyS0 quiet'"), std::string::npos);
+}
+
+TEST(LabMachine, RefusesBadConfigurations) {
+  LabConfig config = SmallConfig();
+  config.consoles = {"host", "a", "b", "c", "d"};
+  EXPECT_FALSE(LabMachine::Create(config).ok());
+  config = SmallConfig();
+  config.consoles = {"host", "host"};
+  EXPECT_FALSE(LabMachine::Create(config).ok());
+  config = SmallConfig();
+  config.memory_bytes = 1000;
+  EXPECT_FALSE(LabMachine::Create(config).ok());
+  config = SmallConfig();
+  config.kernel = "/nonexistent/vmlinuz";
+  auto missing = LabMachine::Create(config);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "cannot read the host kernel '/nonexistent/vmlinuz'");
+}
+
+TEST(Q35RamLayout, SplitsLikeQemu) {
+  auto two = Q35RamLayout(uint64_t{2} << 30);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].end, uint64_t{2} << 30);
+  auto four = Q35RamLayout(uint64_t{4} << 30);
+  ASSERT_EQ(four.size(), 2u);
+  EXPECT_EQ(four[0].end, 0x80000000u);
+  EXPECT_EQ(four[1].start, uint64_t{1} << 32);
+  EXPECT_EQ(four[1].end, (uint64_t{1} << 32) + 0x80000000u);
+}
+
+constexpr std::string_view kTwoNodes = R"(
+[host]
+reserved = ["0x40000000-0x5fffffff"]
+
+[[node]]
+name = "alpha"
+kernel = "/proc/self/exe"
+cpus = [1]
+memory = ["0x40000000-0x4fffffff"]
+console = "ttyS1"
+
+[[node]]
+name = "beta"
+kernel = "/proc/self/exe"
+cpus = [3, 2]
+memory = ["0x50000000-0x5fffffff"]
+console = "ttyS3"
+)";
+
+TEST(HostRun, ConsolesVcpusAndMemoryFollowThePlan) {
+  Plan plan = MustParse(kTwoNodes);
+  auto consoles = PlanConsoles(plan);
+  ASSERT_TRUE(consoles.ok()) << consoles.error().message;
+  EXPECT_EQ(*consoles, (std::vector<std::string>{"host", "alpha", "", "beta"}));
+  EXPECT_EQ(PlanVcpus(plan), 4u);
+  EXPECT_TRUE(CheckPlanFitsMemory(plan, uint64_t{2} << 30).ok());
+  auto small = CheckPlanFitsMemory(plan, uint64_t{1} << 30);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.error().message,
+            "host reserved range 0x40000000-0x5fffffff is not inside the lab machine's RAM "
+            "(0x0-0x3fffffff for 1024 MiB); give --mem large enough or move the range");
+  plan.nodes[1].console = "ttyS0";
+  EXPECT_FALSE(PlanConsoles(plan).ok());
+  plan.nodes[1].console = "ttyS1";
+  auto clash = PlanConsoles(plan);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().message, "node beta: console ttyS1 is already node alpha's");
+}
+
+TEST(HostRun, InitramfsHoldsEveryImageOnceAndTheRewrittenPlan) {
+  if (access(MINT_TEST_BUSYBOX, R_OK) != 0) GTEST_SKIP() << "no busybox at " << MINT_TEST_BUSYBOX;
+  HostInitramfsSpec spec{.busybox = MINT_TEST_BUSYBOX,
+                         .mint = "",
+                         .module = "",
+                         .plan = MustParse(kTwoNodes),
+                         .command = "echo hi",
+                         .marker = "m1"};
+  auto built = BuildHostInitramfs(spec);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  EXPECT_EQ(built->guest_plan.nodes[0].kernel, "/mint/images/exe");
+  EXPECT_EQ(built->guest_plan.nodes[1].kernel, "/mint/images/exe");
+  auto entries = ParseCpio(built->cpio);
+  ASSERT_TRUE(entries.ok()) << entries.error().message;
+  std::vector<std::string> paths;
+  for (const CpioEntry& entry : *entries) paths.push_back(entry.path);
+  for (const char* expected : {"init", "bin/busybox", "bin/sh", "dev/console", "mint/plan.toml",
+                               "mint/command", "mint/images/exe"})
+    EXPECT_NE(std::find(paths.begin(), paths.end(), expected), paths.end()) << expected;
+  EXPECT_EQ(std::find(paths.begin(), paths.end(), "lib/mint/mint.ko"), paths.end());
+  auto reparsed = ParsePlan(SerializePlan(built->guest_plan), "rewritten");
+  ASSERT_TRUE(reparsed.ok()) << reparsed.error().message;
+  EXPECT_EQ(reparsed->nodes[1].cpus, (std::vector<uint32_t>{3, 2}));
+}
+
+}  // namespace
+}  // namespace mint
