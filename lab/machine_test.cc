@@ -39,9 +39,12 @@ TEST(LabMachine, BuildsTheQemuCommandLine) {
   EXPECT_TRUE(has({"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max"}));
   EXPECT_TRUE(has({"-smp", "2", "-m", "2048M"}));
   EXPECT_TRUE(has({"-append", "console=ttyS0 quiet"}));
-  EXPECT_TRUE(has({"-chardev", "socket,id=com1,path=/tmp/lab-test/com1.sock", "-serial",
-                   "chardev:com1", "-serial", "null", "-chardev",
-                   "socket,id=com3,path=/tmp/lab-test/com3.sock", "-serial", "chardev:com3"}));
+  // COM3 before COM1 (so ACPI lists COM1 first), the unnamed COM2 left out.
+  EXPECT_TRUE(has({"-chardev", "socket,id=com3,path=/tmp/lab-test/com3.sock", "-device",
+                   "isa-serial,index=2,chardev=com3", "-chardev",
+                   "socket,id=com1,path=/tmp/lab-test/com1.sock", "-device",
+                   "isa-serial,index=0,chardev=com1"}));
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "isa-serial,index=1,chardev=com2"), argv.end());
   EXPECT_NE((*machine)->CommandLineText().find("-append 'console=ttyS0 quiet'"), std::string::npos);
 }
 
