@@ -7,7 +7,9 @@
 namespace mint {
 namespace {
 
-std::string Text(const std::vector<uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); }
+std::string Text(const std::vector<uint8_t>& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
 
 TEST(CpioArchive, EmptyArchiveIsOnlyTheTrailer) {
   CpioArchive archive;
@@ -60,8 +62,8 @@ TEST(CpioArchive, RoundTripsEveryKindSortedWithParentsFirst) {
   ASSERT_TRUE(entries.ok()) << entries.error().message;
   std::vector<std::string> paths;
   for (const auto& entry : *entries) paths.push_back(entry.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{"bin", "bin/sh", "dev", "dev/console", "init",
-                                             "proc", "usr", "usr/bin", "usr/bin/tool"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{"bin", "bin/sh", "dev", "dev/console", "init", "proc",
+                                             "usr", "usr/bin", "usr/bin/tool"}));
   for (size_t i = 0; i < entries->size(); ++i) {
     EXPECT_EQ((*entries)[i].ino, i + 1);
     EXPECT_EQ((*entries)[i].mtime, 0u);
