@@ -158,9 +158,12 @@ std::vector<std::string> LabMachine::CommandLine() const {
   for (size_t i = config_.consoles.size(); i-- > 0;) {
     if (config_.consoles[i].empty()) continue;
     std::string id = "com" + std::to_string(i + 1);
-    argv.insert(argv.end(),
-                {"-chardev", "socket,id=" + id + ",path=" + socket_dir_ + "/" + id + ".sock",
-                 "-device", "isa-serial,index=" + std::to_string(i) + ",chardev=" + id});
+    std::string chardev = "socket,id=" + id;
+    chardev += ",path=" + socket_dir_;
+    chardev += "/" + id + ".sock";
+    std::string device = "isa-serial,index=" + std::to_string(i);
+    device += ",chardev=" + id;
+    argv.insert(argv.end(), {"-chardev", chardev, "-device", device});
   }
   argv.insert(argv.end(), config_.extra_args.begin(), config_.extra_args.end());
   return argv;
@@ -205,6 +208,7 @@ Result<void> LabMachine::Start(LabDeadline deadline) {
 
   std::vector<std::string> args = CommandLine();
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   start_time_ = LabClock::now();

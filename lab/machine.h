@@ -52,8 +52,8 @@ struct ConsoleLine {
 struct LabWait {
   enum class Kind { kFound, kTimedOut, kExited } kind = Kind::kTimedOut;
   ConsoleLine line;  // the matching line when kFound
-  size_t index = 0;  // its position in LabMachine::lines()
-  bool found() const { return kind == Kind::kFound; }
+  size_t index = 0;  // its position in LabMachine::Lines()
+  bool Found() const { return kind == Kind::kFound; }
 };
 
 class LabMachine {
@@ -74,7 +74,7 @@ class LabMachine {
 
   // Reads consoles until a line of `console` (any console when empty) satisfies `match`, QEMU
   // exits, or the deadline passes. Lines already seen before the call are searched first
-  // when `from_line` is less than lines().size().
+  // when `from_line` is less than Lines().size().
   LabWait WaitForLine(std::string_view console,
                       const std::function<bool(const ConsoleLine&)>& match, LabDeadline deadline,
                       size_t from_line = 0);
@@ -84,10 +84,10 @@ class LabMachine {
   // SIGKILL, then reap. Safe to call at any time.
   void Kill();
 
-  bool running() const { return pid_ > 0; }
+  bool Running() const { return pid_ > 0; }
   double SecondsSinceStart() const;
   // Every complete line so far, in arrival order, across consoles.
-  const std::vector<ConsoleLine>& lines() const { return lines_; }
+  const std::vector<ConsoleLine>& Lines() const { return lines_; }
   // The full text one console has sent so far (including a last line without newline).
   std::string ConsoleText(std::string_view console) const;
   // Names of the consoles in use, "qemu" included.
@@ -98,7 +98,7 @@ class LabMachine {
   // DIR/qemu-cmdline.txt). Creates DIR.
   Result<void> WriteLogs(const std::string& dir) const;
 
-  const LabConfig& config() const { return config_; }
+  const LabConfig& Config() const { return config_; }
 
  private:
   struct Stream {

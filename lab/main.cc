@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -124,9 +125,7 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
   return parsed;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   auto wall_start = std::chrono::steady_clock::now();
   auto parsed = ParseArgs(argc, argv);
   if (!parsed.ok()) {
@@ -162,4 +161,15 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "mint-lab: %s %d; %s; QEMU ran %.2f s; whole run %.2f s\n", what,
                result->exit_status, to_command.c_str(), result->seconds_total, wall);
   return result->exit_status;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  // libmint reports failures as Results; only the standard library (allocation) can throw.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "mint-lab: %s\n", error.what());
+    return mint::kLabFailed;
+  }
 }

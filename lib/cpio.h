@@ -28,7 +28,7 @@ class CpioArchive {
                              uint32_t mode = 0600);
 
   bool Contains(std::string_view path) const;
-  size_t entry_count() const { return entries_.size(); }
+  size_t EntryCount() const { return entries_.size(); }
 
   // The whole archive, parents before children, ending with the TRAILER!!! entry.
   std::vector<uint8_t> Serialize() const;
