@@ -1,6 +1,4 @@
 // mint boot / check / status / stop.
-#include <unistd.h>
-
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -156,10 +154,6 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
             << ", status page " << Hex(art.layout.status_page) << "\n";
 }
 
-bool Interactive() {
-  return isatty(STDOUT_FILENO) != 0;
-}
-
 }  // namespace
 
 int Check(const Args& in) {
@@ -277,15 +271,21 @@ int Boot(const Args& in) {
                 << std::flush;
     auto started = StartNode(*host, *node, *art);
     if (!started) return Error(started.error().message);
-    bool tty = Interactive() && !json;
+    // Progress as plain lines (a phase change, then every 2 s): a node's console may share
+    // this terminal (a serial line in the lab), where redrawing one line in place garbles.
+    std::string last_phase;
+    double last_print = 0;
     auto progress = [&](const mint_node_status& status, double elapsed) {
-      if (!tty) return;
+      if (json) return;
       const char* phase = status.page.tsc_trampoline ? "kernel booting" : "waking core";
-      std::cout << "\r  " << node->name << ": " << phase << ", " << std::fixed
-                << std::setprecision(1) << elapsed << " s   " << std::flush;
+      if (phase == last_phase && elapsed - last_print < 2.0) return;
+      last_phase = phase;
+      last_print = elapsed;
+      std::cout << "  " << node->name << ": " << phase << ", " << std::fixed << std::setprecision(1)
+                << elapsed << " s\n"
+                << std::flush;
     };
     auto ready = WaitReady(*host, started->id, std::chrono::seconds(timeout_s), progress);
-    if (tty) std::cout << "\r\033[K";
     if (!ready)
       return Error(ready.error().message + " (the node keeps its resources; 'mint stop " +
                    node->name + "' gives them back)");
