@@ -22,6 +22,14 @@ std::vector<std::string> Split(const std::string& line) {
 
 }  // namespace
 
+std::optional<uint16_t> LegacyUartPort(const std::string& console) {
+  // The PC's standard COM port addresses (ttyS0..ttyS3 = COM1..COM4); ttyS0 is the host's.
+  if (console == "ttyS1") return 0x2f8;
+  if (console == "ttyS2") return 0x3e8;
+  if (console == "ttyS3") return 0x2e8;
+  return std::nullopt;
+}
+
 const std::vector<std::string>& ReservedCommandLineOptions() {
   static const std::vector<std::string> kReserved = {
       "tsc_early_khz", "nr_cpus",       "maxcpus",     "possible_cpus", "pci",    "panic",
@@ -50,8 +58,13 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
   // A node never probes the legacy UARTs: COM1 is the host's. Its own UART is driven through
   // earlyprintk alone, which writes without interrupts.
   line << " 8250.nr_uarts=0";
-  if (options.console != "shared")
-    line << " earlyprintk=serial," << options.console << ",115200,keep";
+  if (options.console != "shared") {
+    // By I/O port, not by name: x86 earlyprintk knows only ttyS0 and ttyS1 by name and
+    // silently takes any other ttySn as ttyS0, the host's console.
+    auto port = LegacyUartPort(options.console);
+    if (!port) return Fail("console '", options.console, "' is not ttyS1, ttyS2 or ttyS3");
+    line << " earlyprintk=serial," << Hex(*port) << ",115200,keep";
+  }
   line << " mint_status=" << Hex(options.status_page);
   std::string text = line.str();
   if (text.size() + 1 > cmdline_size)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct NodeCommandLine {
   uint64_t status_page = 0;  // physical address, handed to the node's agent
   bool owns_pci = false;     // a node without PCI functions gets pci=off
 };
+
+// The I/O port of a node's own legacy UART: ttyS1 0x2f8, ttyS2 0x3e8, ttyS3 0x2e8.
+std::optional<uint16_t> LegacyUartPort(const std::string& console);
 
 // Options Mint sets itself; a user line that sets one is refused rather than silently
 // overridden, naming the option.

@@ -24,7 +24,7 @@ TEST(CommandLine, UserPartThenWhatEveryNodeNeeds) {
   ASSERT_TRUE(line.ok()) << line.error().message;
   EXPECT_EQ(*line,
             "quiet tsc_early_khz=2999999 nr_cpus=2 pci=off panic=0 8250.nr_uarts=0 "
-            "earlyprintk=serial,ttyS1,115200,keep mint_status=0x40000000");
+            "earlyprintk=serial,0x2f8,115200,keep mint_status=0x40000000");
 }
 
 TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
@@ -36,6 +36,20 @@ TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
   ASSERT_TRUE(line.ok());
   EXPECT_EQ(*line,
             "tsc_early_khz=2999999 nr_cpus=2 panic=0 8250.nr_uarts=0 mint_status=0x40000000");
+}
+
+// x86 earlyprintk maps any ttySn but ttyS0/ttyS1 to ttyS0, the host's console: Mint names
+// the port instead (a node on ttyS2 once wrote into the host's COM1 in the lab).
+TEST(CommandLine, ConsoleIsNamedByPort) {
+  NodeCommandLine options = Options();
+  options.console = "ttyS2";
+  EXPECT_NE(BuildCommandLine(options, 2048)->find("earlyprintk=serial,0x3e8,115200,keep"),
+            std::string::npos);
+  options.console = "ttyS3";
+  EXPECT_NE(BuildCommandLine(options, 2048)->find("earlyprintk=serial,0x2e8,115200,keep"),
+            std::string::npos);
+  options.console = "ttyS0";
+  EXPECT_FALSE(BuildCommandLine(options, 2048).ok());
 }
 
 TEST(CommandLine, RefusesWhatMintSets) {
