@@ -163,8 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadPlan{"memory overlap", std::string(kHost) + kNode + "memory=[\"0x40000000-0x4fffffff\"]\n" +
                 "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"0x48000000-0x5fffffff\"]\nconsole=\"ttyS2\"\n",
                 "overlaps node a (0x40000000-0x4fffffff)"}),
-    [](const ::testing::TestParamInfo<BadPlan>& info) {
-      std::string name = info.param.what;
+    [](const ::testing::TestParamInfo<BadPlan>& param_info) {
+      std::string name = param_info.param.what;
       for (char& c : name) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
       return name;
     });
