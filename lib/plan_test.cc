@@ -13,7 +13,9 @@ reserved = ["0x40000000-0x7fffffff"]
 low_window = "0x10000-0x8ffff"
 )";
 
-Result<Plan> Parse(const std::string& nodes) { return ParsePlan(std::string(kHost) + nodes, "t.toml"); }
+Result<Plan> Parse(const std::string& nodes) {
+  return ParsePlan(std::string(kHost) + nodes, "t.toml");
+}
 
 void ExpectError(const std::string& text, const std::string& fragment) {
   auto plan = ParsePlan(text, "t.toml");
@@ -69,11 +71,13 @@ console = "ttyS2"
 
 TEST(Plan, EnvironmentInPaths) {
   setenv("MINT_TEST_KERNEL", "/k/vmlinuz", 1);
-  auto plan = Parse("[[node]]\nname=\"a\"\nkernel=\"${MINT_TEST_KERNEL}\"\ncpus=[1]\nmemory=[\"64M\"]\n");
+  auto plan =
+      Parse("[[node]]\nname=\"a\"\nkernel=\"${MINT_TEST_KERNEL}\"\ncpus=[1]\nmemory=[\"64M\"]\n");
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(plan->nodes[0].kernel, "/k/vmlinuz");
   unsetenv("MINT_TEST_UNSET");
-  auto bad = Parse("[[node]]\nname=\"a\"\nkernel=\"${MINT_TEST_UNSET}/x\"\ncpus=[1]\nmemory=[\"64M\"]\n");
+  auto bad =
+      Parse("[[node]]\nname=\"a\"\nkernel=\"${MINT_TEST_UNSET}/x\"\ncpus=[1]\nmemory=[\"64M\"]\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("MINT_TEST_UNSET"), std::string::npos);
 }
@@ -127,7 +131,9 @@ struct BadPlan {
 
 class PlanErrors : public ::testing::TestWithParam<BadPlan> {};
 
-TEST_P(PlanErrors, NamesTheProblem) { ExpectError(GetParam().text, GetParam().fragment); }
+TEST_P(PlanErrors, NamesTheProblem) {
+  ExpectError(GetParam().text, GetParam().fragment);
+}
 
 const std::string kNode = "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[1]\n";
 INSTANTIATE_TEST_SUITE_P(
@@ -135,37 +141,76 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadPlan{"syntax", "[host\n", "t.toml:1"},
         BadPlan{"unknown section", "[hots]\n", "unknown section 'hots'"},
-        BadPlan{"unknown key", std::string(kHost) + kNode + "memroy=[\"64M\"]\n", "unknown key 'memroy'"},
-        BadPlan{"no name", std::string(kHost) + "[[node]]\nkernel=\"k\"\ncpus=[1]\nmemory=[\"64M\"]\n", "needs a name"},
-        BadPlan{"bad name", std::string(kHost) + "[[node]]\nname=\"a b\"\nkernel=\"k\"\n", "may only use"},
-        BadPlan{"no kernel", std::string(kHost) + "[[node]]\nname=\"a\"\ncpus=[1]\nmemory=[\"64M\"]\n", "'kernel'"},
-        BadPlan{"no cpus", std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\nmemory=[\"64M\"]\n", "'cpus'"},
-        BadPlan{"apic id 255", std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[255]\n", "APIC ID 255"},
-        BadPlan{"apic twice", std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[1,1]\n", "listed twice"},
+        BadPlan{"unknown key", std::string(kHost) + kNode + "memroy=[\"64M\"]\n",
+                "unknown key 'memroy'"},
+        BadPlan{"no name",
+                std::string(kHost) + "[[node]]\nkernel=\"k\"\ncpus=[1]\nmemory=[\"64M\"]\n",
+                "needs a name"},
+        BadPlan{"bad name", std::string(kHost) + "[[node]]\nname=\"a b\"\nkernel=\"k\"\n",
+                "may only use"},
+        BadPlan{"no kernel",
+                std::string(kHost) + "[[node]]\nname=\"a\"\ncpus=[1]\nmemory=[\"64M\"]\n",
+                "'kernel'"},
+        BadPlan{"no cpus",
+                std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\nmemory=[\"64M\"]\n",
+                "'cpus'"},
+        BadPlan{"apic id 255",
+                std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[255]\n",
+                "APIC ID 255"},
+        BadPlan{"apic twice",
+                std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[1,1]\n",
+                "listed twice"},
         BadPlan{"no memory", std::string(kHost) + kNode, "'memory'"},
-        BadPlan{"host core", std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[0]\nmemory=[\"64M\"]\n", "belongs to the host"},
-        BadPlan{"misaligned", std::string(kHost) + kNode + "memory=[\"0x40000100-0x4fffffff\"]\n", "4 KiB aligned"},
-        BadPlan{"outside reserved", std::string(kHost) + kNode + "memory=[\"0x10000000-0x1fffffff\"]\n", "not inside a range the host reserved"},
+        BadPlan{
+            "host core",
+            std::string(kHost) + "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[0]\nmemory=[\"64M\"]\n",
+            "belongs to the host"},
+        BadPlan{"misaligned", std::string(kHost) + kNode + "memory=[\"0x40000100-0x4fffffff\"]\n",
+                "4 KiB aligned"},
+        BadPlan{"outside reserved",
+                std::string(kHost) + kNode + "memory=[\"0x10000000-0x1fffffff\"]\n",
+                "not inside a range the host reserved"},
         BadPlan{"too big", std::string(kHost) + kNode + "memory=[\"4G\"]\n", "no free"},
-        BadPlan{"low outside", std::string(kHost) + kNode + "memory=[\"64M\"]\nlow=\"0x90000-0x9ffff\"\n", "outside the low window"},
-        BadPlan{"low on trampoline", std::string(kHost) + kNode + "memory=[\"64M\"]\nlow=\"0x10000-0x1ffff\"\n", "overlaps the trampoline"},
-        BadPlan{"console", std::string(kHost) + kNode + "memory=[\"64M\"]\nconsole=\"ttyS0\"\n", "console 'ttyS0'"},
-        BadPlan{"arch", std::string(kHost) + kNode + "memory=[\"64M\"]\narch=\"arm64\"\n", "arch 'arm64'"},
+        BadPlan{"low outside",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nlow=\"0x90000-0x9ffff\"\n",
+                "outside the low window"},
+        BadPlan{"low on trampoline",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nlow=\"0x10000-0x1ffff\"\n",
+                "overlaps the trampoline"},
+        BadPlan{"console", std::string(kHost) + kNode + "memory=[\"64M\"]\nconsole=\"ttyS0\"\n",
+                "console 'ttyS0'"},
+        BadPlan{"arch", std::string(kHost) + kNode + "memory=[\"64M\"]\narch=\"arm64\"\n",
+                "arch 'arm64'"},
         BadPlan{"window above 1M", "[host]\nlow_window=\"0x10000-0x1fffff\"\n", "below 1 MiB"},
-        BadPlan{"store outside", "[host]\nreserved=[\"0x40000000-0x4fffffff\"]\nstore=\"0x50000000-0x5fffffff\"\n", "store"},
-        BadPlan{"reserved overlap", "[host]\nreserved=[\"0x40000000-0x4fffffff\", \"0x48000000-0x5fffffff\"]\n", "overlap"},
-        BadPlan{"same name", std::string(kHost) + kNode + "memory=[\"64M\"]\n" +
-                "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"64M\"]\nconsole=\"ttyS2\"\n", "used twice"},
-        BadPlan{"same core", std::string(kHost) + kNode + "memory=[\"64M\"]\n" +
-                "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[1]\nmemory=[\"64M\"]\nconsole=\"ttyS2\"\n", "already belongs to node a"},
-        BadPlan{"same console", std::string(kHost) + kNode + "memory=[\"64M\"]\n" +
-                "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"64M\"]\n", "console ttyS1"},
-        BadPlan{"memory overlap", std::string(kHost) + kNode + "memory=[\"0x40000000-0x4fffffff\"]\n" +
-                "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"0x48000000-0x5fffffff\"]\nconsole=\"ttyS2\"\n",
+        BadPlan{"store outside",
+                "[host]\nreserved=[\"0x40000000-0x4fffffff\"]\nstore=\"0x50000000-0x5fffffff\"\n",
+                "store"},
+        BadPlan{"reserved overlap",
+                "[host]\nreserved=[\"0x40000000-0x4fffffff\", \"0x48000000-0x5fffffff\"]\n",
+                "overlap"},
+        BadPlan{"same name",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\n" +
+                    "[[node]]\nname=\"a\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"64M\"]\nconsole="
+                    "\"ttyS2\"\n",
+                "used twice"},
+        BadPlan{"same core",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\n" +
+                    "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[1]\nmemory=[\"64M\"]\nconsole="
+                    "\"ttyS2\"\n",
+                "already belongs to node a"},
+        BadPlan{"same console",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\n" +
+                    "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"64M\"]\n",
+                "console ttyS1"},
+        BadPlan{"memory overlap",
+                std::string(kHost) + kNode + "memory=[\"0x40000000-0x4fffffff\"]\n" +
+                    "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"0x48000000-"
+                    "0x5fffffff\"]\nconsole=\"ttyS2\"\n",
                 "overlaps node a (0x40000000-0x4fffffff)"}),
     [](const ::testing::TestParamInfo<BadPlan>& param_info) {
       std::string name = param_info.param.what;
-      for (char& c : name) if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+      for (char& c : name)
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
       return name;
     });
 
@@ -173,7 +218,10 @@ INSTANTIATE_TEST_SUITE_P(
 // memory inside the host's reserved ranges and a disjoint low slice inside the window.
 TEST(PlanProperties, PlacementNeverOverlaps) {
   unsigned seed = 12345;
-  auto next = [&]() { seed = seed * 1103515245 + 12345; return (seed >> 16) & 0x7fff; };
+  auto next = [&]() {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 16) & 0x7fff;
+  };
   for (int round = 0; round < 200; ++round) {
     std::string text = kHost;
     int nodes = 1 + static_cast<int>(next() % 6);
