@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "files.h"
 #include "host_device.h"
+#include "images.h"
 
 namespace mint::cli {
 namespace {
@@ -75,27 +76,6 @@ uint64_t GuessTscKhz() {
     }
   }
   return 1000000;
-}
-
-struct LoadedImages {
-  std::vector<uint8_t> kernel;
-  std::vector<uint8_t> initrd;
-  KernelImage image;
-  double read_ms = 0;
-};
-
-Result<LoadedImages> ReadImages(const NodePlan& node) {
-  LoadedImages out;
-  auto start = std::chrono::steady_clock::now();
-  out.kernel = MINT_TRY(ReadFile(node.kernel, "node " + node.name + "'s kernel"));
-  if (!node.initrd.empty())
-    out.initrd = MINT_TRY(ReadFile(node.initrd, "node " + node.name + "'s initrd"));
-  out.read_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  auto image = ParseBzImage(out.kernel);
-  if (!image) return Fail("node ", node.name, ": ", node.kernel, ": ", image.error().message);
-  out.image = std::move(*image);
-  return out;
 }
 
 const char* E820Name(uint32_t type) {
