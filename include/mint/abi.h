@@ -187,6 +187,21 @@ struct mint_last_error {
 	char text[MINT_ERROR_LEN]; /* out */
 };
 
+/*
+ * MINT_IOC_STORE: claim the resident image store (docs/store.md): [start, start + size), page
+ * aligned, inside memory the host reserved (memmap=$), never System RAM, no node's. Once
+ * claimed, mmap of /dev/mint at offset 0 (MAP_SHARED, at most `size` bytes) maps the store's
+ * first byte, so the index and images outlive every mint process (not a host reboot). The same
+ * range again is a no-op; another range while one is claimed is -EBUSY. start == size == 0
+ * only asks: the current claim comes back in start/size (-ENOENT when there is none). The
+ * claim lasts until the module is unloaded.
+ */
+struct mint_store {
+	struct mint_hdr hdr;
+	__u64 start; /* in, or out when asking */
+	__u64 size;
+};
+
 #define MINT_IOC_TYPE 0xB7
 #define MINT_IOC_INFO _IOWR(MINT_IOC_TYPE, 0, struct mint_info) /* hdr is read */
 #define MINT_IOC_TRAMPOLINE _IOW(MINT_IOC_TYPE, 1, struct mint_trampoline)
@@ -196,6 +211,8 @@ struct mint_last_error {
 #define MINT_IOC_STATUS _IOWR(MINT_IOC_TYPE, 5, struct mint_node_status)
 #define MINT_IOC_DESTROY _IOW(MINT_IOC_TYPE, 6, struct mint_destroy)
 #define MINT_IOC_LAST_ERROR _IOWR(MINT_IOC_TYPE, 7, struct mint_last_error)
+/* 0x10 and up: the store (numbers apart from the node ioctls others add) */
+#define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
 /* Sizes are part of the ABI: a change here is a revision bump. */
 #ifdef __cplusplus
@@ -218,5 +235,6 @@ MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
 			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 104, "mint_node_status");
 MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
 MINT_STATIC_ASSERT(sizeof(struct mint_last_error) == 128, "mint_last_error");
+MINT_STATIC_ASSERT(sizeof(struct mint_store) == 24, "mint_store");
 
 #endif /* MINT_ABI_H */
