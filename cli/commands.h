@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;
 
 int Inspect(const Args& args);
 int Boot(const Args& args);
+int Up(const Args& args);
 int Status(const Args& args);
 int Stop(const Args& args);
 int Check(const Args& args);

@@ -81,6 +81,9 @@ constexpr const char* kUsage =
     "  boot PLAN [NODE...] [--timeout S] [--dry-run] [--json]\n"
     "                                     boot the plan's nodes (all, or those named) and\n"
     "                                     print each one's timeline\n"
+    "  up PLAN [NODE...] [--sequential] [--svg FILE] [--json]\n"
+    "                                     boot the plan's nodes in parallel, with a live\n"
+    "                                     phase display and a final timing table\n"
     "  status [--json]                    list the nodes the host module owns\n"
     "  stop NODE                          park a node's cores and give its resources back\n"
     "\n"
@@ -96,6 +99,7 @@ int main(int argc, char** argv) {
   if (command == "--help" || command == "-h" || command == "help") return Usage(kUsage, 0);
   if (command == "inspect") return Inspect(args);
   if (command == "boot") return Boot(args);
+  if (command == "up") return Up(args);
   if (command == "check") return Check(args);
   if (command == "status" || command == "ps") return Status(args);
   if (command == "stop") return Stop(args);
