@@ -51,6 +51,7 @@ union mint_arg {
 	struct mint_node_status status;
 	struct mint_destroy destroy;
 	struct mint_last_error last_error;
+	struct mint_store store;
 };
 
 /* Padding the caller must leave zero, per command; out-only fields are not checked. */
@@ -91,6 +92,7 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MINT_IOC_STATUS:
 	case MINT_IOC_DESTROY:
 	case MINT_IOC_LAST_ERROR:
+	case MINT_IOC_STORE:
 		break;
 	default:
 		return -ENOTTY;
@@ -149,6 +151,9 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MINT_IOC_DESTROY:
 		err = mint_destroy(f, &a->destroy);
 		break;
+	case MINT_IOC_STORE:
+		err = mint_store(f, &a->store);
+		break;
 	case MINT_IOC_LAST_ERROR:
 		strscpy(a->last_error.text, f->last_error, sizeof(a->last_error.text));
 		err = 0;
@@ -192,6 +197,7 @@ static const struct file_operations mint_fops = {
 	.open = mint_open,
 	.release = mint_release,
 	.unlocked_ioctl = mint_ioctl,
+	.mmap = mint_store_mmap,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
@@ -232,6 +238,7 @@ static void __exit mint_exit(void)
 	misc_deregister(&mint_dev);
 	mint_hotplug_exit();
 	mint_nodes_exit();
+	mint_store_exit();
 	pr_info("mint: unloaded\n");
 }
 

@@ -114,4 +114,11 @@ int mint_start(struct mint_file *f, struct mint_start *s);
 int mint_status(struct mint_file *f, struct mint_node_status *s);
 int mint_destroy(struct mint_file *f, struct mint_destroy *d);
 
+/* store.c */
+struct file;
+struct vm_area_struct;
+int mint_store(struct mint_file *f, struct mint_store *s);
+int mint_store_mmap(struct file *file, struct vm_area_struct *vma);
+void mint_store_exit(void);
+
 #endif /* MINT_HOST_H */
