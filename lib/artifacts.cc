@@ -47,6 +47,7 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in) {
   params.rsdp_addr = out.acpi.rsdp_address;
   out.boot_params = MINT_TRY(BuildBootParams(kernel, layout, params));
   out.status_page.assign(0x1000, 0);
+  out.shared.assign(kSharedSize, 0);
   out.entry = layout.kernel;
 
   std::span<const uint8_t> protected_mode = in.kernel_bytes.subspan(kernel.setup_bytes);
@@ -55,6 +56,7 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in) {
       {"boot_params", layout.boot_params, out.boot_params},
       {"cmdline", layout.cmdline, out.cmdline_bytes},
       {"acpi", layout.acpi, out.acpi.blob},
+      {"shared", layout.shared, out.shared},
       {"kernel", layout.kernel, protected_mode},
   };
   if (!in.initrd_bytes.empty()) out.segments.push_back({"initrd", layout.initrd, in.initrd_bytes});

@@ -30,6 +30,7 @@ struct NodeArtifacts {
   std::vector<uint8_t> cmdline_bytes;  // with its NUL
   std::vector<uint8_t> boot_params;
   std::vector<uint8_t> status_page;  // zeroed: the node's agent fills it
+  std::vector<uint8_t> shared;       // zeroed: no earlier tenant's rings or mailbox count
   AcpiTables acpi;
   uint64_t entry = 0;             // the kernel's 32-bit entry (= layout.kernel)
   std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs

@@ -32,8 +32,9 @@ std::optional<uint16_t> LegacyUartPort(const std::string& console) {
 
 const std::vector<std::string>& ReservedCommandLineOptions() {
   static const std::vector<std::string> kReserved = {
-      "tsc_early_khz", "nr_cpus",       "maxcpus",     "possible_cpus", "pci",    "panic",
-      "mint_status",   "8250.nr_uarts", "earlyprintk", "acpi",          "memmap", "acpi_rsdp"};
+      "tsc_early_khz", "nr_cpus",     "maxcpus",         "possible_cpus", "pci",
+      "panic",         "mint_status", "8250.nr_uarts",   "earlyprintk",   "acpi",
+      "memmap",        "acpi_rsdp",   "no_ipi_broadcast"};
   return kReserved;
 }
 
@@ -55,6 +56,10 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
   if (!options.owns_pci) line << " pci=off";
   // panic=0: wait forever; a panic timeout would reset the whole machine.
   line << " panic=0";
+  // No IPI shorthands: with every core online a kernel sends "all but self" IPIs, which on a
+  // shared machine reach the host's and the other nodes' cores (a panic's stop IPI would stop
+  // them all). Masks name the node's own APIC IDs only.
+  line << " no_ipi_broadcast=1";
   // A node never probes the legacy UARTs: COM1 is the host's. Its own UART is driven through
   // earlyprintk alone, which writes without interrupts.
   line << " 8250.nr_uarts=0";

@@ -22,9 +22,10 @@ NodeCommandLine Options() {
 TEST(CommandLine, UserPartThenWhatEveryNodeNeeds) {
   auto line = BuildCommandLine(Options(), 2048);
   ASSERT_TRUE(line.ok()) << line.error().message;
-  EXPECT_EQ(*line,
-            "quiet tsc_early_khz=2999999 nr_cpus=2 pci=off panic=0 8250.nr_uarts=0 "
-            "earlyprintk=serial,0x2f8,115200,keep mint_status=0x40000000");
+  EXPECT_EQ(
+      *line,
+      "quiet tsc_early_khz=2999999 nr_cpus=2 pci=off panic=0 no_ipi_broadcast=1 8250.nr_uarts=0 "
+      "earlyprintk=serial,0x2f8,115200,keep mint_status=0x40000000");
 }
 
 TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
@@ -35,7 +36,8 @@ TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
   auto line = BuildCommandLine(options, 2048);
   ASSERT_TRUE(line.ok());
   EXPECT_EQ(*line,
-            "tsc_early_khz=2999999 nr_cpus=2 panic=0 8250.nr_uarts=0 mint_status=0x40000000");
+            "tsc_early_khz=2999999 nr_cpus=2 panic=0 no_ipi_broadcast=1 8250.nr_uarts=0 "
+            "mint_status=0x40000000");
 }
 
 // x86 earlyprintk maps any ttySn but ttyS0/ttyS1 to ttyS0, the host's console: Mint names
@@ -110,7 +112,7 @@ TEST_F(BootParamsTest, ZeroPageByOffset) {
   EXPECT_EQ(At<uint64_t>(*page, 0x070), 0x40004000u);               // acpi_rsdp_addr
   EXPECT_EQ(At<uint32_t>(*page, 0x0c0), 0u);                        // ext_ramdisk_image
   EXPECT_EQ(At<uint32_t>(*page, 0x0c8), 0u);                        // ext_cmd_line_ptr
-  EXPECT_EQ(At<uint8_t>(*page, 0x1e8), 6u);                         // e820_entries
+  EXPECT_EQ(At<uint8_t>(*page, 0x1e8), 7u);                         // e820_entries
   EXPECT_EQ(At<uint8_t>(*page, 0x1ef), 0u);                         // sentinel
   EXPECT_EQ(At<uint16_t>(*page, 0x1fe), 0xaa55u);                   // boot_flag, from the image
   EXPECT_EQ(At<uint32_t>(*page, 0x202), 0x53726448u);               // "HdrS"
@@ -126,9 +128,10 @@ TEST_F(BootParamsTest, ZeroPageByOffset) {
   EXPECT_EQ(At<uint64_t>(*page, 0x2d0), 0x70000u);
   EXPECT_EQ(At<uint64_t>(*page, 0x2d8), 0x10000u);
   EXPECT_EQ(At<uint32_t>(*page, 0x2e0), 1u);
-  EXPECT_EQ(At<uint64_t>(*page, 0x2d0 + 5 * 20), 0x40010000u);  // the node's RAM
+  EXPECT_EQ(At<uint64_t>(*page, 0x2d0 + 5 * 20), 0x40010000u);  // the shared sections
+  EXPECT_EQ(At<uint64_t>(*page, 0x2d0 + 6 * 20), 0x40030000u);  // the node's RAM
   // Nothing past the header copy and e820 table is set.
-  for (size_t i = 0x2d0 + 6 * 20; i < 4096; ++i) ASSERT_EQ((*page)[i], 0) << i;
+  for (size_t i = 0x2d0 + 7 * 20; i < 4096; ++i) ASSERT_EQ((*page)[i], 0) << i;
 }
 
 TEST_F(BootParamsTest, RefusesACmdlineOverCmdlineSize) {

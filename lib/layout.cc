@@ -53,6 +53,7 @@ Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory_in, const
   layout.boot_params = first.start + kBootParamsOffset;
   layout.cmdline = first.start + kCmdlineOffset;
   layout.acpi = first.start + kAcpiOffset;
+  layout.shared = first.start + kSharedOffset;
 
   const SetupHeader& hdr = kernel.header;
   uint64_t alignment = std::max<uint64_t>(hdr.kernel_alignment, kPage);
@@ -113,7 +114,8 @@ Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory_in, const
   for (const PhysRange& range : memory) {
     if (&range == &memory.front()) {
       add(range.start, layout.acpi, E820Type::kReserved);
-      add(layout.acpi, range.start + kMintAreaSize, E820Type::kAcpi);
+      add(layout.acpi, layout.shared, E820Type::kAcpi);
+      add(layout.shared, range.start + kMintAreaSize, E820Type::kReserved);
       add(range.start + kMintAreaSize, range.end, E820Type::kRam);
     } else {
       add(range.start, range.end, E820Type::kRam);

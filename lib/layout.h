@@ -11,7 +11,12 @@
 //                                               is the kernel's to say, up to 8 KiB here
 //   base + 0x4000  ACPI tables (48 KiB)         e820 ACPI data: a MADT entry is 8 bytes, so
 //                                               this holds far more cores than MINT_MAX_CPUS
-//   base + 0x10000 RAM for the node
+//   base + 0x10000 shared sections (128 KiB)    e820 reserved: node page, host page, console
+//                                               input ring (4 KiB), exec result (52 KiB),
+//                                               console output ring (64 KiB), at the
+//                                               MINT_SHARED_* offsets of include/mint/abi.h;
+//                                               docs/shared-memory.md says who writes what
+//   base + 0x30000 RAM for the node
 //
 // The kernel's protected-mode code goes at the first kernel_alignment boundary after Mint's
 // area, never below the image's pref_address (below it the decompressor relocates itself to
@@ -24,6 +29,7 @@
 
 #include "boot_protocol.h"
 #include "bzimage.h"
+#include "mint/abi.h"
 #include "plan.h"
 #include "result.h"
 
@@ -35,11 +41,15 @@ constexpr uint64_t kCmdlineOffset = 0x2000;
 constexpr uint64_t kCmdlineCapacity = 0x2000;
 constexpr uint64_t kAcpiOffset = 0x4000;
 constexpr uint64_t kAcpiCapacity = 0xc000;
-constexpr uint64_t kMintAreaSize = 0x10000;
+constexpr uint64_t kSharedOffset = MINT_SHARED_NODE_PAGE;
+constexpr uint64_t kSharedSize = MINT_SHARED_END - MINT_SHARED_NODE_PAGE;
+constexpr uint64_t kMintAreaSize = MINT_SHARED_END;
 static_assert(kBootParamsOffset >= kStatusPageOffset + 0x1000);
 static_assert(kCmdlineOffset >= kBootParamsOffset + sizeof(BootParams));
 static_assert(kAcpiOffset >= kCmdlineOffset + kCmdlineCapacity);
-static_assert(kMintAreaSize == kAcpiOffset + kAcpiCapacity);
+static_assert(kSharedOffset == kAcpiOffset + kAcpiCapacity);
+static_assert(kStatusPageOffset == 0, "the shared offsets in abi.h count from the status page");
+static_assert(kMintAreaSize == kSharedOffset + kSharedSize);
 
 // Fixed holes every node's e820 shows below 1 MiB, as a PC's would: the EBDA's last KiB and
 // the BIOS area. (Linux 6.1 panics without some RAM below 1 MiB for its real-mode trampoline.)
@@ -48,6 +58,9 @@ constexpr PhysRange kBiosHole{0xf0000, 0x100000};
 // The smallest low slice a node boots with: the kernel's real-mode trampoline plus the
 // decompressor's two-page trampoline at the top of low RAM. 64 KiB was measured to be enough.
 constexpr uint64_t kMinLowSlice = 0x10000;
+// The slice a node gets when its plan names none (lib/plan.cc places them from the top of the
+// low window down).
+constexpr uint64_t kDefaultLowSlice = 0x10000;
 
 struct NodeLayout {
   uint64_t base = 0;  // start of the lowest memory range
@@ -55,6 +68,7 @@ struct NodeLayout {
   uint64_t boot_params = 0;
   uint64_t cmdline = 0;
   uint64_t acpi = 0;
+  uint64_t shared = 0;       // the shared sections (node page, rings, mailbox)
   uint64_t kernel = 0;       // load address of the protected-mode code = 32-bit entry
   uint64_t kernel_room = 0;  // bytes reserved from `kernel` (init_size, or the code if larger)
   uint64_t initrd = 0;       // 0 when there is none

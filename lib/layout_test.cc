@@ -25,6 +25,7 @@ TEST(Layout, PlacesEveryPieceWhereTheHeaderSays) {
   EXPECT_EQ(layout->boot_params, 0x40001000u);
   EXPECT_EQ(layout->cmdline, 0x40002000u);
   EXPECT_EQ(layout->acpi, 0x40004000u);
+  EXPECT_EQ(layout->shared, 0x40010000u);
   EXPECT_EQ(layout->kernel, 0x40200000u);  // first 2 MiB boundary after Mint's area
   EXPECT_EQ(layout->kernel_room, 0x3378000u);
   EXPECT_EQ(layout->initrd, 0x50000000u - 0x200000u);  // as high as it goes
@@ -41,7 +42,8 @@ TEST(Layout, E820MapsLowSliceHolesMintAreaAndRam) {
   std::vector<Want> want = {
       {0x70000, 0x10000, E820Type::kRam},      {0x9fc00, 0x400, E820Type::kReserved},
       {0xf0000, 0x10000, E820Type::kReserved}, {0x40000000, 0x4000, E820Type::kReserved},
-      {0x40004000, 0xc000, E820Type::kAcpi},   {0x40010000, 0xfff0000, E820Type::kRam}};
+      {0x40004000, 0xc000, E820Type::kAcpi},   {0x40010000, 0x20000, E820Type::kReserved},
+      {0x40030000, 0xffd0000, E820Type::kRam}};
   ASSERT_EQ(layout->e820.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(layout->e820[i].addr, want[i].addr) << i;

@@ -202,6 +202,88 @@ struct mint_store {
 	__u64 size;
 };
 
+/*
+ * Mint's shared area, at fixed offsets from the node's status page (the start of Mint's area
+ * in the node's lowest range, lib/layout.h). docs/shared-memory.md is the protocol: one writer
+ * per page-rounded section.
+ */
+#define MINT_SHARED_NODE_PAGE 0x10000u   /* struct mint_node_page: node module writes */
+#define MINT_SHARED_HOST_PAGE 0x11000u   /* struct mint_host_page: host writes */
+#define MINT_SHARED_CONSOLE_IN 0x12000u  /* console input ring: host writes */
+#define MINT_CONSOLE_IN_SIZE 0x1000u
+#define MINT_SHARED_EXEC_RESULT 0x13000u /* struct mint_exec_result + output: agent writes */
+#define MINT_EXEC_RESULT_SIZE 0xd000u
+#define MINT_SHARED_CONSOLE_OUT 0x20000u /* console output ring: node module writes */
+#define MINT_CONSOLE_OUT_SIZE 0x10000u
+#define MINT_SHARED_END 0x30000u         /* end of Mint's area */
+
+#define MINT_NODE_PAGE_MAGIC 0x45444f4eu /* "NODE" */
+enum mint_node_condition {
+	MINT_NODE_UNKNOWN = 0, /* no node module (yet) */
+	MINT_NODE_UP = 1,      /* the node module runs */
+	MINT_NODE_PARKED = 2,  /* the node parked its cores; reason says why */
+};
+enum mint_park_reason {
+	MINT_PARK_NONE = 0,
+	MINT_PARK_REBOOT = 1,            /* kernel_restart: reboot(2), kexec, ctrl-alt-del */
+	MINT_PARK_POWER_OFF = 2,         /* kernel_power_off */
+	MINT_PARK_HALT = 3,              /* kernel_halt */
+	MINT_PARK_PANIC = 4,             /* panic() */
+	MINT_PARK_EMERGENCY_RESTART = 5, /* emergency_restart(): sysrq-b, watchdogs */
+};
+/* Written by the node's mint_node.ko only; the host reads it through MINT_IOC_SHARED. */
+struct mint_node_page {
+	__u32 magic;           /* MINT_NODE_PAGE_MAGIC once the module runs */
+	__u32 condition;       /* enum mint_node_condition, written last */
+	__u32 reason;          /* enum mint_park_reason */
+	__u32 park_cpu;        /* the node's CPU number that parked the node */
+	__u64 heartbeat;       /* +1 every MINT_HEARTBEAT_MS */
+	__u64 tsc_heartbeat;   /* TSC at the latest heartbeat */
+	__u64 tsc_loaded;      /* TSC when the module loaded */
+	__u64 tsc_parked;      /* TSC when the node parked */
+	__u64 console_head;    /* bytes ever written to the console output ring */
+	__u64 console_in_tail; /* bytes of console input consumed */
+	char reason_text[128]; /* NUL-terminated: "panic: sysrq triggered crash" */
+};
+#define MINT_HEARTBEAT_MS 100u
+
+#define MINT_EXEC_ARGV_MAX 4072u
+/* Written by the host only. */
+struct mint_host_page {
+	__u64 console_in_head; /* bytes ever written to the console input ring */
+	__u64 exec_seq;        /* +1 once a request is complete */
+	__u32 exec_argc;
+	__u32 exec_len;        /* bytes used in exec_argv */
+	char exec_argv[MINT_EXEC_ARGV_MAX]; /* NUL-separated arguments */
+};
+
+/* Written by the node's agent only; `out` follows the header. */
+struct mint_exec_result {
+	__u64 done_seq;    /* exec_seq answered; written last */
+	__u64 started_seq; /* exec_seq picked up */
+	__s32 status;      /* exit code, 128 + signal, 127 if it could not run */
+	__u32 out_len;
+	__u32 truncated;   /* 1 if the command wrote more than MINT_EXEC_OUTPUT_MAX bytes */
+	__u32 pad0;
+};
+#define MINT_EXEC_OUTPUT_MAX (MINT_EXEC_RESULT_SIZE - 32u)
+
+/*
+ * MINT_IOC_SHARED: read or write `size` bytes at `offset` in node `id`'s shared area (offsets
+ * as above, from its status page). Reads may cover the whole area [0, MINT_SHARED_END);
+ * writes only the host's sections [MINT_SHARED_HOST_PAGE, MINT_SHARED_CONSOLE_IN +
+ * MINT_CONSOLE_IN_SIZE). At most MINT_SHARED_IO_MAX bytes per call.
+ */
+#define MINT_SHARED_IO_MAX 0x10000u
+struct mint_shared_io {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 write; /* 0: node -> user, 1: user -> node */
+	__u64 offset;
+	__u64 size;
+	__u64 data;  /* user pointer */
+};
+
 #define MINT_IOC_TYPE 0xB7
 #define MINT_IOC_INFO _IOWR(MINT_IOC_TYPE, 0, struct mint_info) /* hdr is read */
 #define MINT_IOC_TRAMPOLINE _IOW(MINT_IOC_TYPE, 1, struct mint_trampoline)
@@ -211,6 +293,7 @@ struct mint_store {
 #define MINT_IOC_STATUS _IOWR(MINT_IOC_TYPE, 5, struct mint_node_status)
 #define MINT_IOC_DESTROY _IOW(MINT_IOC_TYPE, 6, struct mint_destroy)
 #define MINT_IOC_LAST_ERROR _IOWR(MINT_IOC_TYPE, 7, struct mint_last_error)
+#define MINT_IOC_SHARED _IOW(MINT_IOC_TYPE, 8, struct mint_shared_io)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -235,6 +318,16 @@ MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
 			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 104, "mint_node_status");
 MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
 MINT_STATIC_ASSERT(sizeof(struct mint_last_error) == 128, "mint_last_error");
+MINT_STATIC_ASSERT(sizeof(struct mint_node_page) == 64 + 128, "mint_node_page");
+MINT_STATIC_ASSERT(sizeof(struct mint_host_page) == 4096, "mint_host_page");
+MINT_STATIC_ASSERT(sizeof(struct mint_exec_result) == 32, "mint_exec_result");
+MINT_STATIC_ASSERT(sizeof(struct mint_shared_io) == 40, "mint_shared_io");
+MINT_STATIC_ASSERT(MINT_SHARED_HOST_PAGE == MINT_SHARED_NODE_PAGE + 0x1000 &&
+			   MINT_SHARED_CONSOLE_IN == MINT_SHARED_HOST_PAGE + 0x1000 &&
+			   MINT_SHARED_EXEC_RESULT == MINT_SHARED_CONSOLE_IN + MINT_CONSOLE_IN_SIZE &&
+			   MINT_SHARED_CONSOLE_OUT >= MINT_SHARED_EXEC_RESULT + MINT_EXEC_RESULT_SIZE &&
+			   MINT_SHARED_END == MINT_SHARED_CONSOLE_OUT + MINT_CONSOLE_OUT_SIZE,
+		   "shared sections are page-rounded and in order");
 MINT_STATIC_ASSERT(sizeof(struct mint_store) == 24, "mint_store");
 
 #endif /* MINT_ABI_H */

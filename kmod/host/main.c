@@ -52,6 +52,7 @@ union mint_arg {
 	struct mint_destroy destroy;
 	struct mint_last_error last_error;
 	struct mint_store store;
+	struct mint_shared_io shared;
 };
 
 /* Padding the caller must leave zero, per command; out-only fields are not checked. */
@@ -93,6 +94,7 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MINT_IOC_DESTROY:
 	case MINT_IOC_LAST_ERROR:
 	case MINT_IOC_STORE:
+	case MINT_IOC_SHARED:
 		break;
 	default:
 		return -ENOTTY;
@@ -153,6 +155,9 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case MINT_IOC_STORE:
 		err = mint_store(f, &a->store);
+		break;
+	case MINT_IOC_SHARED:
+		err = mint_shared_io(f, &a->shared);
 		break;
 	case MINT_IOC_LAST_ERROR:
 		strscpy(a->last_error.text, f->last_error, sizeof(a->last_error.text));

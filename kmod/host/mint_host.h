@@ -114,6 +114,9 @@ int mint_start(struct mint_file *f, struct mint_start *s);
 int mint_status(struct mint_file *f, struct mint_node_status *s);
 int mint_destroy(struct mint_file *f, struct mint_destroy *d);
 
+/* shared.c */
+int mint_shared_io(struct mint_file *f, struct mint_shared_io *io);
+
 /* store.c */
 struct file;
 struct vm_area_struct;

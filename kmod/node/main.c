@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mint_node.ko: what a Mint node's kernel needs so that it can live beside others on one
+ * machine, built from stock interfaces only (no kernel rebuild):
+ *
+ *  - containment: on x86 every way Linux reboots or powers off (keyboard controller, ACPI reset
+ *    register, PCI CF9, BIOS, triple fault) resets the whole machine. The node never gets there:
+ *      reboot / power-off / halt / kexec  -> reboot notifier (first thing kernel_restart,
+ *                                            kernel_power_off, kernel_halt, kernel_kexec do)
+ *      emergency_restart (sysrq-b, ...)   -> kmsg dumper, KMSG_DUMP_EMERG (its first act)
+ *      panic                              -> panic notifier records, panic_blink parks (after
+ *                                            the console flush; panic=0 means it is reached)
+ *    Each records why in the node page and parks: the other cores stopped (the kernel's own
+ *    stop IPI; the node runs with no_ipi_broadcast=1, so it names only the node's cores), then
+ *    this core halts with interrupts off. The host sees the reason and reclaims the cores with
+ *    INIT (`mint stop`).
+ *  - a heartbeat from a work item, so the host can tell a hung node;
+ *  - the shared-memory console: every kernel message (a struct console) and /dev/ttyMint0,
+ *    whose input the host writes into a ring this module polls (a node has no interrupt from
+ *    the host).
+ *
+ * The shared sections and who writes what: docs/shared-memory.md and include/mint/abi.h.
+ * The loader passes their place as mint_status= on the command line; /init hands it over as
+ * the `status` parameter.
+ */
+#include <linux/console.h>
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/kmsg_dump.h>
+#include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/panic_notifier.h>
+#include <linux/reboot.h>
+#include <linux/spinlock.h>
+#include <linux/tty.h>
+#include <linux/tty_driver.h>
+#include <linux/tty_flip.h>
+#include <linux/workqueue.h>
+#include <asm/msr.h>
+#include <asm/smp.h>
+
+#include "mint/abi.h"
+
+static unsigned long long status;
+module_param(status, ullong, 0444);
+MODULE_PARM_DESC(status, "physical address of the node's status page (mint_status= on the command line)");
+
+/* The shared sections, mapped once at load; [MINT_SHARED_NODE_PAGE, MINT_SHARED_END). */
+static void *shared;
+static struct mint_node_page *page;
+static const struct mint_host_page *host_page;
+static const u8 *console_in;
+static u8 *console_out;
+
+static DEFINE_RAW_SPINLOCK(ring_lock); /* one writer of the output ring inside the node */
+static atomic_t parking = ATOMIC_INIT(0);
+
+/* ---- console output ring ---- */
+
+static void mint_ring_write(const u8 *buf, size_t len)
+{
+	unsigned long flags;
+	u64 head;
+	size_t i;
+
+	/* In an oops or a panic another CPU may hold the lock forever: do not wait for it. */
+	if (oops_in_progress) {
+		if (!raw_spin_trylock_irqsave(&ring_lock, flags))
+			return;
+	} else {
+		raw_spin_lock_irqsave(&ring_lock, flags);
+	}
+	head = page->console_head;
+	for (i = 0; i < len; i++)
+		console_out[(head + i) & (MINT_CONSOLE_OUT_SIZE - 1)] = buf[i];
+	smp_wmb(); /* bytes before the head that publishes them */
+	WRITE_ONCE(page->console_head, head + len);
+	raw_spin_unlock_irqrestore(&ring_lock, flags);
+}
+
+static void mint_console_write(struct console *con, const char *s, unsigned int n)
+{
+	mint_ring_write((const u8 *)s, n);
+}
+
+static struct tty_driver *tty_driver;
+
+static struct tty_driver *mint_console_device(struct console *con, int *index)
+{
+	*index = 0;
+	return tty_driver;
+}
+
+static struct console mint_console = {
+	.name = "mint",
+	.write = mint_console_write,
+	.device = mint_console_device,
+	/* Enabled without console= (as netconsole is); replays the log from boot. */
+	.flags = CON_ENABLED | CON_PRINTBUFFER,
+	.index = 0,
+};
+
+/* ---- containment ---- */
+
+static void mint_record(u32 reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (READ_ONCE(page->reason) != MINT_PARK_NONE)
+		return; /* the first path taken is the reason */
+	va_start(ap, fmt);
+	vsnprintf(page->reason_text, sizeof(page->reason_text), fmt, ap);
+	va_end(ap);
+	WRITE_ONCE(page->reason, reason);
+}
+
+/* Stops every other core of the node, then this one, for good. Any context. */
+static void __noreturn mint_park(void)
+{
+	local_irq_disable();
+	if (atomic_inc_return(&parking) == 1) {
+		/* A panic has stopped the others already; the call returns at once then. */
+		smp_ops.stop_other_cpus(0);
+		WRITE_ONCE(page->park_cpu, smp_processor_id());
+		WRITE_ONCE(page->tsc_parked, rdtsc_ordered());
+		wmb(); /* reason and stamps before the condition the host trusts them by */
+		WRITE_ONCE(page->condition, MINT_NODE_PARKED);
+		wmb();
+	}
+	for (;;)
+		native_halt();
+}
+
+static int mint_reboot_notify(struct notifier_block *nb, unsigned long code, void *cmd)
+{
+	switch (code) {
+	case SYS_RESTART:
+		mint_record(MINT_PARK_REBOOT, "reboot%s%s", cmd ? ": " : "",
+			    cmd ? (const char *)cmd : "");
+		break;
+	case SYS_POWER_OFF:
+		mint_record(MINT_PARK_POWER_OFF, "power-off");
+		break;
+	case SYS_HALT:
+	default:
+		mint_record(MINT_PARK_HALT, "halt");
+		break;
+	}
+	pr_emerg("mint-node: %s: parking the node's cores instead (the machine is shared)\n",
+		 page->reason_text);
+	mint_park();
+}
+
+/* Last of the chain: every other notifier (file systems, drivers) has run. */
+static struct notifier_block mint_reboot_nb = {
+	.notifier_call = mint_reboot_notify,
+	.priority = INT_MIN,
+};
+
+static void mint_kmsg_dump(struct kmsg_dumper *dumper, enum kmsg_dump_reason reason)
+{
+	switch (reason) {
+	case KMSG_DUMP_EMERG:
+		/* emergency_restart(): sysrq-b, a watchdog, panic with a timeout. */
+		mint_record(MINT_PARK_EMERGENCY_RESTART, "emergency restart");
+		pr_emerg("mint-node: emergency restart: parking the node's cores instead\n");
+		mint_park();
+	case KMSG_DUMP_SHUTDOWN:
+		/* Reached only if the reboot notifier was skipped: park all the same. */
+		mint_record(system_state == SYSTEM_POWER_OFF ? MINT_PARK_POWER_OFF :
+			    system_state == SYSTEM_HALT ? MINT_PARK_HALT : MINT_PARK_REBOOT,
+			    "shutdown (system_state %d)", system_state);
+		mint_park();
+	default:
+		break;
+	}
+}
+
+static struct kmsg_dumper mint_dumper = {
+	.dump = mint_kmsg_dump,
+	.max_reason = KMSG_DUMP_MAX,
+};
+
+static int mint_panic_notify(struct notifier_block *nb, unsigned long code, void *msg)
+{
+	char text[100];
+	size_t len;
+
+	strscpy(text, msg ? (const char *)msg : "", sizeof(text));
+	len = strlen(text);
+	while (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	mint_record(MINT_PARK_PANIC, "panic: %s", text);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mint_panic_nb = {
+	.notifier_call = mint_panic_notify,
+	.priority = INT_MIN,
+};
+
+static long (*saved_panic_blink)(int state);
+
+/* panic() calls this once the console is flushed, with panic=0 and with a timeout alike. */
+static long __noreturn mint_panic_blink(int state)
+{
+	mint_park();
+}
+
+/* With a power-off handler, poweroff(2) stays a power-off instead of becoming a halt. */
+static struct sys_off_handler *mint_power_off;
+
+static int mint_power_off_handler(struct sys_off_data *data)
+{
+	mint_record(MINT_PARK_POWER_OFF, "power-off");
+	mint_park();
+}
+
+/* ---- heartbeat and console input ---- */
+
+static struct tty_port tty_port;
+static struct delayed_work poll_work;
+static unsigned long last_beat;
+
+#define MINT_POLL_MS 20
+
+static void mint_poll(struct work_struct *work)
+{
+	u64 head = READ_ONCE(host_page->console_in_head);
+	u64 tail = page->console_in_tail;
+	u8 chunk[64];
+
+	/* A head behind the tail or too far ahead is the host's bug: resynchronise. */
+	if (head - tail > MINT_CONSOLE_IN_SIZE)
+		tail = head;
+	smp_rmb(); /* the head before the bytes it publishes */
+	while (tail != head) {
+		size_t n = min_t(u64, head - tail, sizeof(chunk));
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			chunk[i] = READ_ONCE(console_in[(tail + i) & (MINT_CONSOLE_IN_SIZE - 1)]);
+		if (tty_insert_flip_string(&tty_port, chunk, n) != n)
+			break; /* the tty is full: keep the rest for the next poll */
+		tail += n;
+	}
+	if (tail != page->console_in_tail) {
+		smp_mb(); /* bytes read before the ring space is given back */
+		WRITE_ONCE(page->console_in_tail, tail);
+		tty_flip_buffer_push(&tty_port);
+	}
+
+	if (time_after_eq(jiffies, last_beat + msecs_to_jiffies(MINT_HEARTBEAT_MS))) {
+		last_beat = jiffies;
+		WRITE_ONCE(page->tsc_heartbeat, rdtsc());
+		WRITE_ONCE(page->heartbeat, page->heartbeat + 1);
+	}
+	schedule_delayed_work(&poll_work, msecs_to_jiffies(MINT_POLL_MS));
+}
+
+/* ---- /dev/ttyMint0 ---- */
+
+static int mint_tty_open(struct tty_struct *tty, struct file *filp)
+{
+	return tty_port_open(&tty_port, tty, filp);
+}
+
+static void mint_tty_close(struct tty_struct *tty, struct file *filp)
+{
+	tty_port_close(&tty_port, tty, filp);
+}
+
+static int mint_tty_write(struct tty_struct *tty, const u8 *buf, int count)
+{
+	mint_ring_write(buf, count);
+	return count;
+}
+
+static unsigned int mint_tty_write_room(struct tty_struct *tty)
+{
+	return MINT_CONSOLE_OUT_SIZE / 4; /* the ring never blocks: old bytes give way */
+}
+
+static const struct tty_operations mint_tty_ops = {
+	.open = mint_tty_open,
+	.close = mint_tty_close,
+	.write = mint_tty_write,
+	.write_room = mint_tty_write_room,
+};
+
+static const struct tty_port_operations mint_port_ops = {};
+
+static int mint_tty_init(void)
+{
+	struct device *dev;
+	int err;
+
+	tty_driver = tty_alloc_driver(1, TTY_DRIVER_REAL_RAW | TTY_DRIVER_DYNAMIC_DEV);
+	if (IS_ERR(tty_driver))
+		return PTR_ERR(tty_driver);
+	tty_driver->driver_name = "mint";
+	tty_driver->name = "ttyMint";
+	tty_driver->type = TTY_DRIVER_TYPE_SYSTEM;
+	tty_driver->subtype = SYSTEM_TYPE_CONSOLE;
+	tty_driver->init_termios = tty_std_termios;
+	tty_driver->init_termios.c_cflag |= CLOCAL; /* no modem lines: never wait for carrier */
+	tty_set_operations(tty_driver, &mint_tty_ops);
+	tty_port_init(&tty_port);
+	tty_port.ops = &mint_port_ops;
+	err = tty_register_driver(tty_driver);
+	if (err)
+		goto put;
+	dev = tty_port_register_device(&tty_port, tty_driver, 0, NULL);
+	if (IS_ERR(dev)) {
+		err = PTR_ERR(dev);
+		tty_unregister_driver(tty_driver);
+		goto put;
+	}
+	return 0;
+put:
+	tty_port_destroy(&tty_port);
+	tty_driver_kref_put(tty_driver);
+	tty_driver = NULL;
+	return err;
+}
+
+static void mint_tty_exit(void)
+{
+	tty_unregister_device(tty_driver, 0);
+	tty_unregister_driver(tty_driver);
+	tty_port_destroy(&tty_port);
+	tty_driver_kref_put(tty_driver);
+}
+
+/* ---- module life ---- */
+
+static int __init mint_node_init(void)
+{
+	int err;
+
+	if (!status || !PAGE_ALIGNED(status)) {
+		pr_err("mint-node: status=0x%llx: pass the page-aligned mint_status= address of the kernel command line\n",
+		       status);
+		return -EINVAL;
+	}
+	shared = memremap(status + MINT_SHARED_NODE_PAGE, MINT_SHARED_END - MINT_SHARED_NODE_PAGE,
+			  MEMREMAP_WB);
+	if (!shared) {
+		pr_err("mint-node: cannot map the shared sections at 0x%llx\n",
+		       status + MINT_SHARED_NODE_PAGE);
+		return -ENOMEM;
+	}
+	page = shared;
+	host_page = shared + (MINT_SHARED_HOST_PAGE - MINT_SHARED_NODE_PAGE);
+	console_in = shared + (MINT_SHARED_CONSOLE_IN - MINT_SHARED_NODE_PAGE);
+	console_out = shared + (MINT_SHARED_CONSOLE_OUT - MINT_SHARED_NODE_PAGE);
+
+	/* A module reloaded in the same boot keeps the counters the host follows. */
+	if (page->magic != MINT_NODE_PAGE_MAGIC) {
+		memset(page, 0, sizeof(*page));
+		page->console_in_tail = READ_ONCE(host_page->console_in_head);
+	}
+	page->reason = MINT_PARK_NONE;
+	page->reason_text[0] = '\0';
+	page->tsc_loaded = rdtsc();
+	page->tsc_heartbeat = page->tsc_loaded;
+	wmb();
+	page->condition = MINT_NODE_UP;
+	page->magic = MINT_NODE_PAGE_MAGIC;
+
+	err = mint_tty_init();
+	if (err) {
+		pr_err("mint-node: cannot register /dev/ttyMint0: %d\n", err);
+		goto unmap;
+	}
+	register_console(&mint_console);
+
+	mint_power_off = register_sys_off_handler(SYS_OFF_MODE_POWER_OFF, SYS_OFF_PRIO_LOW,
+						  mint_power_off_handler, NULL);
+	if (IS_ERR(mint_power_off)) {
+		err = PTR_ERR(mint_power_off);
+		pr_err("mint-node: cannot register a power-off handler: %d\n", err);
+		goto console;
+	}
+	err = register_reboot_notifier(&mint_reboot_nb);
+	if (err)
+		goto power_off;
+	err = kmsg_dump_register(&mint_dumper);
+	if (err)
+		goto reboot;
+	atomic_notifier_chain_register(&panic_notifier_list, &mint_panic_nb);
+	saved_panic_blink = panic_blink;
+	panic_blink = mint_panic_blink;
+
+	INIT_DELAYED_WORK(&poll_work, mint_poll);
+	last_beat = jiffies;
+	schedule_delayed_work(&poll_work, 0);
+	pr_info("mint-node: shared console, heartbeat, reboot/power-off/halt/panic/emergency-restart containment (shared sections at 0x%llx)\n",
+		status + MINT_SHARED_NODE_PAGE);
+	return 0;
+
+reboot:
+	unregister_reboot_notifier(&mint_reboot_nb);
+power_off:
+	unregister_sys_off_handler(mint_power_off);
+console:
+	unregister_console(&mint_console);
+	mint_tty_exit();
+unmap:
+	page->condition = MINT_NODE_UNKNOWN;
+	memunmap(shared);
+	return err;
+}
+
+static void __exit mint_node_exit(void)
+{
+	cancel_delayed_work_sync(&poll_work);
+	panic_blink = saved_panic_blink;
+	atomic_notifier_chain_unregister(&panic_notifier_list, &mint_panic_nb);
+	kmsg_dump_unregister(&mint_dumper);
+	unregister_reboot_notifier(&mint_reboot_nb);
+	unregister_sys_off_handler(mint_power_off);
+	unregister_console(&mint_console);
+	mint_tty_exit();
+	page->condition = MINT_NODE_UNKNOWN;
+	memunmap(shared);
+}
+
+module_init(mint_node_init);
+module_exit(mint_node_exit);
+
+MODULE_DESCRIPTION("Mint node: shared-memory console, heartbeat, reboot/panic containment");
+MODULE_LICENSE("GPL");
