@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "files.h"
 #include "host_device.h"
+#include "image_store.h"
 #include "images.h"
 
 namespace mint::cli {
@@ -212,6 +213,7 @@ int Boot(const Args& in) {
   if (nodes.empty()) return Error(args[0] + " has no nodes to boot");
 
   std::unique_ptr<HostDevice> host;
+  std::unique_ptr<StoreSession> store;
   uint64_t tsc_khz = 0;
   if (!dry_run) {
     auto opened = HostDevice::Open(device);
@@ -222,13 +224,16 @@ int Boot(const Args& in) {
     tsc_khz = info->tsc_khz;
     auto tramp = EnsureTrampoline(*host, plan->host);
     if (!tramp) return Error(tramp.error().message);
+    auto opened_store = OpenPlanStore(plan->host, device);  // none when the plan has no store
+    if (!opened_store) return Error(opened_store.error().message);
+    store = std::move(*opened_store);
   } else {
     tsc_khz = GuessTscKhz();
   }
 
   nlohmann::json report = nlohmann::json::array();
   for (const NodePlan* node : nodes) {
-    auto images = ReadImages(*node);
+    auto images = ReadImages(*node, store.get());
     if (!images) return Error(images.error().message);
     auto build_start = std::chrono::steady_clock::now();
     NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz};

@@ -15,6 +15,8 @@ int Up(const Args& args);
 int Status(const Args& args);
 int Stop(const Args& args);
 int Check(const Args& args);
+int Store(const Args& args);      // cli/store.cc
+int BenchLoad(const Args& args);  // cli/bench_load.cc: mint bench load
 
 // Helpers shared by the subcommands.
 int Usage(const char* text, int status);

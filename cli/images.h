@@ -18,6 +18,10 @@ struct LoadedImages {
   double read_ms = 0;
 };
 
-Result<LoadedImages> ReadImages(const NodePlan& node);
+class StoreSession;  // cli/image_store.h
+
+// With a store (OpenPlanStore), the bytes come from it when it holds them and go into it when
+// they had to be read from disk (LoadImageBytes).
+Result<LoadedImages> ReadImages(const NodePlan& node, StoreSession* store = nullptr);
 
 }  // namespace mint::cli

@@ -86,6 +86,9 @@ constexpr const char* kUsage =
     "                                     phase display and a final timing table\n"
     "  status [--json]                    list the nodes the host module owns\n"
     "  stop NODE                          park a node's cores and give its resources back\n"
+    "  store add|ls|rm|verify ...         the resident image store (mint store --help)\n"
+    "  bench load [PLAN] [--rounds N] [--json FILE]\n"
+    "                                     image load from disk (cold) vs from the store\n"
     "\n"
     "Run 'mint COMMAND --help' for a command's options.\n";
 
@@ -97,6 +100,9 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   Args args(argv + 2, argv + argc);
   if (command == "--help" || command == "-h" || command == "help") return Usage(kUsage, 0);
+  if (command == "store") return Store(args);
+  if (command == "bench" && !args.empty() && args[0] == "load")
+    return BenchLoad(Args(args.begin() + 1, args.end()));
   if (command == "inspect") return Inspect(args);
   if (command == "boot") return Boot(args);
   if (command == "up") return Up(args);

@@ -304,8 +304,8 @@ Result<StoreAddResult> ResidentStore::Add(std::span<const uint8_t> bytes,
 }
 
 Result<StoreAddResult> ResidentStore::AddHashed(std::span<const uint8_t> bytes,
-                                                const ImageSource& source,
-                                                const Sha256Digest& sha, uint64_t xxh3) {
+                                                const ImageSource& source, const Sha256Digest& sha,
+                                                uint64_t xxh3) {
   if (bytes.empty()) return Fail("an empty image cannot be stored");
   auto fill_source = [&](StoreEntry& entry) {
     std::memset(entry.source_path, 0, kStorePathLen);
@@ -415,8 +415,8 @@ Result<void> ResidentStore::CheckIndex() const {
       header.data_offset != kStoreIndexBytes)
     return Fail("store header: bad magic, version or geometry");
   if (header.region_size != region_.size())
-    return Fail("store header: region size ", std::to_string(header.region_size), " != ",
-                std::to_string(region_.size()));
+    return Fail("store header: region size ", std::to_string(header.region_size),
+                " != ", std::to_string(region_.size()));
   if (Generation() & 1) return Fail("store index: a write is in progress (odd generation)");
   if (header.index_xxh3 != IndexChecksum())
     return Fail("store index: checksum does not match the entries");

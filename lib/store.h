@@ -105,7 +105,7 @@ struct StoredImage {
 
 struct StoreAddResult {
   StoredImage image;
-  bool already_stored = false;        // same content was there: only its source and age changed
+  bool already_stored = false;       // same content was there: only its source and age changed
   std::vector<StoredImage> evicted;  // least recently used images dropped to make room
 };
 
@@ -124,7 +124,7 @@ class ResidentStore {
   static Result<ResidentStore> Open(std::span<uint8_t> region, StoreOpenReport* report = nullptr);
 
   uint64_t Capacity() const { return region_.size() - kStoreIndexBytes; }
-  uint64_t Used() const;  // page-rounded bytes of every entry
+  uint64_t Used() const;                    // page-rounded bytes of every entry
   std::vector<StoredImage> Images() const;  // by offset
   std::optional<StoredImage> FindBySource(const ImageSource& source) const;
   std::optional<StoredImage> FindBySha(const Sha256Digest& sha) const;

@@ -11,8 +11,7 @@ namespace {
 // A region in plain memory, 8-byte aligned as a mapping is.
 class Region {
  public:
-  explicit Region(uint64_t data_pages)
-      : words_((kStoreIndexBytes + data_pages * kStorePage) / 8) {}
+  explicit Region(uint64_t data_pages) : words_((kStoreIndexBytes + data_pages * kStorePage) / 8) {}
   std::span<uint8_t> Span() {
     return {reinterpret_cast<uint8_t*>(words_.data()), words_.size() * 8};
   }
@@ -136,8 +135,7 @@ TEST(Store, EvictsSeveralForABigImageAndRefusesOneTooBig) {
   EXPECT_EQ(big->evicted.size(), 2u);
   auto too_big = store->Add(Image(4 * kStorePage + 1, 4), Source("/d", 4 * kStorePage + 1));
   ASSERT_FALSE(too_big.ok());
-  EXPECT_NE(too_big.error().message.find("make the plan's [host] store larger"),
-            std::string::npos);
+  EXPECT_NE(too_big.error().message.find("make the plan's [host] store larger"), std::string::npos);
   EXPECT_TRUE(store->CheckIndex().ok());
 }
 
@@ -148,8 +146,7 @@ TEST(Store, CorruptDataFailsTheFastCheckAndVerify) {
   auto added = store->Add(image, Source("/k", image.size()));
   ASSERT_TRUE(added.ok());
   region.Span()[added->image.offset + 100] ^= 0xff;
-  std::vector<uint8_t> copy(store->Bytes(added->image).begin(),
-                            store->Bytes(added->image).end());
+  std::vector<uint8_t> copy(store->Bytes(added->image).begin(), store->Bytes(added->image).end());
   EXPECT_FALSE(ResidentStore::FastCheck(added->image, copy));
   auto bad = store->VerifyAll();
   ASSERT_EQ(bad.size(), 1u);

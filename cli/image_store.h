@@ -1,0 +1,92 @@
+// The resident image store as the CLI uses it: the region mapped through /dev/mint (or a plain
+// file), one writer at a time by flock, and LoadImageBytes, the boot path's way to get an
+// image's bytes from the store or, failing that, from disk (docs/store.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "plan.h"
+#include "result.h"
+#include "store.h"
+
+namespace mint::cli {
+
+// Where the store's bytes are.
+struct StoreLocation {
+  std::string device = "/dev/mint";  // the module claims `range` and maps it
+  std::optional<PhysRange> range;    // the plan's [host] store; unset: ask the module
+  std::string file;                  // instead of the module: a plain file (tests, no module)
+  uint64_t file_size = 0;            // bytes the file is made (0: its current size)
+};
+
+class StoreSession;
+
+// The store opened under the session's lock. Unlocks when destroyed.
+class LockedStore {
+ public:
+  ~LockedStore();
+  LockedStore(const LockedStore&) = delete;
+  LockedStore& operator=(const LockedStore&) = delete;
+  ResidentStore& store() { return store_; }
+  ResidentStore* operator->() { return &store_; }
+
+ private:
+  friend class StoreSession;
+  LockedStore(int fd, ResidentStore store) : fd_(fd), store_(store) {}
+  int fd_;
+  ResidentStore store_;
+};
+
+class StoreSession {
+ public:
+  static Result<std::unique_ptr<StoreSession>> Open(const StoreLocation& location);
+  ~StoreSession();
+  StoreSession(const StoreSession&) = delete;
+  StoreSession& operator=(const StoreSession&) = delete;
+
+  // Takes the store's lock (waits at most 30 s for another mint), then opens the index,
+  // formatting or repairing it when needed and saying so on stderr.
+  Result<std::unique_ptr<LockedStore>> Lock();
+  // "store 0x7f000000-0x7fffffff (16.0 MiB) through /dev/mint"
+  const std::string& Describe() const { return description_; }
+  // The mapped region itself (for `mint store corrupt`, which damages an image on purpose).
+  std::span<uint8_t> Mapping() { return {map_, size_}; }
+
+ private:
+  StoreSession() = default;
+  int fd_ = -1;
+  uint8_t* map_ = nullptr;
+  size_t size_ = 0;
+  std::string description_;
+};
+
+// The plan's store through the module, or nullptr when the plan names no store.
+Result<std::unique_ptr<StoreSession>> OpenPlanStore(const HostPlan& host,
+                                                    const std::string& device);
+
+// Where one image's load time went, in milliseconds (mint bench load's rows).
+struct ImageLoadTimes {
+  double lookup_ms = 0;  // stat, lock, index lookup
+  double read_ms = 0;    // read from disk
+  double place_ms = 0;   // SHA-256 + XXH3 + copy into the store (first boot)
+  double copy_ms = 0;    // copy out of the store (later boots)
+  double check_ms = 0;   // XXH3 of the copy
+  bool from_store = false;
+};
+
+// The bytes of the image at `path` (`what` names it in messages): from the store when it holds
+// this file (same path, size, mtime, inode) and the copy passes its XXH3 check; otherwise read
+// from disk and placed in the store (evicting least recently used images, said on stderr). A
+// corrupt entry is reported, dropped, and the file read instead. Without a store: the file.
+Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::string& what,
+                                            StoreSession* store, ImageLoadTimes* times = nullptr);
+
+// Empties the page cache (sync, then drop_caches), so the next read comes from the disk.
+Result<void> DropPageCache();
+
+}  // namespace mint::cli
