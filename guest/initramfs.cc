@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "byte_reader.h"
 
@@ -75,20 +76,27 @@ Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> bytes) {
 
 Result<void> CheckStaticExecutable(std::span<const uint8_t> bytes, const std::string& path,
                                    std::string_view hint) {
-  // ELF64 header and program headers (System V gABI, "ELF Header" and "Program Header").
+  // ELF header and program headers (System V gABI, "ELF Header" and "Program Header"): ELF64
+  // x86-64, or ELF32 i386 for an i386 node's image.
   constexpr uint32_t kPtInterp = 3;
+  constexpr uint8_t kElfClass32 = 1, kElfClass64 = 2;
+  constexpr uint16_t kMachine386 = 3, kMachineX86_64 = 62;
   ByteReader reader(bytes);
   auto magic = reader.ReadAt<uint32_t>(0);
   auto elf_class = reader.ReadAt<uint8_t>(4);
   auto machine = reader.ReadAt<uint16_t>(18);
-  if (!magic || *magic != 0x464c457fu || !elf_class || *elf_class != 2 || !machine ||
-      *machine != 62)
-    return Fail(path, " is not an x86-64 ELF executable; ", std::string(hint));
-  auto phoff = reader.ReadAt<uint64_t>(32);
-  auto phentsize = reader.ReadAt<uint16_t>(54);
-  auto phnum = reader.ReadAt<uint16_t>(56);
-  if (!phoff || !phentsize || !phnum || *phentsize < 4)
-    return Fail(path, " has a truncated ELF header; ", std::string(hint));
+  bool is64 = elf_class && *elf_class == kElfClass64 && machine && *machine == kMachineX86_64;
+  bool is32 = elf_class && *elf_class == kElfClass32 && machine && *machine == kMachine386;
+  if (!magic || *magic != 0x464c457fu || !(is64 || is32))
+    return Fail(path, " is not an x86-64 or i386 ELF executable; ", std::string(hint));
+  std::optional<uint64_t> phoff;
+  if (is64) {
+    phoff = reader.ReadAt<uint64_t>(32);
+  } else if (auto phoff32 = reader.ReadAt<uint32_t>(28)) {
+    phoff = *phoff32;
+  }
+  auto phentsize = reader.ReadAt<uint16_t>(is64 ? 54 : 42);
+  auto phnum = reader.ReadAt<uint16_t>(is64 ? 56 : 44);
   for (uint16_t i = 0; i < *phnum; ++i) {
     auto type = reader.ReadAt<uint32_t>(*phoff + uint64_t{i} * *phentsize);
     if (!type) return Fail(path, " has truncated ELF program headers; ", std::string(hint));

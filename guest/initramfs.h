@@ -25,8 +25,9 @@ Result<void> WriteWholeFile(const std::string& path, std::span<const uint8_t> by
 // gzip with a fixed header (no name, mtime 0), so equal input gives equal bytes.
 Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> bytes);
 
-// Checks that `bytes` is a statically linked x86-64 ELF executable (no PT_INTERP): a guest
-// image has no dynamic loader. `path` and `hint` (what to install or build) go into the error.
+// Checks that `bytes` is a statically linked x86-64 (or i386) ELF executable (no PT_INTERP): a
+// guest image has no dynamic loader. `path` and `hint` (what to install or build) go into the
+// error.
 Result<void> CheckStaticExecutable(std::span<const uint8_t> bytes, const std::string& path,
                                    std::string_view hint);
 

@@ -39,7 +39,7 @@ TEST(CheckStaticExecutable, RefusesWhatIsNotAStaticElf) {
   std::vector<uint8_t> not_elf = {'#', '!', '/', 'b'};
   auto result = CheckStaticExecutable(not_elf, "/x", "rebuild it");
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().message, "/x is not an x86-64 ELF executable; rebuild it");
+  EXPECT_EQ(result.error().message, "/x is not an x86-64 or i386 ELF executable; rebuild it");
   // The shell the test runs under is dynamically linked on Debian.
   auto sh = ReadWholeFile("/bin/sh");
   if (sh.ok()) {

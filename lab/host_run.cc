@@ -69,6 +69,11 @@ LabArtifacts DefaultLabArtifacts() {
 void SetPlanEnvironmentDefaults(const LabArtifacts& artifacts) {
   if (!artifacts.node_kernel.empty()) setenv("MINT_KERNEL", artifacts.node_kernel.c_str(), 0);
   if (!artifacts.node_initrd.empty()) setenv("MINT_NODE_INITRD", artifacts.node_initrd.c_str(), 0);
+  // The i386 node's images (examples/i386-node.toml): scripts/setup's kernel.env and this build.
+  std::string i386_kernel =
+      ReadKernelEnv(std::string(MINT_LAB_CACHE_DIR) + "/kernel.env", "MINT_I386_KERNEL");
+  if (!i386_kernel.empty()) setenv("MINT_I386_KERNEL", i386_kernel.c_str(), 0);
+  setenv("MINT_I386_NODE_INITRD", MINT_LAB_I386_NODE_INITRD_PATH, 0);
 }
 
 Result<std::vector<std::string>> PlanConsoles(const Plan& plan) {

@@ -31,8 +31,9 @@ struct LabArtifacts {
 };
 LabArtifacts DefaultLabArtifacts();
 
-// Sets MINT_KERNEL and MINT_NODE_INITRD in this process's environment to the artifacts' node
-// images, where they are not set already, so example plans load as they are.
+// Sets MINT_KERNEL and MINT_NODE_INITRD (and MINT_I386_KERNEL, MINT_I386_NODE_INITRD for the
+// i386 node) in this process's environment to the artifacts' node images, where they are not
+// set already, so example plans load as they are.
 void SetPlanEnvironmentDefaults(const LabArtifacts& artifacts);
 
 struct HostRunOptions {

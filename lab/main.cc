@@ -22,7 +22,8 @@ COMMAND's status. Console lines are printed as they arrive: "[host] ..." for COM
 for a node whose console is ttyS1..ttyS3 (COM2..COM4), "[qemu] ..." for QEMU itself.
 
   --plan FILE       the plan; kernel/initrd paths may use ${MINT_KERNEL} and ${MINT_NODE_INITRD},
-                    which default to this build's Debian kernel and node initramfs
+                    which default to this build's Debian kernel and node initramfs, and
+                    ${MINT_I386_KERNEL}, ${MINT_I386_NODE_INITRD} (the i386 node's)
   --vcpus N         vCPUs (default: the plan's highest APIC ID + 1)
   --mem SIZE        memory, e.g. 2G or 3072M (default 2G); must hold the plan's reserved ranges
   --timeout S       bound on the whole run in seconds (default 180); when it passes, QEMU is

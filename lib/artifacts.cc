@@ -24,6 +24,8 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in) {
   options.cpus = static_cast<uint32_t>(node.cpus.size());
   options.console = node.console;
   options.status_page = layout.status_page;
+  // Debian's i386 kernel parses MP tables (the x86_64 cloud kernel does not): boot_params.h.
+  options.noapic = kernel.arch == "i386";
   uint32_t cmdline_size = std::min<uint32_t>(kernel.header.cmdline_size, kCmdlineCapacity);
   auto cmdline = BuildCommandLine(options, cmdline_size);
   if (!cmdline) return Fail("node ", node.name, ": ", cmdline.error().message);

@@ -54,6 +54,7 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
   if (!options.user.empty()) line << options.user << ' ';
   line << "tsc_early_khz=" << options.tsc_khz << " nr_cpus=" << options.cpus;
   if (!options.owns_pci) line << " pci=off";
+  if (options.noapic) line << " noapic";
   // panic=0: wait forever; a panic timeout would reset the whole machine.
   line << " panic=0";
   // No IPI shorthands: with every core online a kernel sends "all but self" IPIs, which on a

@@ -20,6 +20,10 @@ struct NodeCommandLine {
   std::string console;       // "ttySn" or "shared"
   uint64_t status_page = 0;  // physical address, handed to the node's agent
   bool owns_pci = false;     // a node without PCI functions gets pci=off
+  // noapic: a kernel with MP-table support (Debian's i386 686) finds the firmware's MP table in
+  // the shared BIOS area, which lists the host's IO-APIC, and would program it; noapic keeps it
+  // off (it still reads the IO-APIC's ID and version registers once, when registering it).
+  bool noapic = false;
 };
 
 // The I/O port of a node's own legacy UART: ttyS1 0x2f8, ttyS2 0x3e8, ttyS3 0x2e8.

@@ -42,6 +42,19 @@ TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
 
 // x86 earlyprintk maps any ttySn but ttyS0/ttyS1 to ttyS0, the host's console: Mint names
 // the port instead (a node on ttyS2 once wrote into the host's COM1 in the lab).
+TEST(CommandLine, NoapicWhenAsked) {
+  NodeCommandLine options;
+  options.tsc_khz = 2999999;
+  options.console = "ttyS1";
+  options.status_page = 0x20000000;
+  options.noapic = true;
+  auto line = BuildCommandLine(options, 2048);
+  ASSERT_TRUE(line.ok()) << line.error().message;
+  EXPECT_NE(line->find(" pci=off noapic panic=0"), std::string::npos) << *line;
+  options.noapic = false;
+  EXPECT_EQ(BuildCommandLine(options, 2048)->find("noapic"), std::string::npos);
+}
+
 TEST(CommandLine, ConsoleIsNamedByPort) {
   NodeCommandLine options = Options();
   options.console = "ttyS2";
