@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "files.h"
 #include "host_device.h"
+#include "node_access.h"
 #include "image_store.h"
 #include "images.h"
 
@@ -41,29 +42,9 @@ constexpr const char* kCheckUsage =
     "files it names are readable, each node's memory layout. Exits 1 naming the first\n"
     "problem.\n";
 
-constexpr const char* kStatusUsage =
-    "usage: mint status [--json] [--device PATH]\n"
-    "\nLists the nodes the host module owns: state, cores, memory, boot stamps.\n";
-
 constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
     "\nParks the node's cores with INIT and gives its cores and memory back to the host.\n";
-
-const char* StateName(uint32_t state) {
-  switch (state) {
-    case MINT_STATE_FREE:
-      return "free";
-    case MINT_STATE_OWNED:
-      return "loading";
-    case MINT_STATE_STARTED:
-      return "booting";
-    case MINT_STATE_READY:
-      return "running";
-    case MINT_STATE_STOPPED:
-      return "stopped";
-  }
-  return "unknown";
-}
 
 // The host's TSC rate when no module is there to say it (dry runs): /proc/cpuinfo's MHz.
 uint64_t GuessTscKhz() {
@@ -274,6 +255,7 @@ int Boot(const Args& in) {
     if (!ready)
       return Error(ready.error().message + " (the node keeps its resources; 'mint stop " +
                    node->name + "' gives them back)");
+    RememberPlan(args[0], node->name);  // for mint restart
     const mint_status_page& page = ready->page;
     double init_to_tramp = TscMs(started->stamps.tsc_before_init, page.tsc_trampoline, tsc_khz);
     double tramp_to_ready = TscMs(page.tsc_trampoline, page.tsc_ready, tsc_khz);
@@ -309,61 +291,6 @@ int Boot(const Args& in) {
     row("host side total", images->read_ms + build_ms + started->claim_ms + started->copy_ms);
   }
   if (json) std::cout << report.dump(2) << "\n";
-  return 0;
-}
-
-int Status(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kStatusUsage, 0);
-  bool json = TakeFlag(args, "--json");
-  std::string device = "/dev/mint";
-  bool ok = true;
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (!args.empty()) return Error("unknown argument '" + args[0] + "' (see mint status --help)");
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
-  auto info = (*host)->Info();
-  if (!info) return Error(info.error().message);
-  nlohmann::json out = nlohmann::json::array();
-  if (!json)
-    std::cout << std::left << std::setw(4) << "ID" << std::setw(16) << "NAME" << std::setw(10)
-              << "STATE" << std::setw(10) << "CORES"
-              << "MEMORY\n";
-  for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
-    auto status = (*host)->Status(id);
-    if (!status) return Error(status.error().message);
-    if (status->state == MINT_STATE_FREE) continue;
-    std::string cores, memory;
-    for (uint32_t i = 0; i < status->n_cpus && i < MINT_MAX_CPUS; ++i)
-      cores += (cores.empty() ? "" : ",") + std::to_string(status->apic_ids[i]);
-    nlohmann::json ranges = nlohmann::json::array();
-    for (uint32_t i = 0; i < status->n_ranges && i < MINT_MAX_RANGES; ++i) {
-      PhysRange r{status->ranges[i].start, status->ranges[i].start + status->ranges[i].size};
-      ranges.push_back(FormatRange(r));
-      if (i > 0) memory += (memory.empty() ? "" : " ") + FormatRange(r);
-    }
-    std::string name(status->name, strnlen(status->name, sizeof(status->name)));
-    double up_ms = status->page.tsc_ready
-                       ? TscMs(status->tsc_before_init, status->page.tsc_ready, info->tsc_khz)
-                       : 0;
-    if (json) {
-      out.push_back(
-          {{"id", id},
-           {"name", name},
-           {"state", StateName(status->state)},
-           {"apic_ids", std::vector<uint32_t>(
-                            status->apic_ids,
-                            status->apic_ids + std::min<uint32_t>(status->n_cpus, MINT_MAX_CPUS))},
-           {"ranges", ranges},
-           {"heartbeat", status->page.heartbeat},
-           {"init_to_ready_ms", up_ms}});
-    } else {
-      std::cout << std::left << std::setw(4) << id << std::setw(16) << name << std::setw(10)
-                << StateName(status->state) << std::setw(10) << cores << memory << "\n";
-    }
-  }
-  if (json) std::cout << out.dump(2) << "\n";
   return 0;
 }
 

@@ -158,4 +158,24 @@ Result<void> HostDevice::Destroy(uint32_t id) {
   return Call(MINT_IOC_DESTROY, &arg, "stopping the node and releasing its resources");
 }
 
+Result<void> HostDevice::ReadShared(uint32_t id, uint64_t offset, std::span<uint8_t> bytes) {
+  auto arg = WithHeader<mint_shared_io>();
+  arg.id = id;
+  arg.offset = offset;
+  arg.size = bytes.size();
+  arg.data = reinterpret_cast<uintptr_t>(bytes.data());
+  return Call(MINT_IOC_SHARED, &arg, "reading the node's shared sections");
+}
+
+Result<void> HostDevice::WriteShared(uint32_t id, uint64_t offset,
+                                     std::span<const uint8_t> bytes) {
+  auto arg = WithHeader<mint_shared_io>();
+  arg.id = id;
+  arg.write = 1;
+  arg.offset = offset;
+  arg.size = bytes.size();
+  arg.data = reinterpret_cast<uintptr_t>(bytes.data());
+  return Call(MINT_IOC_SHARED, &arg, "writing the node's shared sections");
+}
+
 }  // namespace mint

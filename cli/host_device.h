@@ -23,6 +23,16 @@ class HostDevice : public NodeLoader {
   Result<mint_node_status> Status(uint32_t id) override;
   Result<void> Destroy(uint32_t id) override;
 
+  // A node's shared sections (docs/shared-memory.md): `offset` from its status page.
+  Result<void> ReadShared(uint32_t id, uint64_t offset, std::span<uint8_t> bytes);
+  Result<void> WriteShared(uint32_t id, uint64_t offset, std::span<const uint8_t> bytes);
+  template <typename T>
+  Result<T> ReadSharedAs(uint32_t id, uint64_t offset) {
+    T value{};
+    MINT_TRY_VOID(ReadShared(id, offset, {reinterpret_cast<uint8_t*>(&value), sizeof(value)}));
+    return value;
+  }
+
  private:
   explicit HostDevice(int fd) : fd_(fd) {}
   // Runs one ioctl; on failure the error names the request and what the kernel said.

@@ -84,8 +84,12 @@ constexpr const char* kUsage =
     "  up PLAN [NODE...] [--sequential] [--svg FILE] [--json]\n"
     "                                     boot the plan's nodes in parallel, with a live\n"
     "                                     phase display and a final timing table\n"
-    "  status [--json]                    list the nodes the host module owns\n"
+    "  ps [--json]                        the nodes: state, cores, memory, uptime, heartbeat,\n"
+    "                                     why a node stopped (also: mint status)\n"
     "  stop NODE                          park a node's cores and give its resources back\n"
+    "  restart NODE [PLAN]                stop the node if needed and boot it again\n"
+    "  console NODE                       the node's shared-memory console (Ctrl-] leaves)\n"
+    "  exec NODE -- COMMAND...            run a command in the node, with its output and status\n"
     "  store add|ls|rm|verify ...         the resident image store (mint store --help)\n"
     "  bench load [PLAN] [--rounds N] [--json FILE]\n"
     "                                     image load from disk (cold) vs from the store\n"
@@ -107,7 +111,10 @@ int main(int argc, char** argv) {
   if (command == "boot") return Boot(args);
   if (command == "up") return Up(args);
   if (command == "check") return Check(args);
-  if (command == "status" || command == "ps") return Status(args);
+  if (command == "status" || command == "ps") return Ps(args);
+  if (command == "exec") return Exec(args);
+  if (command == "console") return Console(args);
+  if (command == "restart") return Restart(args);
   if (command == "stop") return Stop(args);
   std::cerr << "mint: unknown command '" << command << "'\n\n";
   return Usage(kUsage, 2);

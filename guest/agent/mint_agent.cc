@@ -6,11 +6,17 @@
 //                         kernel command line as mint_status=0x...
 //   mint-agent heartbeat  increments the status page's heartbeat once a second, forever.
 //   mint-agent status     prints the status page (for people debugging a node).
+//   mint-agent serve      the heartbeat, plus the exec mailbox: runs the commands `mint exec`
+//                         leaves in the host page and writes their output and exit status
+//                         back (docs/shared-memory.md).
 //
 // The page is reached through /dev/mem: the loader marks it reserved in the node's e820, which
 // is what CONFIG_STRICT_DEVMEM requires of a page user space maps.
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -20,6 +26,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "mint/abi.h"
 
@@ -152,6 +160,157 @@ int Heartbeat() {
   }
 }
 
+// Maps [offset, offset + size) of Mint's area (offsets from the status page) read-write.
+volatile uint8_t* MapShared(uint64_t status_address, uint64_t offset, uint64_t size) {
+  int fd = open(kMemPath, O_RDWR | O_SYNC | O_CLOEXEC);
+  if (fd < 0) {
+    Say(3, "cannot open %s read-write: %s", kMemPath, strerror(errno));
+    return nullptr;
+  }
+  void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                   static_cast<off_t>(status_address + offset));
+  int map_errno = errno;
+  close(fd);
+  if (map == MAP_FAILED) {
+    Say(3, "cannot map the shared sections 0x%" PRIx64 "+0x%" PRIx64 " through %s: %s",
+        status_address + offset, size, kMemPath, strerror(map_errno));
+    return nullptr;
+  }
+  return static_cast<volatile uint8_t*>(map);
+}
+
+// Runs argv with stdin /dev/null and stdout + stderr into `out` (at most `capacity` bytes,
+// the rest counted in `*truncated`). Returns the exit status, 128 + signal, or 127 when the
+// command could not be started. Returns once the command itself exits, even if something it
+// started in the background still holds the output open.
+int RunCommand(const std::vector<std::string>& args, volatile uint8_t* out, uint32_t capacity,
+               uint32_t* out_len, uint32_t* truncated) {
+  *out_len = 0;
+  *truncated = 0;
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return 127;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return 127;
+  }
+  if (pid == 0) {
+    setsid();
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, STDIN_FILENO);
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    dup2(pipe_fds[1], STDERR_FILENO);
+    std::vector<char*> argv;
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    dprintf(STDERR_FILENO, "mint-agent: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+  int wait_status = 0;
+  bool exited = false;
+  auto drain = [&]() {
+    char buffer[4096];
+    for (;;) {
+      ssize_t got = read(pipe_fds[0], buffer, sizeof(buffer));
+      if (got <= 0) return got == 0;  // true at EOF
+      for (ssize_t i = 0; i < got; ++i) {
+        if (*out_len < capacity)
+          out[(*out_len)++] = static_cast<uint8_t>(buffer[i]);
+        else
+          *truncated = 1;
+      }
+    }
+  };
+  for (;;) {
+    pollfd fd{pipe_fds[0], POLLIN, 0};
+    poll(&fd, 1, 50);
+    bool eof = drain();
+    if (!exited && waitpid(pid, &wait_status, WNOHANG) == pid) exited = true;
+    if (exited) {
+      drain();
+      break;
+    }
+    if (eof) {
+      waitpid(pid, &wait_status, 0);
+      exited = true;
+      break;
+    }
+  }
+  close(pipe_fds[0]);
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 127;
+}
+
+// The host page's request, checked against the page before anything is trusted.
+bool ReadRequest(const volatile mint_host_page* host, std::vector<std::string>* args) {
+  uint32_t argc = host->exec_argc;
+  uint32_t length = host->exec_len;
+  if (argc == 0 || length == 0 || length > MINT_EXEC_ARGV_MAX) return false;
+  std::string bytes(length, '\0');
+  for (uint32_t i = 0; i < length; ++i) bytes[i] = host->exec_argv[i];
+  if (bytes.back() != '\0') return false;
+  args->clear();
+  size_t at = 0;
+  while (at < bytes.size()) {
+    size_t end = bytes.find('\0', at);
+    args->push_back(bytes.substr(at, end - at));
+    at = end + 1;
+  }
+  return args->size() == argc && !args->front().empty();
+}
+
+int Serve() {
+  uint64_t address = 0;
+  volatile mint_status_page* page = OpenStatusPage(&address);
+  if (page == nullptr) {
+    Say(3, "not serving: the status page is not reachable");
+    return 1;
+  }
+  volatile uint8_t* shared =
+      MapShared(address, MINT_SHARED_HOST_PAGE,
+                MINT_SHARED_EXEC_RESULT + MINT_EXEC_RESULT_SIZE - MINT_SHARED_HOST_PAGE);
+  if (shared == nullptr) return Heartbeat();
+  auto* host = reinterpret_cast<volatile mint_host_page*>(shared);
+  auto* result = reinterpret_cast<volatile mint_exec_result*>(
+      shared + (MINT_SHARED_EXEC_RESULT - MINT_SHARED_HOST_PAGE));
+  volatile uint8_t* output =
+      shared + (MINT_SHARED_EXEC_RESULT - MINT_SHARED_HOST_PAGE) + sizeof(mint_exec_result);
+  // The heartbeat goes on in its own process while a command runs.
+  if (fork() == 0) return Heartbeat();
+  signal(SIGCHLD, SIG_DFL);
+  Say(4, "serving exec requests from the host (shared sections at 0x%" PRIx64 ")",
+      address + MINT_SHARED_HOST_PAGE);
+  while (true) {
+    uint64_t seq = host->exec_seq;
+    if (seq == result->done_seq) {
+      usleep(20000);
+      continue;
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the request's bytes after its sequence number
+    result->started_seq = seq;
+    std::vector<std::string> args;
+    int exit_status = 127;
+    uint32_t out_len = 0, truncated = 0;
+    if (ReadRequest(host, &args)) {
+      exit_status = RunCommand(args, output, MINT_EXEC_OUTPUT_MAX, &out_len, &truncated);
+    } else {
+      const char message[] = "mint-agent: malformed exec request\n";
+      for (size_t i = 0; i + 1 < sizeof(message); ++i) output[i] = message[i];
+      out_len = sizeof(message) - 1;
+    }
+    result->status = exit_status;
+    result->out_len = out_len;
+    result->truncated = truncated;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the answer before done_seq
+    result->done_seq = seq;
+  }
+}
+
 int Status() {
   uint64_t address = 0;
   volatile mint_status_page* page = OpenStatusPage(&address);
@@ -167,9 +326,10 @@ int Status() {
 }
 
 constexpr char kUsage[] =
-    "usage: mint-agent ready|heartbeat|status\n"
+    "usage: mint-agent ready|heartbeat|serve|status\n"
     "  ready      mark this node READY in its status page (mint_status= on the command line)\n"
     "  heartbeat  increment the status page's heartbeat every second, forever\n"
+    "  serve      heartbeat, and run the commands `mint exec` sends (forever)\n"
     "  status     print the status page\n";
 
 }  // namespace
@@ -179,6 +339,7 @@ int main(int argc, char** argv) {
   const char* command = argc == 2 ? argv[1] : "";
   if (strcmp(command, "ready") == 0) return mint::Ready();
   if (strcmp(command, "heartbeat") == 0) return mint::Heartbeat();
+  if (strcmp(command, "serve") == 0) return mint::Serve();
   if (strcmp(command, "status") == 0) return mint::Status();
   if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
     fputs(mint::kUsage, stdout);

@@ -1,0 +1,47 @@
+// What mint ps / exec / console / restart share: finding a node by name, reading its node
+// page, the host's TSC, and where the CLI remembers each booted node's plan.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "host_device.h"
+#include "mint/abi.h"
+#include "result.h"
+
+namespace mint::cli {
+
+// The module's view of the node called `name`, or an error naming the nodes there are.
+Result<mint_node_status> FindNodeByName(HostDevice& host, const std::string& name);
+
+// The node page, if the node module has written one (magic checked).
+std::optional<mint_node_page> ReadNodePage(HostDevice& host, uint32_t id);
+
+// Seconds from TSC `from` to now on this machine (the TSC is one clock for every core).
+double SecondsSinceTsc(uint64_t from, uint64_t tsc_khz);
+
+// /run/mint: the CLI's own state (one file per booted node naming its plan, lock files).
+std::string RunDir();
+// Records that `node` was booted from `plan_path`, for mint restart. Failures are only
+// reported on stderr: a boot never fails because of it.
+void RememberPlan(const std::string& plan_path, const std::string& node);
+std::optional<std::string> RememberedPlan(const std::string& node);
+
+// An flock()ed file under RunDir(), held for the object's life: one `mint console` writer
+// (or one `mint exec`) per node at a time.
+class RunLock {
+ public:
+  static Result<RunLock> Take(const std::string& name);
+  RunLock(RunLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+  RunLock& operator=(RunLock&&) = delete;
+  ~RunLock();
+
+ private:
+  explicit RunLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace mint::cli
