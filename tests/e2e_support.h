@@ -1,0 +1,107 @@
+// The shared shape of Mint's end-to-end tests: one lab boot runs a shell script in the host
+// (tests/e2e/NAME.sh); the script prints "E2E-CHECK name PASS|FAIL detail" lines; each
+// check becomes one gtest case, so a failure names exactly what went wrong, and one slow
+// boot serves many checks.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "host_run.h"
+
+namespace mint::e2e {
+
+struct Check {
+  bool pass = false;
+  std::string detail;
+};
+
+struct ScriptRun {
+  std::string setup_error;  // the lab could not run at all
+  std::string log_dir;      // every console's log, kept for a failing test to point at
+  std::string host_log;
+  HostRunResult result;
+  std::map<std::string, Check> checks;
+
+  std::string LastLines(size_t count) const {
+    std::vector<std::string> lines;
+    std::istringstream in(host_log);
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+    std::string out;
+    for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i)
+      out += lines[i] + "\n";
+    return out;
+  }
+
+  // A console's whole log (host.log, or NODE.log for a node with a UART of its own).
+  std::string ConsoleLog(const std::string& name) const {
+    std::ifstream in(log_dir + "/" + name + ".log");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  void Expect(const std::string& name) const {
+    ASSERT_TRUE(setup_error.empty()) << setup_error;
+    auto it = checks.find(name);
+    ASSERT_NE(it, checks.end()) << "the host never reported check '" << name << "' (run "
+                                << (result.exit_status == 0 ? "finished"
+                                                            : "failed: " + result.message)
+                                << "); logs in " << log_dir << "\n"
+                                << LastLines(40);
+    EXPECT_TRUE(it->second.pass) << name << ":" << it->second.detail << "\nlogs in " << log_dir;
+    std::cout << "    " << name << ":" << it->second.detail << "\n";
+  }
+};
+
+// Runs tests/e2e/<script> in a lab host booted from examples/<plan>; `options` may preset
+// vcpus, memory, timeout.
+inline ScriptRun RunScript(const std::string& script, const std::string& plan,
+                           HostRunOptions options = {}) {
+  ScriptRun run;
+  std::ifstream in(std::string(MINT_SOURCE_DIR) + "/tests/e2e/" + script);
+  if (!in) {
+    run.setup_error = "cannot read tests/e2e/" + script;
+    return run;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string dir_template = "/tmp/mint-e2e-" + script.substr(0, script.find('.')) + "-XXXXXX";
+  std::vector<char> dir(dir_template.begin(), dir_template.end());
+  dir.push_back('\0');
+  run.log_dir = mkdtemp(dir.data());
+  options.plan_path = std::string(MINT_SOURCE_DIR) + "/examples/" + plan;
+  options.command = text.str();
+  options.echo = std::getenv("MINT_E2E_ECHO") != nullptr;  // set it to watch the consoles
+  options.log_dir = run.log_dir;
+  SetPlanEnvironmentDefaults(options.artifacts);
+  auto result = RunHostCommand(options);
+  if (!result.ok()) {
+    run.setup_error = result.error().message;
+    return run;
+  }
+  run.result = *result;
+  run.host_log = run.ConsoleLog("host");
+  std::istringstream lines(run.host_log);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto at = line.find("E2E-CHECK ");
+    if (at == std::string::npos) continue;
+    std::istringstream words(line.substr(at + 10));
+    std::string name, verdict, detail;
+    words >> name >> verdict;
+    std::getline(words, detail);
+    run.checks[name] = Check{verdict == "PASS", detail};
+  }
+  return run;
+}
+
+}  // namespace mint::e2e
