@@ -1,0 +1,50 @@
+#!/bin/sh
+# Runs inside a lab host with $MINT_PLAN naming examples/i386-node.toml: an i386 node (Debian's
+# 686 kernel, i386 userspace) and an x86_64 node boot side by side. Prints E2E-CHECK lines for
+# tests/e2e_i386_test.cc; each node's `uname -m` and memory come from its own console log.
+
+check() { # NAME OK(0/1) DETAIL...
+  name=$1 ok=$2
+  shift 2
+  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
+}
+serial_irqs() { awk '/ttyS0/ {print $2}' /proc/interrupts; }
+
+irq0=$(serial_irqs)
+mint boot "$MINT_PLAN" > /tmp/boot.txt 2>&1
+rc=$?
+cat /tmp/boot.txt
+check both_ready "$rc" "mint boot exited $rc"
+grep -q 'booting node i386 (i386,' /tmp/boot.txt
+check i386_image_is_i386 $? "$(grep 'booting node i386' /tmp/boot.txt)"
+# Each node's INIT -> ready, in boot order (i386 first).
+echo "E2E-CHECK timeline PASS i386/amd64 INIT -> ready:" \
+  $(grep 'INIT -> ready' /tmp/boot.txt | awk '{print $4 " ms"}')
+
+sleep 3
+mint status --json > /tmp/s1.json
+running=$(grep -c '"state": "running"' /tmp/s1.json)
+[ "$running" = 2 ]
+check both_running $? "$running of 2 nodes running"
+sleep 3
+mint status --json > /tmp/s2.json
+hb1=$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' /tmp/s1.json | tr '\n' ' ')
+hb2=$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' /tmp/s2.json | tr '\n' ' ')
+moved=0
+set -- $hb2
+for before in $hb1; do
+  [ "$1" -gt "$before" ] && moved=$((moved + 1))
+  shift
+done
+[ "$moved" = 2 ]
+check both_heartbeat $? "$moved of 2 heartbeats advanced ($hb1-> $hb2)"
+
+# The i386 kernel reads the firmware's MP table, which lists the host's IO-APIC; were it to
+# program it (Mint passes it noapic), the host's serial interrupt would stop arriving.
+irq1=$(serial_irqs)
+[ -n "$irq0" ] && [ "$irq1" -gt "$irq0" ]
+check host_ioapic_intact $? "host ttyS0 interrupts $irq0 -> $irq1"
+bad=$(dmesg | grep -ciE 'no irq handler|spurious|soft lockup|rcu.*stall')
+[ "$bad" = 0 ]
+check host_log_clean $? "$bad bad lines in the host's dmesg"
+echo E2E-DONE
