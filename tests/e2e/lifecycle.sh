@@ -1,0 +1,117 @@
+#!/bin/sh
+# Runs inside the lab host (busybox sh) with $MINT_PLAN = examples/shared-console.toml: node
+# alpha (APIC IDs 1 and 2, shared console) and node beta (APIC ID 3, UART). One lab boot
+# serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
+# tests/e2e_lifecycle_test.cc reads. MINT_E2E_RESTARTS sets the stop + restart loop's length.
+
+check() { # NAME OK(0/1) DETAIL...
+  name=$1 ok=$2
+  shift 2
+  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
+}
+node_field() { # NODE FIELD: "FIELD" of NODE in mint ps --json (strings without quotes)
+  mint ps --json | tr -d '\n' | sed 's/},/}\n/g' | grep "\"name\": \"$1\"" |
+    sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\)\"\{0,1\}.*/\1/p" | head -1
+}
+wait_state() { # NODE STATE SECONDS: wait until mint ps shows STATE
+  i=0
+  while [ $i -lt $(($3 * 5)) ]; do
+    [ "$(node_field "$1" state)" = "$2" ] && return 0
+    sleep 0.2
+    i=$((i + 1))
+  done
+  return 1
+}
+
+(n=0; while true; do n=$((n + 1)); echo $n > /tmp/host-heartbeat; sleep 0.2; done) &
+sleep 0.5
+
+mint boot "$MINT_PLAN" > /tmp/boot.txt 2>&1
+rc=$?
+tail -3 /tmp/boot.txt
+check boot_two_nodes "$rc" "mint boot exited $rc"
+mint ps
+
+# exec: output and exit status come back.
+out=$(mint exec alpha -- uname -r)
+rc=$?
+[ "$rc" = 0 ] && [ "$out" = "$(uname -r)" ]
+check exec_output $? "rc $rc, '$out'"
+out=$(mint exec alpha -- sh -c 'echo to-stdout; echo to-stderr >&2; exit 7' 2>&1)
+rc=$?
+[ "$rc" = 7 ] && echo "$out" | grep -q to-stdout && echo "$out" | grep -q to-stderr
+check exec_status $? "rc $rc, '$(echo $out)'"
+mint exec alpha -- sh -c 'echo $$ > /tmp/node-marker'
+
+# console: a command typed in runs in the node and its output comes back.
+out=$(printf 'echo console-$((6*7)) $(cat /tmp/node-marker)\n' | mint console alpha)
+echo "$out" | sed 's/^/  console: /'
+echo "$out" | grep -q "^console-42 [0-9]"
+check console_roundtrip $? "'console-42 PID' in the console's output"
+mint console alpha --dump | grep -q "mint-agent: ready"
+check console_has_kernel_log $? "the ring holds the node kernel's own messages"
+
+# The host cannot online a core alpha owns.
+echo 1 > /sys/devices/system/cpu/cpu2/online 2>/tmp/online.err
+online_rc=$?
+[ "$online_rc" != 0 ] && [ "$(cat /sys/devices/system/cpu/cpu2/online)" = 0 ]
+check cannot_online_node_core $? "echo 1 > cpu2/online: rc $online_rc, $(cat /tmp/online.err)"
+
+# Containment: each way a node ends itself parks alpha's two cores and nothing else.
+contain() { # NAME COMMAND STATE REASON_PATTERN
+  hb0=$(cat /tmp/host-heartbeat)
+  beta_beat0=$(node_field beta kernel_heartbeat)
+  mint exec alpha -- sh -c "(sleep 0.3; $2) >/dev/null 2>&1 &" >/dev/null
+  wait_state alpha "$3" 20
+  state_rc=$?
+  reason=$(node_field alpha reason)
+  mint ps | sed "s/^/  $1: /"
+  echo "$reason" | grep -qE "$4"
+  reason_rc=$?
+  sleep 1
+  hb1=$(cat /tmp/host-heartbeat)
+  beta_out=$(mint exec beta -- echo beta-alive)
+  beta_beat1=$(node_field beta kernel_heartbeat)
+  [ "$state_rc" = 0 ] && [ "$reason_rc" = 0 ] && [ "$hb1" -gt $((hb0 + 3)) ] &&
+    [ "$beta_out" = beta-alive ] && [ "$beta_beat1" -gt "$beta_beat0" ]
+  check "contain_$1" $? "alpha $(node_field alpha state) ('$reason'), host heartbeat $hb0 -> $hb1, beta '$beta_out', beta heartbeat $beta_beat0 -> $beta_beat1"
+  out=$(mint restart alpha 2>&1)
+  rc=$?
+  echo "$out" | tail -1
+  [ "$rc" = 0 ] && [ "$(mint exec alpha -- echo back)" = back ]
+  check "restart_after_$1" $? "$(echo "$out" | tail -1)"
+}
+contain reboot "reboot -f" stopped "^reboot"
+contain poweroff "poweroff -f" stopped "^power-off"
+contain halt "halt -f" stopped "^halt"
+contain sysrq_c "echo c > /proc/sysrq-trigger" crashed "^panic: sysrq triggered crash"
+contain sysrq_b "echo b > /proc/sysrq-trigger" stopped "^emergency restart"
+
+# stop + restart, many times: nothing leaks.
+claims0=$(grep -c 'mint:' /proc/iomem)
+free0=$(awk '/MemFree/ {print $2}' /proc/meminfo)
+restarts=${MINT_E2E_RESTARTS:-20}
+i=0 failed=0 times=""
+while [ $i -lt "$restarts" ]; do
+  mint stop alpha >/dev/null || failed=$((failed + 1))
+  t=$(mint restart alpha | sed -n 's/.*restarted in \([0-9.]*\) ms.*/\1/p')
+  [ -n "$t" ] || failed=$((failed + 1))
+  times="$times $t"
+  i=$((i + 1))
+done
+echo "restart times (ms):$times"
+[ "$(mint exec alpha -- echo back)" = back ]
+alive=$?
+claims1=$(grep -c 'mint:' /proc/iomem)
+free1=$(awk '/MemFree/ {print $2}' /proc/meminfo)
+nodes=$(mint ps --json | grep -c '"name"')
+delta=$((free0 - free1))
+[ "$failed" = 0 ] && [ "$alive" = 0 ] && [ "$claims0" = "$claims1" ] && [ "$nodes" = 2 ] &&
+  [ "$delta" -lt 4096 ]
+check restart_loop_no_leak $? "$restarts stop+restart, $failed failures, iomem claims $claims0 -> $claims1, MemFree $free0 -> $free1 kB, $nodes nodes, times (ms):$times"
+
+mint stop alpha >/dev/null && mint stop beta >/dev/null
+left=$(grep -c 'mint:' /proc/iomem)
+[ "$left" = 0 ]
+check stop_releases_all $? "$left mint: claims left"
+echo E2E-DONE
