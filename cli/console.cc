@@ -76,7 +76,20 @@ struct ConsoleSession {
     std::string out;
     if (chunk.lost > 0) out += "\n[mint: " + std::to_string(chunk.lost) + " bytes lost]\n";
     out += chunk.bytes;
-    if (raw) {
+    if (!raw) {
+      // Relaying to a file or a pipe: plain LF lines, and without the cursor-position query
+      // (ESC [6n) busybox's shell sends to size its line editor.
+      std::string plain;
+      for (size_t i = 0; i < out.size(); ++i) {
+        if (out.compare(i, 4, "\x1b[6n") == 0) {
+          i += 3;
+          continue;
+        }
+        if (out[i] == '\r' && i + 1 < out.size() && out[i + 1] == '\n') continue;
+        plain += out[i];
+      }
+      out = plain;
+    } else {
       // Kernel messages end lines with LF alone; a raw terminal needs CR LF.
       std::string fixed;
       for (char c : out) {
