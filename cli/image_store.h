@@ -86,6 +86,9 @@ struct ImageLoadTimes {
 Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::string& what,
                                             StoreSession* store, ImageLoadTimes* times = nullptr);
 
+// Set by mint bench load, which loads the same images many times.
+extern bool quiet_store_notices;
+
 // Empties the page cache (sync, then drop_caches), so the next read comes from the disk.
 Result<void> DropPageCache();
 

@@ -163,6 +163,8 @@ Result<std::unique_ptr<StoreSession>> OpenPlanStore(const HostPlan& host,
       StoreLocation{.device = device, .range = host.store, .file = "", .file_size = 0});
 }
 
+bool quiet_store_notices = false;
+
 Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::string& what,
                                             StoreSession* store, ImageLoadTimes* times) {
   ImageLoadTimes ignored;
@@ -193,6 +195,9 @@ Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::
       if (good) {
         (*locked)->Touch(*found);
         times->from_store = true;
+        if (!quiet_store_notices)
+          std::cerr << "mint: store: " << what << " from the store (" << Short(found->sha256)
+                    << ", " << Bytes(found->size) << ", XXH3 ok)\n";
         return bytes;
       }
       std::cerr << "mint: store: " << what << ": the stored copy " << Describe(*found)
@@ -213,10 +218,14 @@ Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::
   auto locked = MINT_TRY(store->Lock());
   auto added = (*locked)->AddHashed(bytes, *source, sha, xxh3);
   times->place_ms = MsSince(place_start);
-  if (!added)
+  if (!added) {
     std::cerr << "mint: store: " << what << " not stored: " << added.error().message << "\n";
-  else
+  } else {
     SayEvicted(added->evicted);
+    if (!quiet_store_notices && !added->already_stored)
+      std::cerr << "mint: store: " << what << " read from disk and placed in the store ("
+                << Short(sha) << ", " << Bytes(bytes.size()) << ")\n";
+  }
   return bytes;
 }
 

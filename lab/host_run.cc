@@ -1,5 +1,7 @@
 #include "host_run.h"
 
+#include "disk.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -191,6 +193,15 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
   if (mkdtemp(pattern.data()) == nullptr)
     return Fail("cannot create a temporary folder like ", pattern, ": ", std::strerror(errno));
   run->work_dir = pattern;
+  std::vector<std::string> disk_args;
+  if (options.images_on_disk) {
+    LabDisk disk =
+        MINT_TRY(BuildImageDisk(run->plan, run->work_dir, options.command, MINT_LAB_CACHE_DIR));
+    run->initramfs.cpio.insert(run->initramfs.cpio.end(), disk.cpio_overlay.begin(),
+                               disk.cpio_overlay.end());
+    run->initramfs.guest_plan = disk.guest_plan;
+    disk_args = disk.qemu_args;
+  }
   std::string initrd_path = run->work_dir + "/host-initrd.cpio";
   MINT_TRY_VOID(WriteWholeFile(initrd_path, run->initramfs.cpio));
 
@@ -205,7 +216,7 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
       .vcpus = vcpus,
       .memory_bytes = memory,
       .consoles = consoles,
-      .extra_args = {},
+      .extra_args = disk_args,
       .echo = options.echo,
       .work_dir = run->work_dir,
   };

@@ -46,6 +46,9 @@ struct HostRunOptions {
   bool with_module = true;               // put mint.ko in and insmod it
   bool with_mint = true;                 // put the mint CLI in
   std::string extra_append;              // more host kernel arguments
+  // Put the plan's images on a virtio disk (ext4, mounted read-only at /mint/disk) instead of
+  // into the initramfs, so reading them is real block I/O (lab/disk.h).
+  bool images_on_disk = false;
   std::string log_dir;                   // when set: every console's full text goes there
   bool keep_work_dir = false;            // keep the initramfs and sockets for inspection
   LabArtifacts artifacts = DefaultLabArtifacts();

@@ -21,6 +21,8 @@ the plan and every image it names in the host's initramfs, runs COMMAND there wi
 COMMAND's status. Console lines are printed as they arrive: "[host] ..." for COM1, "[NAME] ..."
 for a node whose console is ttyS1..ttyS3 (COM2..COM4), "[qemu] ..." for QEMU itself.
 
+  --disk            put the plan's images on a virtio disk (ext4 at /mint/disk in the host)
+                    instead of the initramfs, so reading them is real block I/O
   --plan FILE       the plan; kernel/initrd paths may use ${MINT_KERNEL} and ${MINT_NODE_INITRD},
                     which default to this build's Debian kernel and node initramfs, and
                     ${MINT_I386_KERNEL}, ${MINT_I386_NODE_INITRD} (the i386 node's)
@@ -99,6 +101,8 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
       options.log_dir = MINT_TRY(value());
     } else if (arg == "--no-module") {
       options.with_module = false;
+    } else if (arg == "--disk") {
+      options.images_on_disk = true;
     } else if (arg == "--no-mint") {
       options.with_mint = false;
     } else if (arg == "--append") {
