@@ -167,8 +167,7 @@ Result<void> HostDevice::ReadShared(uint32_t id, uint64_t offset, std::span<uint
   return Call(MINT_IOC_SHARED, &arg, "reading the node's shared sections");
 }
 
-Result<void> HostDevice::WriteShared(uint32_t id, uint64_t offset,
-                                     std::span<const uint8_t> bytes) {
+Result<void> HostDevice::WriteShared(uint32_t id, uint64_t offset, std::span<const uint8_t> bytes) {
   auto arg = WithHeader<mint_shared_io>();
   arg.id = id;
   arg.write = 1;
