@@ -16,6 +16,7 @@
 #include "boot_node.h"
 #include "commands.h"
 #include "images.h"
+#include "node_access.h"
 
 namespace mint::cli {
 namespace {
@@ -265,6 +266,8 @@ int Up(const Args& in) {
                 options.sequential ? "one after the other" : "in parallel");
   auto result = BootNodes(**host, *plan, nodes, options);
   if (!result) return Error(result.error().message);
+  for (const NodeRun& run : result->nodes)
+    if (run.started) RememberPlan(args[0], run.node->name);  // for mint restart
   if (json) {
     nlohmann::json out = {{"plan", args[0]},
                           {"sequential", options.sequential},
