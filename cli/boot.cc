@@ -34,14 +34,6 @@ constexpr const char* kBootUsage =
     "  --json        print the timelines (or the dry run) as JSON\n"
     "  --device P    the host module's device (default /dev/mint)\n";
 
-constexpr const char* kCheckUsage =
-    "usage: mint check PLAN [--json]\n"
-    "\n"
-    "Validates a plan file without touching the machine: syntax, every node's cores and\n"
-    "memory (inside the host's reserved ranges, no overlaps), and, when the kernel and initrd\n"
-    "files it names are readable, each node's memory layout. Exits 1 naming the first\n"
-    "problem.\n";
-
 constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
     "\nParks the node's cores with INIT and gives its cores and memory back to the host.\n";
@@ -117,48 +109,6 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
 }
 
 }  // namespace
-
-int Check(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kCheckUsage, 0);
-  bool json = TakeFlag(args, "--json");
-  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kCheckUsage, 2);
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
-  nlohmann::json out = {{"plan", args[0]}, {"nodes", nlohmann::json::array()}};
-  uint64_t tsc_khz = GuessTscKhz();
-  for (const NodePlan& node : plan->nodes) {
-    nlohmann::json entry = {{"name", node.name}, {"cpus", node.cpus}};
-    nlohmann::json memory = nlohmann::json::array();
-    for (const PhysRange& r : node.memory) memory.push_back(FormatRange(r));
-    entry["memory"] = memory;
-    entry["low"] = FormatRange(*node.low);
-    auto images = ReadImages(node);
-    if (images) {
-      NodeInputs inputs{&node, images->kernel, &images->image, images->initrd, tsc_khz};
-      auto art = BuildNodeArtifacts(inputs);
-      if (!art) return Error(args[0] + ": " + art.error().message);
-      entry["layout"] = "ok";
-      entry["kernel_at"] = Hex(art->layout.kernel);
-    } else {
-      entry["layout"] = "not checked: " + images.error().message;
-    }
-    if (!json) {
-      std::cout << "node " << node.name << ": cores";
-      for (uint32_t cpu : node.cpus) std::cout << " " << cpu;
-      std::cout << ", memory";
-      for (const auto& m : memory) std::cout << " " << m.get<std::string>();
-      std::cout << ", low " << FormatRange(*node.low) << ", layout "
-                << entry["layout"].get<std::string>() << "\n";
-    }
-    out["nodes"].push_back(entry);
-  }
-  if (json)
-    std::cout << out.dump(2) << "\n";
-  else
-    std::cout << args[0] << ": ok, " << plan->nodes.size() << " node(s)\n";
-  return 0;
-}
 
 int Boot(const Args& in) {
   Args args = in;
@@ -304,17 +254,23 @@ int Stop(const Args& in) {
   if (args.size() != 1) return Usage(kStopUsage, 2);
   auto host = HostDevice::Open(device);
   if (!host) return Error(host.error().message);
+  auto stopped = StopNodeNamed(**host, args[0]);
+  if (!stopped) return Error(stopped.error().message);
+  if (!*stopped) return Error("no node named '" + args[0] + "' is running (see mint status)");
+  std::cout << "mint: node " << args[0] << " stopped; its cores and memory are free\n";
+  return 0;
+}
+
+Result<bool> StopNodeNamed(HostDevice& host, const std::string& name) {
   for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
-    auto status = (*host)->Status(id);
-    if (!status) return Error(status.error().message);
+    auto status = host.Status(id);
+    if (!status) return status.take_error();
     if (status->state == MINT_STATE_FREE) continue;
-    if (std::string(status->name, strnlen(status->name, sizeof(status->name))) != args[0]) continue;
-    auto destroyed = (*host)->Destroy(id);
-    if (!destroyed) return Error(destroyed.error().message);
-    std::cout << "mint: node " << args[0] << " stopped; its cores and memory are free\n";
-    return 0;
+    if (std::string(status->name, strnlen(status->name, sizeof(status->name))) != name) continue;
+    MINT_TRY_VOID(host.Destroy(id));
+    return true;
   }
-  return Error("no node named '" + args[0] + "' is running (see mint status)");
+  return false;
 }
 
 }  // namespace mint::cli

@@ -5,6 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "result.h"
+
+namespace mint {
+class HostDevice;
+}
+
 namespace mint::cli {
 
 using Args = std::vector<std::string>;
@@ -14,15 +20,19 @@ int Boot(const Args& args);
 int Up(const Args& args);
 int Stop(const Args& args);
 int Check(const Args& args);
-// Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
-int Ps(const Args& args);
-int Exec(const Args& args);
-int Console(const Args& args);
-int Restart(const Args& args);
+int ShowInventory(const Args& args);  // cli/check.cc, as are Check, PlanMap and Down
+int PlanMap(const Args& args);    // mint plan
+int Down(const Args& args);
+int Ps(const Args& args);       // cli/ps.cc; mint status is an alias
+int Exec(const Args& args);     // cli/exec.cc
+int Console(const Args& args);  // cli/console.cc
+int Restart(const Args& args);  // cli/restart.cc
 int Store(const Args& args);      // cli/store.cc
 int BenchLoad(const Args& args);  // cli/bench_load.cc: mint bench load
 
 // Helpers shared by the subcommands.
+// Stops the running node called `name` (cli/boot.cc); false when no such node runs.
+Result<bool> StopNodeNamed(HostDevice& host, const std::string& name);
 int Usage(const char* text, int status);
 int Error(const std::string& message);
 bool TakeFlag(Args& args, const std::string& flag);

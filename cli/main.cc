@@ -77,7 +77,12 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  inspect IMAGE [--json]             show a kernel image's boot header\n"
-    "  check PLAN [--json]                validate a plan file and show each node's layout\n"
+    "  inventory [--json]                 what this machine has: host RAM, reserved ranges,\n"
+    "                                     cores by APIC ID, online or free, TSC rate\n"
+    "  check PLAN [--inventory FILE|--live] [--json]\n"
+    "                                     validate a plan, listing every problem\n"
+    "  plan PLAN [--svg FILE]             draw a plan's memory map and core map\n"
+    "  down PLAN                          stop every running node of a plan\n"
     "  boot PLAN [NODE...] [--timeout S] [--dry-run] [--json]\n"
     "                                     boot the plan's nodes (all, or those named) and\n"
     "                                     print each one's timeline\n"
@@ -111,6 +116,9 @@ int main(int argc, char** argv) {
   if (command == "boot") return Boot(args);
   if (command == "up") return Up(args);
   if (command == "check") return Check(args);
+  if (command == "inventory") return ShowInventory(args);
+  if (command == "plan") return PlanMap(args);
+  if (command == "down") return Down(args);
   if (command == "status" || command == "ps") return Ps(args);
   if (command == "exec") return Exec(args);
   if (command == "console") return Console(args);

@@ -55,12 +55,16 @@ static_assert(kMintAreaSize == kSharedOffset + kSharedSize);
 // the BIOS area. (Linux 6.1 panics without some RAM below 1 MiB for its real-mode trampoline.)
 constexpr PhysRange kEbdaHole{0x9fc00, 0xa0000};
 constexpr PhysRange kBiosHole{0xf0000, 0x100000};
-// The smallest low slice a node boots with: the kernel's real-mode trampoline plus the
-// decompressor's two-page trampoline at the top of low RAM. 64 KiB was measured to be enough.
-constexpr uint64_t kMinLowSlice = 0x10000;
+// The smallest low slice a node boots with. Linux 6.1 takes its real-mode trampoline (AP
+// startup, ~24 KiB for Debian's 6.1.0-56-cloud-amd64) from sub-1 MiB RAM and panics "Real mode
+// trampoline was not allocated" without it; the decompressor also puts two pages at the top
+// of low RAM, but only while it runs. Measured in the lab with one node and slices ending at
+// 0x80000: 16 KiB and 24 KiB panic, 28 KiB and 32 KiB boot to userspace. So 28 KiB.
+constexpr uint64_t kMinLowSlice = 0x7000;
 // The slice a node gets when its plan names none (lib/plan.cc places them from the top of the
-// low window down).
-constexpr uint64_t kDefaultLowSlice = 0x10000;
+// low window down): the measured minimum plus a page for kernels whose trampoline is a little
+// larger. The default window 0x10000-0x8ffff holds (512 KiB - 8 KiB trampoline) / 32 KiB = 15.
+constexpr uint64_t kDefaultLowSlice = 0x8000;
 
 struct NodeLayout {
   uint64_t base = 0;  // start of the lowest memory range

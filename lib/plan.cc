@@ -11,16 +11,14 @@
 #include <toml++/toml.h>
 
 #include "byte_reader.h"
+#include "layout.h"
+#include "plan_check.h"
 
 namespace mint {
 namespace {
 
 constexpr uint64_t kPage = 0x1000;
 constexpr uint64_t kOneMiB = 0x100000;
-// The trampoline takes the first two pages of the low window (boot/layout.h).
-constexpr uint64_t kTrampolineBytes = 0x2000;
-// Default low slice a node gets when the plan names none: 64 KiB booted Debian 6.1 nodes.
-constexpr uint64_t kDefaultLowSlice = 0x10000;
 // Mint places sized memory at 2 MiB boundaries, the kernel's own alignment.
 constexpr uint64_t kPlacementAlign = 0x200000;
 
@@ -69,11 +67,18 @@ Result<std::string> ExpandEnv(std::string_view text, std::string_view where) {
   return out;
 }
 
+int LineOf(const toml::node* node) {
+  return node == nullptr ? 0 : static_cast<int>(node->source().begin.line);
+}
+
+// Parses a plan and checks every whole-plan rule, recording every problem it finds instead of
+// stopping at the first: a user fixing a plan sees the whole list at once.
 class PlanParser {
  public:
   explicit PlanParser(std::string_view origin) : origin_(origin) {}
 
-  Result<Plan> Parse(std::string_view text) {
+  PlanCheck Parse(std::string_view text) {
+    PlanCheck out;
     // Plans are ASCII. Besides keeping paths and names simple, this keeps toml++ 3.3.0 away
     // from a bug: some non-ASCII characters reach a __builtin_unreachable() in its whitespace
     // classifier (found by lib/plan_fuzz.cc; fixture tests/fuzz/plan_fuzz/toml-unicode-ws).
@@ -83,8 +88,11 @@ class PlanParser {
       if (byte >= 0x80 || (byte < 0x20 && c != '\n' && c != '\t' && c != '\r')) {
         std::ostringstream hex;
         hex << "0x" << std::hex << int{byte};
-        return Fail(origin_, ":", std::to_string(line), ":", std::to_string(column), ": byte ",
-                    hex.str(), " is not printable ASCII; plan files are plain ASCII text");
+        out.problems.push_back(
+            {static_cast<int>(line),
+             "byte " + hex.str() + " is not printable ASCII; plan files are plain ASCII text",
+             static_cast<int>(column)});
+        return out;
       }
       if (c == '\n') {
         ++line;
@@ -96,190 +104,289 @@ class PlanParser {
     toml::parse_result parsed = toml::parse(text, origin_);
     if (!parsed) {
       const auto& err = parsed.error();
-      return Fail(origin_, ":", std::to_string(err.source().begin.line), ":",
-                  std::to_string(err.source().begin.column), ": ", std::string(err.description()));
+      out.problems.push_back({static_cast<int>(err.source().begin.line),
+                              std::string(err.description()),
+                              static_cast<int>(err.source().begin.column)});
+      return out;
     }
     const toml::table& root = parsed.table();
     for (const auto& [key, value] : root) {
       if (key != "host" && key != "node")
-        return Fail(origin_, ": unknown section '", std::string(key.str()),
-                    "' (expected [host] and [[node]])");
+        Problem(LineOf(&value),
+                "unknown section '" + std::string(key.str()) + "' (expected [host] and [[node]])");
     }
-    Plan plan;
+    Plan& plan = out.plan;
     if (const toml::node* host = root.get("host")) {
-      if (!host->is_table()) return Fail(origin_, ": 'host' must be a table ([host])");
-      MINT_TRY_VOID(ParseHost(*host->as_table(), plan.host));
+      if (host->is_table())
+        ParseHost(*host->as_table(), plan.host);
+      else
+        Problem(LineOf(host), "'host' must be a table ([host])");
     }
     if (const toml::node* nodes = root.get("node")) {
-      if (!nodes->is_array_of_tables())
-        return Fail(origin_, ": 'node' must be an array of tables ([[node]])");
-      for (const toml::node& node : *nodes->as_array()) {
-        NodePlan parsed_node;
-        MINT_TRY_VOID(ParseNode(*node.as_table(), plan.nodes.size(), parsed_node));
-        plan.nodes.push_back(std::move(parsed_node));
+      if (!nodes->is_array_of_tables()) {
+        Problem(LineOf(nodes), "'node' must be an array of tables ([[node]])");
+      } else {
+        for (const toml::node& node : *nodes->as_array()) {
+          NodePlan parsed_node;
+          if (ParseNode(*node.as_table(), plan.nodes.size(), parsed_node))
+            plan.nodes.push_back(std::move(parsed_node));
+        }
       }
     }
-    MINT_TRY_VOID(Check(plan));
-    return plan;
+    Check(plan);
+    out.problems = std::move(problems_);
+    std::stable_sort(out.problems.begin(), out.problems.end(),
+                     [](const PlanProblem& a, const PlanProblem& b) { return a.line < b.line; });
+    return out;
   }
 
  private:
-  Result<std::string> String(const toml::table& table, std::string_view key,
-                             std::string_view where) {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) return std::string();
-    if (!node->is_string()) return Fail(where, ": '", std::string(key), "' must be a string");
-    return std::string(node->as_string()->get());
+  void Problem(int line, std::string message) { problems_.push_back({line, std::move(message)}); }
+
+  // Records a failed result as a problem at `line`; true when it held a value.
+  template <typename T>
+  bool Take(Result<T> result, int line, const std::string& where, T& out) {
+    if (!result.ok()) {
+      Problem(line, where.empty() ? result.error().message : where + ": " + result.error().message);
+      return false;
+    }
+    out = std::move(result.value());
+    return true;
   }
 
-  Result<std::vector<std::string>> Strings(const toml::table& table, std::string_view key,
-                                           std::string_view where) {
-    std::vector<std::string> out;
+  bool String(const toml::table& table, std::string_view key, const std::string& where,
+              std::string& out) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return true;
+    if (!node->is_string()) {
+      Problem(LineOf(node), where + ": '" + std::string(key) + "' must be a string");
+      return false;
+    }
+    out = std::string(node->as_string()->get());
+    return true;
+  }
+
+  // A string or a list of strings, with each one's line.
+  std::vector<std::pair<std::string, int>> Strings(const toml::table& table, std::string_view key,
+                                                   const std::string& where) {
+    std::vector<std::pair<std::string, int>> out;
     const toml::node* node = table.get(key);
     if (node == nullptr) return out;
     if (const toml::value<std::string>* one = node->as_string()) {
-      out.push_back(one->get());
+      out.emplace_back(one->get(), LineOf(node));
       return out;
     }
-    if (!node->is_array())
-      return Fail(where, ": '", std::string(key), "' must be a list of strings");
+    if (!node->is_array()) {
+      Problem(LineOf(node), where + ": '" + std::string(key) + "' must be a list of strings");
+      return out;
+    }
     for (const toml::node& item : *node->as_array()) {
-      if (!item.is_string())
-        return Fail(where, ": '", std::string(key), "' must be a list of strings");
-      out.push_back(std::string(item.as_string()->get()));
+      if (!item.is_string()) {
+        Problem(LineOf(&item), where + ": '" + std::string(key) + "' must be a list of strings");
+        continue;
+      }
+      out.emplace_back(std::string(item.as_string()->get()), LineOf(&item));
     }
     return out;
   }
 
-  Result<std::vector<uint32_t>> Cpus(const toml::table& table, std::string_view where) {
+  std::vector<uint32_t> Cpus(const toml::table& table, const std::string& where) {
     std::vector<uint32_t> out;
     const toml::node* node = table.get("cpus");
     if (node == nullptr) return out;
-    if (!node->is_array()) return Fail(where, ": 'cpus' must be a list of APIC IDs, e.g. [1]");
+    if (!node->is_array()) {
+      Problem(LineOf(node), where + ": 'cpus' must be a list of APIC IDs, e.g. [1]");
+      return out;
+    }
     for (const toml::node& item : *node->as_array()) {
-      if (!item.is_integer()) return Fail(where, ": 'cpus' must be a list of APIC IDs, e.g. [1]");
+      if (!item.is_integer()) {
+        Problem(LineOf(&item), where + ": 'cpus' must be a list of APIC IDs, e.g. [1]");
+        continue;
+      }
       int64_t id = item.as_integer()->get();
-      if (id < 0 || id > 254)
-        return Fail(where, ": APIC ID ", std::to_string(id),
-                    " is out of range (xAPIC IDs are 0..254; 255 is broadcast)");
-      if (std::find(out.begin(), out.end(), static_cast<uint32_t>(id)) != out.end())
-        return Fail(where, ": APIC ID ", std::to_string(id), " is listed twice");
+      if (id < 0 || id > 254) {
+        Problem(LineOf(&item), where + ": APIC ID " + std::to_string(id) +
+                                   " is out of range (xAPIC IDs are 0..254; 255 is broadcast)");
+        continue;
+      }
+      if (std::find(out.begin(), out.end(), static_cast<uint32_t>(id)) != out.end()) {
+        Problem(LineOf(&item), where + ": APIC ID " + std::to_string(id) + " is listed twice");
+        continue;
+      }
       out.push_back(static_cast<uint32_t>(id));
     }
     return out;
   }
 
-  Result<void> CheckKeys(const toml::table& table, std::string_view where,
-                         std::initializer_list<std::string_view> known) {
+  void CheckKeys(const toml::table& table, const std::string& where,
+                 std::initializer_list<std::string_view> known) {
     for (const auto& [key, value] : table) {
       if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
         std::string list;
         for (auto k : known) list.append(list.empty() ? "" : ", ").append(k);
-        return Fail(where, ": unknown key '", std::string(key.str()), "' (known: ", list, ")");
+        Problem(LineOf(&value),
+                where + ": unknown key '" + std::string(key.str()) + "' (known: " + list + ")");
       }
     }
-    return Ok{};
   }
 
-  Result<void> ParseHost(const toml::table& table, HostPlan& host) {
-    std::string where = origin_ + ": [host]";
-    MINT_TRY_VOID(CheckKeys(table, where, {"reserved", "low_window", "store", "cpus"}));
-    for (const std::string& text : MINT_TRY(Strings(table, "reserved", where))) {
-      PhysRange range = MINT_TRY(Annotate(ParseRange(text), where + " reserved"));
-      host.reserved.push_back(range);
+  void ParseHost(const toml::table& table, HostPlan& host) {
+    std::string where = "[host]";
+    host.line = LineOf(&table);
+    CheckKeys(table, where, {"reserved", "low_window", "store", "cpus"});
+    for (const auto& [text, line] : Strings(table, "reserved", where)) {
+      PhysRange range;
+      if (Take(ParseRange(text), line, where + " reserved", range)) {
+        host.reserved.push_back(range);
+        host.reserved_lines.push_back(line);
+      }
     }
-    std::string low = MINT_TRY(String(table, "low_window", where));
-    if (!low.empty()) host.low_window = MINT_TRY(Annotate(ParseRange(low), where + " low_window"));
-    std::string store = MINT_TRY(String(table, "store", where));
-    if (!store.empty()) host.store = MINT_TRY(Annotate(ParseRange(store), where + " store"));
-    if (table.get("cpus") != nullptr) host.cpus = MINT_TRY(Cpus(table, where));
-    if (host.cpus.empty()) return Fail(where, ": the host must keep at least one core");
-    return Ok{};
+    std::string low;
+    if (String(table, "low_window", where, low) && !low.empty()) {
+      host.low_window_line = LineOf(table.get("low_window"));
+      Take(ParseRange(low), host.low_window_line, where + " low_window", host.low_window);
+    }
+    std::string store;
+    if (String(table, "store", where, store) && !store.empty()) {
+      PhysRange range;
+      if (Take(ParseRange(store), LineOf(table.get("store")), where + " store", range))
+        host.store = range;
+    }
+    if (const toml::node* cpus = table.get("cpus")) {
+      host.cpus = Cpus(table, where);
+      if (host.cpus.empty())
+        Problem(LineOf(cpus), where + ": the host must keep at least one core");
+    }
   }
 
-  Result<void> ParseNode(const toml::table& table, size_t index, NodePlan& node) {
-    std::string where = origin_ + ": node #" + std::to_string(index + 1);
-    MINT_TRY_VOID(CheckKeys(
-        table, where,
-        {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console"}));
-    node.name = MINT_TRY(String(table, "name", where));
-    if (node.name.empty()) return Fail(where, ": every node needs a name");
-    if (node.name.size() > 31)
-      return Fail(where, ": name '", node.name, "' is longer than 31 characters");
-    for (char c : node.name) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
-        return Fail(where, ": name '", node.name, "' may only use letters, digits, '-' and '_'");
+  // False when the node is too broken to check further (no usable name).
+  bool ParseNode(const toml::table& table, size_t index, NodePlan& node) {
+    std::string where = "node #" + std::to_string(index + 1);
+    node.line = LineOf(&table);
+    auto line_of = [&](std::string_view key) {
+      int line = LineOf(table.get(key));
+      return line ? line : node.line;
+    };
+    CheckKeys(table, where,
+              {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console",
+               "dma32"});
+    String(table, "name", where, node.name);
+    if (node.name.empty()) {
+      Problem(node.line, where + ": every node needs a name");
+      node.name = "#" + std::to_string(index + 1);
+    } else if (node.name.size() > 31) {
+      Problem(line_of("name"), where + ": name '" + node.name + "' is longer than 31 characters");
+    } else if (!std::all_of(node.name.begin(), node.name.end(), [](char c) {
+                 return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+               })) {
+      Problem(line_of("name"),
+              where + ": name '" + node.name + "' may only use letters, digits, '-' and '_'");
+    } else {
+      where = "node " + node.name;
     }
-    where = origin_ + ": node " + node.name;
-    node.arch = MINT_TRY(String(table, "arch", where));
-    if (!node.arch.empty() && node.arch != "x86_64" && node.arch != "i386")
-      return Fail(where, ": arch '", node.arch, "' is not x86_64 or i386");
-    std::string kernel = MINT_TRY(String(table, "kernel", where));
-    node.kernel = MINT_TRY(ExpandEnv(kernel, where));
-    if (node.kernel.empty()) return Fail(where, ": 'kernel' (path to a bzImage) is missing");
-    std::string initrd = MINT_TRY(String(table, "initrd", where));
-    node.initrd = MINT_TRY(ExpandEnv(initrd, where));
-    node.cmdline = MINT_TRY(String(table, "cmdline", where));
-    node.cpus = MINT_TRY(Cpus(table, where));
-    if (node.cpus.empty()) return Fail(where, ": 'cpus' must list at least one APIC ID");
-    std::vector<std::string> memory = MINT_TRY(Strings(table, "memory", where));
-    if (memory.empty()) return Fail(where, ": 'memory' must list at least one range or size");
-    for (const std::string& text : memory) {
+    String(table, "arch", where, node.arch);
+    if (!node.arch.empty() && node.arch != "x86_64" && node.arch != "i386") {
+      Problem(line_of("arch"), where + ": arch '" + node.arch + "' is not x86_64 or i386");
+      node.arch.clear();
+    }
+    std::string kernel;
+    String(table, "kernel", where, kernel);
+    if (kernel.empty())
+      Problem(node.line, where + ": 'kernel' (path to a bzImage) is missing");
+    else
+      Take(ExpandEnv(kernel, where), line_of("kernel"), "", node.kernel);
+    std::string initrd;
+    String(table, "initrd", where, initrd);
+    Take(ExpandEnv(initrd, where), line_of("initrd"), "", node.initrd);
+    String(table, "cmdline", where, node.cmdline);
+    node.cpus = Cpus(table, where);
+    if (node.cpus.empty() && table.get("cpus") == nullptr)
+      Problem(node.line, where + ": 'cpus' must list at least one APIC ID");
+    else if (node.cpus.empty())
+      Problem(line_of("cpus"), where + ": 'cpus' must list at least one APIC ID");
+    auto memory = Strings(table, "memory", where);
+    if (memory.empty() && table.get("memory") == nullptr)
+      Problem(node.line, where + ": 'memory' must list at least one range or size");
+    for (const auto& [text, line] : memory) {
       if (text.find('-') != std::string::npos) {
-        PhysRange range = MINT_TRY(Annotate(ParseRange(text), where + " memory"));
-        if (range.start % kPage != 0 || range.end % kPage != 0)
-          return Fail(where, ": memory ", text, " is not 4 KiB aligned at both ends");
+        PhysRange range;
+        if (!Take(ParseRange(text), line, where + " memory", range)) continue;
+        if (range.start % kPage != 0 || range.end % kPage != 0) {
+          Problem(line, where + ": memory " + text + " is not 4 KiB aligned at both ends");
+          continue;
+        }
         node.memory.push_back(range);
       } else {
-        uint64_t size = MINT_TRY(Annotate(ParseSize(text), where + " memory"));
-        if (size == 0 || size % kPage != 0)
-          return Fail(where, ": memory size ", text, " must be a non-zero multiple of 4 KiB");
+        uint64_t size = 0;
+        if (!Take(ParseSize(text), line, where + " memory", size)) continue;
+        if (size == 0 || size % kPage != 0) {
+          Problem(line, where + ": memory size " + text + " must be a non-zero multiple of 4 KiB");
+          continue;
+        }
         node.memory_sizes.push_back(size);
       }
     }
-    std::string low = MINT_TRY(String(table, "low", where));
-    if (!low.empty()) node.low = MINT_TRY(Annotate(ParseRange(low), where + " low"));
-    std::string console = MINT_TRY(String(table, "console", where));
+    node.memory_line = line_of("memory");
+    std::string low;
+    if (String(table, "low", where, low) && !low.empty()) {
+      PhysRange range;
+      if (Take(ParseRange(low), line_of("low"), where + " low", range)) node.low = range;
+    }
+    node.low_line = line_of("low");
+    std::string console;
+    String(table, "console", where, console);
     if (!console.empty()) node.console = console;
     if (node.console != "shared" &&
         !(node.console.size() == 5 && node.console.starts_with("ttyS") && node.console[4] >= '1' &&
-          node.console[4] <= '3'))
-      return Fail(where, ": console '", node.console,
-                  "' must be ttyS1, ttyS2, ttyS3 (a UART of its own) or \"shared\"");
-    return Ok{};
-  }
-
-  template <typename T>
-  static Result<T> Annotate(Result<T> result, const std::string& where) {
-    if (result.ok()) return result;
-    return Fail(where, ": ", result.error().message);
+          node.console[4] <= '3')) {
+      Problem(line_of("console"), where + ": console '" + node.console +
+                                      "' must be ttyS1, ttyS2, ttyS3 (a UART of its own) or "
+                                      "\"shared\"");
+      node.console = "shared";
+    }
+    if (const toml::node* dma32 = table.get("dma32")) {
+      if (!dma32->is_boolean())
+        Problem(LineOf(dma32), where + ": 'dma32' must be true or false");
+      else
+        node.dma32 = dma32->as_boolean()->get();
+    }
+    return true;
   }
 
   // Whole-plan rules: every node's resources are its own, inside what the host gave away.
-  Result<void> Check(Plan& plan) {
+  void Check(Plan& plan) {
     HostPlan& host = plan.host;
     const PhysRange& window = host.low_window;
-    if (window.end > kOneMiB)
-      return Fail(origin_, ": [host] low_window ", FormatRange(window), " must lie below 1 MiB");
-    if (window.start % kPage != 0 || window.end % kPage != 0)
-      return Fail(origin_, ": [host] low_window ", FormatRange(window), " must be 4 KiB aligned");
-    if (window.size() < kTrampolineBytes)
-      return Fail(origin_, ": [host] low_window ", FormatRange(window),
-                  " is too small for the trampoline (", Hex(kTrampolineBytes), " bytes)");
+    const int wline = host.low_window_line ? host.low_window_line : host.line;
+    bool window_ok = true;
+    if (window.end > kOneMiB) {
+      Problem(wline, "[host] low_window " + FormatRange(window) + " must lie below 1 MiB");
+      window_ok = false;
+    }
+    if (window.start % kPage != 0 || window.end % kPage != 0) {
+      Problem(wline, "[host] low_window " + FormatRange(window) + " must be 4 KiB aligned");
+      window_ok = false;
+    }
+    if (window.size() < kTrampolineBytes) {
+      Problem(wline, "[host] low_window " + FormatRange(window) +
+                         " is too small for the trampoline (" + Hex(kTrampolineBytes) + " bytes)");
+      window_ok = false;
+    }
     const PhysRange trampoline{window.start, window.start + kTrampolineBytes};
     for (size_t i = 0; i < host.reserved.size(); ++i) {
       for (size_t j = i + 1; j < host.reserved.size(); ++j) {
         if (host.reserved[i].Overlaps(host.reserved[j]))
-          return Fail(origin_, ": [host] reserved ranges ", FormatRange(host.reserved[i]), " and ",
-                      FormatRange(host.reserved[j]), " overlap");
+          Problem(host.reserved_lines[j], "[host] reserved ranges " +
+                                              FormatRange(host.reserved[i]) + " and " +
+                                              FormatRange(host.reserved[j]) + " overlap");
       }
     }
     if (host.store) {
       bool inside = std::any_of(host.reserved.begin(), host.reserved.end(),
                                 [&](const PhysRange& r) { return r.Contains(*host.store); });
       if (!inside)
-        return Fail(origin_, ": [host] store ", FormatRange(*host.store),
-                    " is not inside a reserved range");
+        Problem(host.line,
+                "[host] store " + FormatRange(*host.store) + " is not inside a reserved range");
     }
 
     std::set<std::string> names;
@@ -291,54 +398,85 @@ class PlanParser {
     for (uint32_t cpu : host.cpus) cpus_taken.emplace_back(cpu, "the host");
 
     for (NodePlan& node : plan.nodes) {
-      std::string where = origin_ + ": node " + node.name;
-      if (!names.insert(node.name).second) return Fail(where, ": the name is used twice");
+      std::string where = "node " + node.name;
+      if (!names.insert(node.name).second) Problem(node.line, where + ": the name is used twice");
       if (node.console != "shared" && !consoles.insert(node.console).second)
-        return Fail(where, ": console ", node.console, " is already another node's");
+        Problem(node.line, where + ": console " + node.console + " is already another node's");
       for (uint32_t cpu : node.cpus) {
         for (const auto& [other, owner] : cpus_taken) {
           if (other == cpu)
-            return Fail(where, ": APIC ID ", std::to_string(cpu), " already belongs to ", owner);
+            Problem(node.line,
+                    where + ": APIC ID " + std::to_string(cpu) + " already belongs to " + owner);
         }
         cpus_taken.emplace_back(cpu, "node " + node.name);
       }
       for (const PhysRange& range : node.memory) {
-        MINT_TRY_VOID(CheckOwned(where, range, host, taken));
+        if (range.Overlaps(window))
+          Problem(node.memory_line, where + ": memory " + FormatRange(range) +
+                                        " overlaps the low window " + FormatRange(window));
+        CheckOwned(node.memory_line, where, range, host, taken);
         taken.emplace_back(range, "node " + node.name);
       }
-      if (node.low) {
-        if (!window.Contains(*node.low))
-          return Fail(where, ": low slice ", FormatRange(*node.low), " is outside the low window ",
-                      FormatRange(window));
-        if (node.low->start % kPage != 0 || node.low->end % kPage != 0)
-          return Fail(where, ": low slice ", FormatRange(*node.low), " is not 4 KiB aligned");
+      if (node.low && window_ok) {
+        const PhysRange& low = *node.low;
+        if (!window.Contains(low))
+          Problem(node.low_line, where + ": low slice " + FormatRange(low) +
+                                     " is outside the low window " + FormatRange(window));
+        if (low.start % kPage != 0 || low.end % kPage != 0)
+          Problem(node.low_line,
+                  where + ": low slice " + FormatRange(low) + " is not 4 KiB aligned");
+        if (low.size() < kMinLowSlice)
+          Problem(node.low_line, where + ": low slice " + FormatRange(low) + " is " +
+                                     Hex(low.size()) + " bytes; a stock node needs at least " +
+                                     Hex(kMinLowSlice) + " (" + std::to_string(kMinLowSlice >> 10) +
+                                     " KiB) below 1 MiB");
         for (const auto& [other, owner] : low_taken) {
-          if (other.Overlaps(*node.low))
-            return Fail(where, ": low slice ", FormatRange(*node.low), " overlaps ", owner, " (",
-                        FormatRange(other), ")");
+          if (other.Overlaps(low))
+            Problem(node.low_line, where + ": low slice " + FormatRange(low) + " overlaps " +
+                                       owner + " (" + FormatRange(other) + ")");
         }
-        low_taken.emplace_back(*node.low, "node " + node.name);
+        low_taken.emplace_back(low, "node " + node.name);
       }
     }
     // Second pass: place what the plan left to Mint, around what it fixed.
+    size_t wanting_low = 0;
+    for (const NodePlan& node : plan.nodes) wanting_low += node.low ? 0 : 1;
+    bool low_full = false;
     for (NodePlan& node : plan.nodes) {
-      std::string where = origin_ + ": node " + node.name;
+      std::string where = "node " + node.name;
       for (uint64_t size : node.memory_sizes) {
-        PhysRange placed = MINT_TRY(Place(where, size, host, taken));
+        PhysRange placed;
+        if (!Take(Place(size, host, taken), node.memory_line, where, placed)) continue;
         node.memory.push_back(placed);
         taken.emplace_back(placed, "node " + node.name);
       }
       node.memory_sizes.clear();
-      if (!node.low) {
-        node.low = MINT_TRY(PlaceLow(where, window, low_taken));
-        low_taken.emplace_back(*node.low, "node " + node.name);
+      if (!node.low && window_ok && !low_full) {
+        auto placed = PlaceLow(window, low_taken);
+        if (placed.ok()) {
+          node.low = *placed;
+          low_taken.emplace_back(*node.low, "node " + node.name);
+        } else {
+          low_full = true;
+          size_t fixed = low_taken.size() - 1;
+          Problem(node.line, where + ": the low window " + FormatRange(window) +
+                                 " is full: it holds " + std::to_string(LowWindowCapacity(window)) +
+                                 " nodes of " + std::to_string(kDefaultLowSlice >> 10) +
+                                 " KiB after the trampoline, " + std::to_string(fixed) +
+                                 " slice(s) are taken and " + std::to_string(wanting_low) +
+                                 " node(s) want one assigned; widen [host] low_window or give "
+                                 "nodes smaller 'low' slices (at least " +
+                                 std::to_string(kMinLowSlice >> 10) + " KiB)");
+        }
       }
     }
-    return Ok{};
+    // Architecture rules that need only the plan (an arch read from the image is checked by
+    // CheckPlan).
+    for (const NodePlan& node : plan.nodes) CheckArchMemory(node, node.arch, problems_);
   }
 
-  Result<void> CheckOwned(const std::string& where, const PhysRange& range, const HostPlan& host,
-                          const std::vector<std::pair<PhysRange, std::string>>& taken) {
+  void CheckOwned(int line, const std::string& where, const PhysRange& range, const HostPlan& host,
+                  const std::vector<std::pair<PhysRange, std::string>>& taken) {
     if (!host.reserved.empty()) {
       bool inside = std::any_of(host.reserved.begin(), host.reserved.end(),
                                 [&](const PhysRange& r) { return r.Contains(range); });
@@ -346,19 +484,18 @@ class PlanParser {
         std::string list;
         for (const auto& r : host.reserved)
           list.append(list.empty() ? "" : ", ").append(FormatRange(r));
-        return Fail(where, ": memory ", FormatRange(range),
-                    " is not inside a range the host reserved (", list, ")");
+        Problem(line, where + ": memory " + FormatRange(range) +
+                          " is not inside a range the host reserved (" + list + ")");
       }
     }
     for (const auto& [other, owner] : taken) {
       if (other.Overlaps(range))
-        return Fail(where, ": memory ", FormatRange(range), " overlaps ", owner, " (",
-                    FormatRange(other), ")");
+        Problem(line, where + ": memory " + FormatRange(range) + " overlaps " + owner + " (" +
+                          FormatRange(other) + ")");
     }
-    return Ok{};
   }
 
-  Result<PhysRange> Place(const std::string& where, uint64_t size, const HostPlan& host,
+  Result<PhysRange> Place(uint64_t size, const HostPlan& host,
                           const std::vector<std::pair<PhysRange, std::string>>& taken) {
     for (const PhysRange& reserved : host.reserved) {
       uint64_t cursor = AlignUp(reserved.start, kPlacementAlign).value_or(reserved.end);
@@ -370,11 +507,11 @@ class PlanParser {
         cursor = AlignUp(clash->first.end, kPlacementAlign).value_or(reserved.end);
       }
     }
-    return Fail(where, ": no free ", Hex(size),
-                "-byte range is left in the host's reserved memory for this node");
+    return Fail("no free ", Hex(size), "-byte (", std::to_string(size >> 20),
+                " MiB) range is left in the host's reserved memory for this node");
   }
 
-  Result<PhysRange> PlaceLow(const std::string& where, const PhysRange& window,
+  Result<PhysRange> PlaceLow(const PhysRange& window,
                              const std::vector<std::pair<PhysRange, std::string>>& taken) {
     // From the top of the window down, so fixed slices named low in the window stay free.
     uint64_t end = window.end;
@@ -385,11 +522,12 @@ class PlanParser {
       if (clash == taken.end()) return candidate;
       end = AlignDown(clash->first.start, kPage);
     }
-    return Fail(where, ": the low window ", FormatRange(window), " has no free ",
-                Hex(kDefaultLowSlice), "-byte slice left for this node");
+    return Fail("the low window ", FormatRange(window), " has no free ", Hex(kDefaultLowSlice),
+                "-byte slice left for this node");
   }
 
   std::string origin_;
+  std::vector<PlanProblem> problems_;
 };
 
 }  // namespace
@@ -430,8 +568,31 @@ const NodePlan* Plan::FindNode(std::string_view name) const {
   return nullptr;
 }
 
-Result<Plan> ParsePlan(std::string_view text, std::string_view origin) {
+std::string FormatProblems(const std::vector<PlanProblem>& problems, std::string_view origin) {
+  std::string out;
+  for (const PlanProblem& problem : problems) {
+    if (!out.empty()) out += "\n";
+    out += std::string(origin);
+    if (problem.line > 0) out += ":" + std::to_string(problem.line);
+    if (problem.line > 0 && problem.column > 0) out += ":" + std::to_string(problem.column);
+    out += ": " + problem.message;
+  }
+  return out;
+}
+
+PlanCheck ParsePlanAll(std::string_view text, std::string_view origin) {
   return PlanParser(origin).Parse(text);
+}
+
+Result<Plan> ParsePlan(std::string_view text, std::string_view origin) {
+  PlanCheck check = ParsePlanAll(text, origin);
+  if (!check.problems.empty()) return Fail(FormatProblems(check.problems, origin));
+  return std::move(check.plan);
+}
+
+uint64_t LowWindowCapacity(const PhysRange& window) {
+  if (window.size() <= kTrampolineBytes) return 0;
+  return (window.size() - kTrampolineBytes) / kDefaultLowSlice;
 }
 
 Result<Plan> LoadPlanFile(const std::string& path) {
@@ -479,6 +640,7 @@ std::string SerializePlan(const Plan& plan) {
     out << "]\n";
     if (node.low) out << "low = " << Quote(FormatRange(*node.low)) << "\n";
     out << "console = " << Quote(node.console) << "\n";
+    if (!node.dma32) out << "dma32 = false\n";
   }
   return out.str();
 }

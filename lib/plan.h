@@ -34,6 +34,10 @@ struct HostPlan {
   PhysRange low_window{0x10000, 0x90000};
   std::optional<PhysRange> store;
   std::vector<uint32_t> cpus{0};  // APIC IDs the host keeps online (maxcpus = count)
+  // Where each value came from in the plan file (0: not in the file), for error messages.
+  int line = 0;
+  std::vector<int> reserved_lines;  // parallel to `reserved`
+  int low_window_line = 0;
 };
 
 struct NodePlan {
@@ -47,6 +51,13 @@ struct NodePlan {
   std::vector<uint64_t> memory_sizes;  // "512M" entries still to be placed
   std::optional<PhysRange> low;        // low slice below 1 MiB; assigned when absent
   std::string console = "ttyS1";       // "ttySn" (a UART of its own) or "shared"
+  // An x86_64 node needs kMinDma32 below 4 GiB for 32-bit DMA bounce buffers (swiotlb);
+  // `dma32 = false` in the plan says this node does without.
+  bool dma32 = true;
+  // Where each value came from in the plan file (0: not in the file), for error messages.
+  int line = 0;
+  int memory_line = 0;
+  int low_line = 0;
 };
 
 struct Plan {
@@ -56,9 +67,38 @@ struct Plan {
   const NodePlan* FindNode(std::string_view name) const;
 };
 
-// Parses and checks a plan. `origin` names the file in error messages.
+// One thing wrong with a plan, at a line of its file (0 when no line applies).
+struct PlanProblem {
+  int line = 0;
+  std::string message;  // "node alpha: memory 0x... overlaps node beta (0x...)"
+  int column = 0;       // 0 unless it matters (syntax errors)
+};
+
+// A parsed plan with every problem found in it. `plan` holds what could be read even when
+// there are problems (nodes with unreadable fields keep what was readable).
+struct PlanCheck {
+  Plan plan;
+  std::vector<PlanProblem> problems;
+};
+
+// "origin:LINE: message" per problem, one a line.
+std::string FormatProblems(const std::vector<PlanProblem>& problems, std::string_view origin);
+
+// Parses a plan and checks every rule that needs only the file (syntax, types, names,
+// ownership and overlaps, alignment, low slices, explicit-arch memory rules), recording every
+// problem. Sized memory and missing low slices are placed.
+PlanCheck ParsePlanAll(std::string_view text, std::string_view origin);
+
+// Parses and checks a plan: fails listing every problem ParsePlanAll found, one a line.
+// `origin` names the file in error messages.
 Result<Plan> ParsePlan(std::string_view text, std::string_view origin);
 Result<Plan> LoadPlanFile(const std::string& path);
+// Low slices: nodes without a `low` get kDefaultLowSlice (lib/layout.h) bytes from the
+// window's top down. The window's first 8 KiB hold the trampoline (boot/trampoline_layout.h).
+inline constexpr uint64_t kTrampolineBytes = 0x2000;
+// How many nodes with default slices the window holds, after the trampoline.
+uint64_t LowWindowCapacity(const PhysRange& window);
+
 // Writes a plan back as TOML that ParsePlan reads to an equal Plan.
 std::string SerializePlan(const Plan& plan);
 

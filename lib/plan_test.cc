@@ -64,8 +64,8 @@ console = "ttyS2"
 )");
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(plan->nodes[1].memory[0], (PhysRange{0x50000000, 0x60000000}));
-  EXPECT_EQ(*plan->nodes[0].low, (PhysRange{0x80000, 0x90000}));
-  EXPECT_EQ(*plan->nodes[1].low, (PhysRange{0x70000, 0x80000}));
+  EXPECT_EQ(*plan->nodes[0].low, (PhysRange{0x88000, 0x90000}));
+  EXPECT_EQ(*plan->nodes[1].low, (PhysRange{0x80000, 0x88000}));
   EXPECT_FALSE(plan->nodes[0].low->Overlaps(*plan->nodes[1].low));
 }
 

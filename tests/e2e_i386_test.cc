@@ -1,6 +1,6 @@
 // End to end, in the QEMU lab: an i386 node (Debian's 686 kernel, i386 busybox and mint-agent)
 // and an x86_64 node boot side by side from the x86_64 host (examples/i386-node.toml); each
-// reports its `uname -m` and memory on its own console.
+// reports its `uname -m` and memory to the host (mint exec) and on its own console.
 #include <cstdint>
 #include <regex>
 
@@ -41,8 +41,12 @@ TEST_F(I386, BothRun) {
 TEST_F(I386, BothHeartbeat) {
   run_.Expect("both_heartbeat");
 }
-TEST_F(I386, HostIoApicIntact) {
-  run_.Expect("host_ioapic_intact");
+TEST_F(I386, EachReportsItsMachine) {
+  run_.Expect("i386_reports_i686");
+  run_.Expect("amd64_reports_x86_64");
+}
+TEST_F(I386, TheI386NodeLeavesTheHostsIoApicAlone) {
+  run_.Expect("i386_leaves_ioapic");
 }
 TEST_F(I386, HostLogClean) {
   run_.Expect("host_log_clean");

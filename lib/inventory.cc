@@ -1,0 +1,348 @@
+#include "inventory.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "acpi.h"
+#include "byte_reader.h"
+
+namespace mint {
+namespace {
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r'))
+    text.remove_suffix(1);
+  return text;
+}
+
+std::optional<uint64_t> ParseUnsigned(std::string_view text, int base) {
+  if (base == 16 && (text.starts_with("0x") || text.starts_with("0X"))) text.remove_prefix(2);
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// "START-END" in hex with an inclusive end, as /proc/iomem and the plan format write ranges.
+Result<PhysRange> ParseHexRange(std::string_view text, std::string_view what) {
+  size_t dash = text.find('-');
+  if (dash == std::string_view::npos)
+    return Fail(what, ": '", std::string(text), "' is not a range START-END");
+  auto start = ParseUnsigned(Trim(text.substr(0, dash)), 16);
+  auto last = ParseUnsigned(Trim(text.substr(dash + 1)), 16);
+  if (!start || !last) return Fail(what, ": '", std::string(text), "' is not a hex range");
+  if (*last < *start) return Fail(what, ": range '", std::string(text), "' ends before it starts");
+  if (*last == UINT64_MAX)
+    return Fail(what, ": range '", std::string(text), "' reaches the top of memory");
+  return PhysRange{*start, *last + 1};
+}
+
+void SplitLines(std::string_view text, std::vector<std::string_view>& lines) {
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    lines.push_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<IomemEntry>> ParseIomem(std::string_view text) {
+  std::vector<IomemEntry> out;
+  std::vector<std::string_view> lines;
+  SplitLines(text, lines);
+  size_t number = 0;
+  bool all_zero = true;
+  for (std::string_view line : lines) {
+    ++number;
+    if (Trim(line).empty()) continue;
+    size_t indent = 0;
+    while (indent < line.size() && line[indent] == ' ') ++indent;
+    size_t colon = line.find(" : ");
+    if (colon == std::string_view::npos || colon < indent)
+      return Fail("/proc/iomem line ", std::to_string(number), ": '", std::string(line),
+                  "' is not 'START-END : NAME'");
+    std::string where = "/proc/iomem line " + std::to_string(number);
+    PhysRange range = MINT_TRY(ParseHexRange(line.substr(indent, colon - indent), where));
+    if (range.start != 0 || range.end != 1) all_zero = false;
+    out.push_back(
+        IomemEntry{range, std::string(Trim(line.substr(colon + 3))), static_cast<int>(indent / 2)});
+  }
+  if (!out.empty() && all_zero)
+    return Fail("/proc/iomem shows every address as 0 (only root sees them): run as root");
+  return out;
+}
+
+Result<FirmwareMemoryEntry> ParseFirmwareMemmapEntry(std::string_view start, std::string_view end,
+                                                     std::string_view type) {
+  auto first = ParseUnsigned(Trim(start), 16);
+  auto last = ParseUnsigned(Trim(end), 16);
+  if (!first || !last)
+    return Fail("firmware memmap entry '", std::string(Trim(start)), "'-'", std::string(Trim(end)),
+                "' is not a hex range");
+  if (*last < *first || *last == UINT64_MAX)
+    return Fail("firmware memmap entry ", std::string(Trim(start)), "-", std::string(Trim(end)),
+                " is not a valid range");
+  std::string_view kind = Trim(type);
+  if (kind.empty()) return Fail("firmware memmap entry has no type");
+  return FirmwareMemoryEntry{PhysRange{*first, *last + 1}, std::string(kind)};
+}
+
+Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table) {
+  ByteReader reader(table);
+  auto header = reader.ReadAt<AcpiMadt>(0);
+  if (!header)
+    return Fail("MADT: ", std::to_string(table.size()), " bytes, shorter than its header");
+  if (std::string_view(header->header.signature, 4) != "APIC")
+    return Fail("MADT: signature is not 'APIC'");
+  uint32_t length = header->header.length;
+  if (length < sizeof(AcpiMadt) || length > table.size())
+    return Fail("MADT: length ", std::to_string(length), " does not fit the ",
+                std::to_string(table.size()), " bytes read");
+  if (AcpiByteSum(table.subspan(0, length)) != 0) return Fail("MADT: bad checksum");
+  std::vector<MadtCore> cores;
+  size_t offset = sizeof(AcpiMadt);
+  while (offset < length) {
+    auto entry = reader.ReadAt<AcpiMadtEntryHeader>(offset);
+    if (!entry || length - offset < sizeof(AcpiMadtEntryHeader))
+      return Fail("MADT: truncated structure at offset ", std::to_string(offset));
+    if (entry->length < 2 || entry->length > length - offset)
+      return Fail("MADT: structure at offset ", std::to_string(offset), " has length ",
+                  std::to_string(entry->length));
+    if (entry->type == kMadtTypeLocalApic) {
+      auto lapic = reader.ReadAt<AcpiMadtLocalApic>(offset);
+      if (!lapic || entry->length < sizeof(AcpiMadtLocalApic))
+        return Fail("MADT: local APIC structure at offset ", std::to_string(offset),
+                    " is too short");
+      cores.push_back({lapic->apic_id, lapic->acpi_processor_uid,
+                       (lapic->flags & kMadtLocalApicEnabled) != 0, (lapic->flags & 2u) != 0,
+                       false});
+    } else if (entry->type == kMadtTypeLocalX2Apic) {
+      auto x2 = reader.ReadAt<AcpiMadtLocalX2Apic>(offset);
+      if (!x2 || entry->length < sizeof(AcpiMadtLocalX2Apic))
+        return Fail("MADT: local x2APIC structure at offset ", std::to_string(offset),
+                    " is too short");
+      cores.push_back({x2->x2apic_id, x2->acpi_processor_uid,
+                       (x2->flags & kMadtLocalApicEnabled) != 0, (x2->flags & 2u) != 0, true});
+    }
+    offset += entry->length;
+  }
+  return cores;
+}
+
+Result<std::vector<uint32_t>> ParseCpuList(std::string_view text) {
+  std::vector<uint32_t> out;
+  text = Trim(text);
+  if (text.empty()) return out;
+  while (true) {
+    size_t comma = text.find(',');
+    std::string_view part = Trim(text.substr(0, comma));
+    size_t dash = part.find('-');
+    auto first = ParseUnsigned(part.substr(0, dash), 10);
+    auto last = dash == std::string_view::npos ? first : ParseUnsigned(part.substr(dash + 1), 10);
+    if (!first || !last || *last < *first || *last >= 65536)
+      return Fail("CPU list '", std::string(text), "': '", std::string(part), "' is not N or N-M");
+    for (uint64_t cpu = *first; cpu <= *last; ++cpu) out.push_back(static_cast<uint32_t>(cpu));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<CpuinfoSummary> ParseCpuinfo(std::string_view text) {
+  CpuinfoSummary out;
+  std::vector<std::string_view> lines;
+  SplitLines(text, lines);
+  std::optional<uint64_t> processor;
+  for (std::string_view line : lines) {
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = Trim(line.substr(0, colon));
+    std::string_view value = Trim(line.substr(colon + 1));
+    if (key == "processor") {
+      processor = ParseUnsigned(value, 10);
+      if (!processor || *processor >= 65536)
+        return Fail("/proc/cpuinfo: processor '", std::string(value), "' is not a CPU number");
+    } else if (key == "apicid") {
+      auto apic = ParseUnsigned(value, 10);
+      if (!processor || !apic || *apic > UINT32_MAX)
+        return Fail("/proc/cpuinfo: apicid '", std::string(value),
+                    "' without a processor line before it, or not a number");
+      out.cpu_to_apic.emplace_back(static_cast<uint32_t>(*processor), static_cast<uint32_t>(*apic));
+    } else if (key == "cpu MHz" && out.mhz_khz == 0) {
+      // "2495.998": whole MHz and up to three decimals, in kHz without floating point.
+      size_t dot = value.find('.');
+      auto mhz = ParseUnsigned(value.substr(0, dot), 10);
+      uint64_t frac = 0;
+      if (dot != std::string_view::npos) {
+        std::string digits(value.substr(dot + 1, 3));
+        digits.resize(3, '0');
+        frac = ParseUnsigned(digits, 10).value_or(0);
+      }
+      if (mhz && *mhz < 1000000) out.mhz_khz = *mhz * 1000 + frac;
+    }
+  }
+  return out;
+}
+
+const InventoryCore* Inventory::FindCore(uint32_t apic_id) const {
+  for (const InventoryCore& core : cores) {
+    if (core.apic_id == apic_id) return &core;
+  }
+  return nullptr;
+}
+
+Result<BuiltInventory> BuildInventory(const InventorySources& sources) {
+  BuiltInventory out;
+  Inventory& inv = out.inventory;
+  inv.source = "live";
+  for (const IomemEntry& entry : MINT_TRY(ParseIomem(sources.iomem))) {
+    if (entry.depth != 0) continue;
+    if (entry.name == "System RAM") inv.ram.push_back(entry.range);
+    if (entry.name == "Reserved") inv.reserved.push_back(entry.range);
+  }
+  if (inv.ram.empty()) out.notes.push_back("no System RAM in /proc/iomem");
+  inv.firmware = sources.firmware;
+  if (inv.firmware.empty()) out.notes.push_back("no firmware memory map (/sys/firmware/memmap)");
+
+  std::vector<uint32_t> online = MINT_TRY(ParseCpuList(sources.cpu_online));
+  CpuinfoSummary cpuinfo = MINT_TRY(ParseCpuinfo(sources.cpuinfo));
+  std::map<uint32_t, InventoryCore> by_apic;
+  if (sources.madt) {
+    for (const MadtCore& core : MINT_TRY(ParseMadt(*sources.madt))) {
+      InventoryCore& entry = by_apic[core.apic_id];
+      entry.apic_id = core.apic_id;
+      entry.enabled = entry.enabled || core.enabled || core.online_capable;
+    }
+  } else {
+    inv.cores_complete = false;
+    out.notes.push_back(
+        "no MADT (/sys/firmware/acpi/tables/APIC, root only): cores the host does not run on "
+        "are unknown");
+  }
+  for (const auto& [cpu, apic] : cpuinfo.cpu_to_apic) {
+    InventoryCore& entry = by_apic[apic];
+    entry.apic_id = apic;
+    entry.cpu = cpu;
+    if (!sources.madt) entry.enabled = true;
+    entry.online = std::binary_search(online.begin(), online.end(), cpu);
+  }
+  for (auto& [apic, core] : by_apic) inv.cores.push_back(core);
+  if (sources.module_tsc_khz) {
+    inv.tsc_khz = sources.module_tsc_khz;
+    inv.tsc_source = "mint module";
+  } else {
+    inv.tsc_khz = cpuinfo.mhz_khz;
+    inv.tsc_source = "/proc/cpuinfo";
+  }
+  return out;
+}
+
+std::string InventoryToJson(const Inventory& inv) {
+  nlohmann::ordered_json out;
+  auto ranges = [](const std::vector<PhysRange>& list) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const PhysRange& r : list) array.push_back(FormatRange(r));
+    return array;
+  };
+  out["ram"] = ranges(inv.ram);
+  out["reserved"] = ranges(inv.reserved);
+  nlohmann::json firmware = nlohmann::json::array();
+  for (const FirmwareMemoryEntry& e : inv.firmware)
+    firmware.push_back({{"range", FormatRange(e.range)}, {"type", e.type}});
+  out["firmware"] = firmware;
+  nlohmann::ordered_json cores = nlohmann::ordered_json::array();
+  for (const InventoryCore& c : inv.cores) {
+    nlohmann::ordered_json core;
+    core["apic_id"] = c.apic_id;
+    if (c.cpu) core["cpu"] = *c.cpu;
+    core["enabled"] = c.enabled;
+    core["online"] = c.online;
+    cores.push_back(core);
+  }
+  out["cores"] = cores;
+  out["cores_complete"] = inv.cores_complete;
+  out["tsc_khz"] = inv.tsc_khz;
+  out["tsc_source"] = inv.tsc_source;
+  return out.dump(2);
+}
+
+Result<Inventory> ParseInventoryJson(std::string_view text, std::string_view origin) {
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  std::string where(origin);
+  if (doc.is_discarded() || !doc.is_object())
+    return Fail(where, ": not an inventory (a JSON object as 'mint inventory --json' writes)");
+  Inventory inv;
+  inv.source = where;
+  auto ranges = [&](const char* key, std::vector<PhysRange>& outv) -> Result<void> {
+    auto it = doc.find(key);
+    if (it == doc.end()) return Ok{};
+    if (!it->is_array()) return Fail(where, ": '", key, "' must be a list of ranges");
+    for (const auto& item : *it) {
+      if (!item.is_string()) return Fail(where, ": '", key, "' must be a list of ranges");
+      outv.push_back(MINT_TRY(ParseHexRange(item.get_ref<const std::string&>(), where)));
+    }
+    return Ok{};
+  };
+  MINT_TRY_VOID(ranges("ram", inv.ram));
+  MINT_TRY_VOID(ranges("reserved", inv.reserved));
+  if (auto it = doc.find("firmware"); it != doc.end()) {
+    if (!it->is_array()) return Fail(where, ": 'firmware' must be a list");
+    for (const auto& item : *it) {
+      if (!item.is_object() || !item.contains("range") || !item["range"].is_string() ||
+          !item.contains("type") || !item["type"].is_string())
+        return Fail(where, ": each 'firmware' entry needs a string 'range' and 'type'");
+      PhysRange range = MINT_TRY(ParseHexRange(item["range"].get_ref<const std::string&>(), where));
+      inv.firmware.push_back({range, item["type"].get<std::string>()});
+    }
+  }
+  if (auto it = doc.find("cores"); it != doc.end()) {
+    if (!it->is_array()) return Fail(where, ": 'cores' must be a list");
+    for (const auto& item : *it) {
+      if (!item.is_object() || !item.contains("apic_id") || !item["apic_id"].is_number_unsigned() ||
+          item["apic_id"].get<uint64_t>() > UINT32_MAX)
+        return Fail(where, ": each core needs an 'apic_id' (a non-negative integer)");
+      InventoryCore core;
+      core.apic_id = static_cast<uint32_t>(item["apic_id"].get<uint64_t>());
+      if (item.contains("cpu")) {
+        if (!item["cpu"].is_number_unsigned() || item["cpu"].get<uint64_t>() > UINT32_MAX)
+          return Fail(where, ": core ", std::to_string(core.apic_id), ": bad 'cpu'");
+        core.cpu = static_cast<uint32_t>(item["cpu"].get<uint64_t>());
+      }
+      for (const char* flag : {"enabled", "online"}) {
+        if (!item.contains(flag)) continue;
+        if (!item[flag].is_boolean())
+          return Fail(where, ": core ", std::to_string(core.apic_id), ": '", flag,
+                      "' must be true or false");
+        (std::string_view(flag) == "enabled" ? core.enabled : core.online) = item[flag].get<bool>();
+      }
+      if (inv.FindCore(core.apic_id) != nullptr)
+        return Fail(where, ": APIC ID ", std::to_string(core.apic_id), " is listed twice");
+      inv.cores.push_back(core);
+    }
+    std::sort(inv.cores.begin(), inv.cores.end(),
+              [](const InventoryCore& a, const InventoryCore& b) { return a.apic_id < b.apic_id; });
+  }
+  if (auto it = doc.find("cores_complete"); it != doc.end()) {
+    if (!it->is_boolean()) return Fail(where, ": 'cores_complete' must be true or false");
+    inv.cores_complete = it->get<bool>();
+  }
+  if (auto it = doc.find("tsc_khz"); it != doc.end()) {
+    if (!it->is_number_unsigned()) return Fail(where, ": 'tsc_khz' must be a positive integer");
+    inv.tsc_khz = it->get<uint64_t>();
+  }
+  if (auto it = doc.find("tsc_source"); it != doc.end() && it->is_string())
+    inv.tsc_source = it->get<std::string>();
+  return inv;
+}
+
+}  // namespace mint

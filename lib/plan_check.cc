@@ -1,0 +1,193 @@
+#include "plan_check.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "byte_reader.h"
+
+namespace mint {
+namespace {
+
+constexpr uint64_t k4GiB = uint64_t{1} << 32;
+constexpr uint64_t kPage = 0x1000;
+
+std::string Hex(uint64_t value) {
+  std::ostringstream out;
+  out << "0x" << std::hex << value;
+  return out.str();
+}
+
+std::string MiB(uint64_t bytes) {
+  std::ostringstream out;
+  out << (bytes + (1 << 20) - 1) / (1 << 20) << " MiB";
+  return out.str();
+}
+
+std::string RangeList(const std::vector<PhysRange>& ranges) {
+  std::string out;
+  for (const PhysRange& r : ranges) out.append(out.empty() ? "" : ", ").append(FormatRange(r));
+  return out.empty() ? "none" : out;
+}
+
+void CheckImage(const NodePlan& node, const NodeImage& image, NodeCheck& result,
+                std::vector<PlanProblem>& problems) {
+  const std::string where = "node " + node.name;
+  const KernelImage& kernel = image.kernel;
+  auto problem = [&](int line, const std::string& text) {
+    problems.push_back({line ? line : node.line, where + ": " + text});
+  };
+  if (!node.arch.empty() && node.arch != kernel.arch)
+    problem(node.line, "the plan says arch " + node.arch + " but " + node.kernel + " is an " +
+                           kernel.arch + " kernel");
+  if (node.arch.empty()) CheckArchMemory(node, kernel.arch, problems);
+  // A low slice below the minimum is a problem of the plan already (ParsePlanAll).
+  if (node.memory.empty() || !node.low || node.low->size() < kMinLowSlice) return;
+  std::vector<PhysRange> memory = node.memory;
+  std::sort(memory.begin(), memory.end(),
+            [](const PhysRange& a, const PhysRange& b) { return a.start < b.start; });
+  uint64_t alignment = std::max<uint64_t>(kernel.header.kernel_alignment, kPage);
+  if (memory.front().start % alignment != 0)
+    problem(node.memory_line, "memory " + FormatRange(memory.front()) +
+                                  " holds the kernel and must start on a kernel_alignment "
+                                  "boundary (" +
+                                  Hex(alignment) + " for " + node.kernel + "), e.g. at " +
+                                  Hex(*AlignUp(memory.front().start, alignment)));
+  auto layout = PlanNodeLayout(memory, *node.low, kernel, image.initrd_size);
+  if (!layout) {
+    problem(node.memory_line, layout.error().message);
+    return;
+  }
+  uint64_t total = 0;
+  for (const PhysRange& r : memory) total += r.size();
+  uint64_t needs = (layout->kernel - layout->base) + layout->kernel_room +
+                   *AlignUp(image.initrd_size, kPage) + kWorkingMargin;
+  result.needs_bytes = needs;
+  if (total < needs)
+    problem(node.memory_line, "has " + MiB(total) + " of memory but needs at least " + MiB(needs) +
+                                  ": " + MiB(layout->kernel - layout->base) +
+                                  " before the kernel (Mint's area and " + "alignment), " +
+                                  MiB(layout->kernel_room) + " for the kernel (init_size), " +
+                                  MiB(image.initrd_size) +
+                                  " for the initrd and a working margin of " + MiB(kWorkingMargin));
+  result.layout = std::move(*layout);
+}
+
+void CheckInventory(const Plan& plan, const Inventory& inv, std::vector<PlanProblem>& problems) {
+  const HostPlan& host = plan.host;
+  auto covered = [](const std::vector<PhysRange>& list, const PhysRange& range) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const PhysRange& r) { return r.Contains(range); });
+  };
+  for (size_t i = 0; i < host.reserved.size(); ++i) {
+    const PhysRange& range = host.reserved[i];
+    int line = i < host.reserved_lines.size() ? host.reserved_lines[i] : host.line;
+    if (!covered(inv.reserved, range))
+      problems.push_back(
+          {line, "[host] reserved " + FormatRange(range) + " is not reserved in the host (" +
+                     inv.source + " has Reserved " + RangeList(inv.reserved) +
+                     "): boot the host with memmap=" + Hex(range.size()) + "$" + Hex(range.start)});
+  }
+  if (!covered(inv.ram, host.low_window))
+    problems.push_back({host.low_window_line ? host.low_window_line : host.line,
+                        "[host] low_window " + FormatRange(host.low_window) +
+                            " is not System RAM in the host (" + inv.source + ")"});
+  for (const NodePlan& node : plan.nodes) {
+    const std::string where = "node " + node.name;
+    for (const PhysRange& range : node.memory) {
+      for (const PhysRange& ram : inv.ram) {
+        if (ram.Overlaps(range))
+          problems.push_back({node.memory_line, where + ": memory " + FormatRange(range) +
+                                                    " overlaps host RAM " + FormatRange(ram) +
+                                                    " (System RAM in " + inv.source + ")"});
+      }
+      if (!covered(inv.reserved, range))
+        problems.push_back({node.memory_line, where + ": memory " + FormatRange(range) +
+                                                  " is not inside memory the host reserved (" +
+                                                  inv.source + " has Reserved " +
+                                                  RangeList(inv.reserved) + ")"});
+    }
+    for (uint32_t apic : node.cpus) {
+      const InventoryCore* core = inv.FindCore(apic);
+      if (core == nullptr) {
+        if (!inv.cores_complete) continue;
+        std::string known;
+        for (const InventoryCore& c : inv.cores)
+          known.append(known.empty() ? "" : ", ").append(std::to_string(c.apic_id));
+        problems.push_back({node.line, where + ": APIC ID " + std::to_string(apic) +
+                                           " is not a core of this machine (its MADT lists " +
+                                           (known.empty() ? "none" : known) + ")"});
+        continue;
+      }
+      if (!core->enabled)
+        problems.push_back({node.line, where + ": APIC ID " + std::to_string(apic) +
+                                           " is disabled in the machine's MADT"});
+      if (core->online)
+        problems.push_back(
+            {node.line,
+             where + ": core APIC ID " + std::to_string(apic) + " (cpu" +
+                 std::to_string(core->cpu.value_or(0)) +
+                 ") is online in the host: take it offline (echo 0 > /sys/devices/system/cpu/cpu" +
+                 std::to_string(core->cpu.value_or(0)) +
+                 "/online) or boot the host with maxcpus="});
+    }
+  }
+}
+
+}  // namespace
+
+void CheckArchMemory(const NodePlan& node, std::string_view arch,
+                     std::vector<PlanProblem>& problems) {
+  const std::string where = "node " + node.name;
+  int line = node.memory_line ? node.memory_line : node.line;
+  if (arch == "i386") {
+    for (const PhysRange& range : node.memory) {
+      if (range.end > k4GiB)
+        problems.push_back({line, where + ": memory " + FormatRange(range) +
+                                      " lies above 4 GiB, which an i386 node cannot address"});
+      else if (range.end > kI386LowmemEnd)
+        problems.push_back({line, where + ": memory " + FormatRange(range) + " ends above " +
+                                      Hex(kI386LowmemEnd) +
+                                      " (896 MiB): Debian's i386 kernel (686, non-PAE) maps "
+                                      "only its lowmem below that; keep an i386 node's memory "
+                                      "under it"});
+    }
+  } else if (arch == "x86_64" && node.dma32 && !node.memory.empty()) {
+    uint64_t below = 0;
+    for (const PhysRange& range : node.memory) {
+      if (range.start < k4GiB) below += std::min(range.end, k4GiB) - range.start;
+    }
+    if (below < kMinDma32)
+      problems.push_back({line, where + ": has " + MiB(below) + " below 4 GiB; an x86_64 node " +
+                                    "needs " + MiB(kMinDma32) +
+                                    " there for 32-bit DMA bounce buffers: give it a range "
+                                    "below 4 GiB, or set dma32 = false if it has no 32-bit "
+                                    "DMA devices"});
+  }
+}
+
+std::vector<NodeCheck> CheckPlan(PlanCheck& check, const PlanCheckOptions& options) {
+  std::vector<NodeCheck> nodes;
+  for (const NodePlan& node : check.plan.nodes) {
+    NodeCheck result;
+    result.name = node.name;
+    result.arch = node.arch;
+    if (!options.images) {
+      result.image_note = "images not read";
+    } else {
+      auto image = options.images(node);
+      if (!image) {
+        result.image_note = image.error().message;
+      } else {
+        result.arch = image->kernel.arch;
+        CheckImage(node, *image, result, check.problems);
+      }
+    }
+    nodes.push_back(std::move(result));
+  }
+  if (options.inventory) CheckInventory(check.plan, *options.inventory, check.problems);
+  std::stable_sort(check.problems.begin(), check.problems.end(),
+                   [](const PlanProblem& a, const PlanProblem& b) { return a.line < b.line; });
+  return nodes;
+}
+
+}  // namespace mint
