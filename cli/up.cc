@@ -15,6 +15,7 @@
 #include "artifacts.h"
 #include "boot_node.h"
 #include "commands.h"
+#include "image_store.h"
 #include "images.h"
 #include "node_access.h"
 
@@ -66,7 +67,7 @@ class Runner {
   void Prepare(NodeRun& run) {
     run.host_start_ms = clock_.Now();
     Say(run, "preparing (read, build, claim, copy)");
-    auto images = ReadImages(*run.node);
+    auto images = ReadImages(*run.node, options_.store);
     if (!images) return Fail(run, images.error().message);
     run.read_ms = images->read_ms;
     auto t0 = std::chrono::steady_clock::now();
@@ -261,6 +262,9 @@ int Up(const Args& in) {
 
   auto host = HostDevice::Open(device);
   if (!host) return Error(host.error().message);
+  auto store = OpenPlanStore(plan->host, device);  // none when the plan has no store
+  if (!store) return Error(store.error().message);
+  options.store = store->get();
   if (!json)
     std::printf("mint: bringing up %zu node(s) from %s %s\n", nodes.size(), args[0].c_str(),
                 options.sequential ? "one after the other" : "in parallel");

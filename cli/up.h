@@ -13,6 +13,8 @@
 
 namespace mint::cli {
 
+class StoreSession;  // cli/image_store.h
+
 struct NodeRun {
   const NodePlan* node = nullptr;
   uint32_t id = 0;
@@ -28,9 +30,10 @@ struct NodeRun {
 };
 
 struct UpOptions {
-  bool sequential = false;  // wait for each node before preparing the next
-  int timeout_s = 120;      // for all nodes to be ready, from the start of the run
-  bool quiet = false;       // no progress lines
+  bool sequential = false;        // wait for each node before preparing the next
+  int timeout_s = 120;            // for all nodes to be ready, from the start of the run
+  bool quiet = false;             // no progress lines
+  StoreSession* store = nullptr;  // the plan's resident store, when it has one (not owned)
 };
 
 struct UpResult {
