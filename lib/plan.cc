@@ -300,6 +300,7 @@ class PlanParser {
     Take(ExpandEnv(initrd, where), line_of("initrd"), "", node.initrd);
     String(table, "cmdline", where, node.cmdline);
     node.cpus = Cpus(table, where);
+    node.cpus_line = line_of("cpus");
     if (node.cpus.empty() && table.get("cpus") == nullptr)
       Problem(node.line, where + ": 'cpus' must list at least one APIC ID");
     else if (node.cpus.empty())
@@ -405,7 +406,7 @@ class PlanParser {
       for (uint32_t cpu : node.cpus) {
         for (const auto& [other, owner] : cpus_taken) {
           if (other == cpu)
-            Problem(node.line,
+            Problem(node.cpus_line,
                     where + ": APIC ID " + std::to_string(cpu) + " already belongs to " + owner);
         }
         cpus_taken.emplace_back(cpu, "node " + node.name);

@@ -56,6 +56,7 @@ struct NodePlan {
   bool dma32 = true;
   // Where each value came from in the plan file (0: not in the file), for error messages.
   int line = 0;
+  int cpus_line = 0;
   int memory_line = 0;
   int low_line = 0;
 };
@@ -94,8 +95,9 @@ PlanCheck ParsePlanAll(std::string_view text, std::string_view origin);
 Result<Plan> ParsePlan(std::string_view text, std::string_view origin);
 Result<Plan> LoadPlanFile(const std::string& path);
 // Low slices: nodes without a `low` get kDefaultLowSlice (lib/layout.h) bytes from the
-// window's top down. The window's first 8 KiB hold the trampoline (boot/trampoline_layout.h).
-inline constexpr uint64_t kTrampolineBytes = 0x2000;
+// window's top down. The window's first 12 KiB hold the trampoline: 4 KiB of code and the
+// 8 KiB table (MINT_TRAMPOLINE_SIZE, asserted in lib/trampoline.cc).
+inline constexpr uint64_t kTrampolineBytes = 0x3000;
 // How many nodes with default slices the window holds, after the trampoline.
 uint64_t LowWindowCapacity(const PhysRange& window);
 

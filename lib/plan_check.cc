@@ -113,17 +113,17 @@ void CheckInventory(const Plan& plan, const Inventory& inv, std::vector<PlanProb
         std::string known;
         for (const InventoryCore& c : inv.cores)
           known.append(known.empty() ? "" : ", ").append(std::to_string(c.apic_id));
-        problems.push_back({node.line, where + ": APIC ID " + std::to_string(apic) +
-                                           " is not a core of this machine (its MADT lists " +
-                                           (known.empty() ? "none" : known) + ")"});
+        problems.push_back({node.cpus_line, where + ": APIC ID " + std::to_string(apic) +
+                                                " is not a core of this machine (its MADT lists " +
+                                                (known.empty() ? "none" : known) + ")"});
         continue;
       }
       if (!core->enabled)
-        problems.push_back({node.line, where + ": APIC ID " + std::to_string(apic) +
-                                           " is disabled in the machine's MADT"});
+        problems.push_back({node.cpus_line, where + ": APIC ID " + std::to_string(apic) +
+                                                " is disabled in the machine's MADT"});
       if (core->online)
         problems.push_back(
-            {node.line,
+            {node.cpus_line,
              where + ": core APIC ID " + std::to_string(apic) + " (cpu" +
                  std::to_string(core->cpu.value_or(0)) +
                  ") is online in the host: take it offline (echo 0 > /sys/devices/system/cpu/cpu" +

@@ -269,3 +269,126 @@ TEST(Plan, NonAsciiIsRefusedWithItsPosition) {
 
 }  // namespace
 }  // namespace mint
+
+#include "inventory.h"
+#include "layout.h"
+#include "plan_check.h"
+
+namespace mint {
+namespace {
+
+// Every problem of a plan is reported at once, each at its line.
+TEST(PlanProblems, ListsEveryProblemWithItsLine) {
+  auto plan = ParsePlan(R"([host]
+reserved = ["0x40000000-0x5fffffff"]
+
+[[node]]
+name = "a"
+kernel = "k"
+cpus = [0]
+memory = ["0x30000000-0x3fffffff"]
+low = "0x70000-0x73fff"
+
+[[node]]
+name = "b"
+kernel = "k"
+cpus = [1]
+memory = ["0x40000000-0x4fffffff", "0x48000000-0x48ffffff"]
+console = "ttyS4"
+)",
+                        "t.toml");
+  ASSERT_FALSE(plan.ok());
+  const std::string& text = plan.error().message;
+  for (const char* expected :
+       {"t.toml:7: node a: APIC ID 0 already belongs to the host",
+        "t.toml:8: node a: memory 0x30000000-0x3fffffff is not inside a range the host reserved",
+        "t.toml:9: node a: low slice 0x70000-0x73fff is 0x4000 bytes; a stock node needs at "
+        "least 0x7000",
+        "t.toml:15: node b: memory 0x48000000-0x48ffffff overlaps node b",
+        "t.toml:16: node b: console 'ttyS4' must be"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nin:\n" << text;
+}
+
+TEST(PlanProblems, LowWindowCapacityIsReportedAndEnforced) {
+  EXPECT_EQ(LowWindowCapacity({0x10000, 0x90000}), 15u);
+  std::string text = "[host]\nreserved = [\"0x40000000-0x7fffffff\"]\n";
+  for (int i = 0; i < 17; ++i)
+    text += "[[node]]\nname=\"n" + std::to_string(i) + "\"\nkernel=\"k\"\ncpus=[" +
+            std::to_string(i + 1) + "]\nconsole=\"shared\"\nmemory=[\"16M\"]\n";
+  auto plan = ParsePlan(text, "w.toml");
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message.find("node n15: the low window 0x10000-0x8ffff is full: it holds "
+                                      "15 nodes of 32 KiB"),
+            std::string::npos)
+      << plan.error().message;
+  // Reported once, for the first node that does not fit.
+  EXPECT_EQ(plan.error().message.find("node n16"), std::string::npos) << plan.error().message;
+}
+
+// Property: plans that pass every check (with an inventory of the machine) give each node
+// memory that is sorted-disjoint across nodes, 4 KiB aligned, inside the host's reserved
+// ranges and never host RAM, and low slices of at least the measured minimum; a plan with a
+// range on host RAM is always refused.
+TEST(PlanProperties, CheckedPlansNeverTouchHostRam) {
+  Inventory inv;
+  inv.ram = {{0x1000, 0x9fc00}, {0x100000, 0x40000000}, {0x80000000, 0xc0000000}};
+  inv.reserved = {{0x40000000, 0x80000000}};
+  for (uint32_t apic = 0; apic < 8; ++apic) inv.cores.push_back({apic, apic, true, apic == 0});
+  unsigned seed = 4242;
+  auto next = [&]() {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 16) & 0x7fff;
+  };
+  int accepted = 0, refused_ram = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string text = "[host]\nreserved = [\"0x40000000-0x7fffffff\"]\n";
+    int nodes = 1 + static_cast<int>(next() % 5);
+    bool on_ram = false;
+    for (int i = 0; i < nodes; ++i) {
+      text += "[[node]]\nname=\"n" + std::to_string(i) + "\"\nkernel=\"k\"\ncpus=[" +
+              std::to_string(i + 1) + "]\nconsole=\"shared\"\n";
+      if (next() % 4 == 0) {
+        uint64_t start = uint64_t{0x100000} * (next() % 3072);
+        uint64_t size = uint64_t{0x100000} * (1 + next() % 256);
+        PhysRange r{start, start + size};
+        for (const PhysRange& ram : inv.ram) on_ram = on_ram || ram.Overlaps(r);
+        text += "memory=[\"" + FormatRange(r) + "\"]\n";
+      } else {
+        text += "memory=[\"" + std::to_string(16 * (1 + next() % 32)) + "M\"]\n";
+      }
+    }
+    PlanCheck check = ParsePlanAll(text, "p.toml");
+    PlanCheckOptions options;
+    options.inventory = &inv;
+    CheckPlan(check, options);
+    if (on_ram) {
+      EXPECT_FALSE(check.problems.empty()) << text;
+      ++refused_ram;
+      continue;
+    }
+    if (!check.problems.empty()) continue;
+    ++accepted;
+    std::vector<PhysRange> all;
+    for (const NodePlan& node : check.plan.nodes) {
+      for (const PhysRange& r : node.memory) all.push_back(r);
+      ASSERT_TRUE(node.low);
+      EXPECT_GE(node.low->size(), kMinLowSlice);
+    }
+    std::sort(all.begin(), all.end(),
+              [](const PhysRange& a, const PhysRange& b) { return a.start < b.start; });
+    for (size_t i = 0; i < all.size(); ++i) {
+      EXPECT_EQ(all[i].start % 0x1000, 0u);
+      EXPECT_EQ(all[i].end % 0x1000, 0u);
+      EXPECT_TRUE(inv.reserved[0].Contains(all[i])) << FormatRange(all[i]);
+      for (const PhysRange& ram : inv.ram) EXPECT_FALSE(ram.Overlaps(all[i]));
+      if (i > 0) {
+        EXPECT_LE(all[i - 1].end, all[i].start);
+      }
+    }
+  }
+  EXPECT_GT(accepted, 50);
+  EXPECT_GT(refused_ram, 10);
+}
+
+}  // namespace
+}  // namespace mint
