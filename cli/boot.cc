@@ -14,9 +14,9 @@
 #include "commands.h"
 #include "files.h"
 #include "host_device.h"
-#include "node_access.h"
 #include "image_store.h"
 #include "images.h"
+#include "node_access.h"
 
 namespace mint::cli {
 namespace {
