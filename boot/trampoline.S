@@ -11,15 +11,29 @@
  *      at base + MINT_TRAMP_TABLE_OFFSET,
  *   4. stamps the TSC and its APIC ID into the node's status page,
  *   5. enters the kernel's 32-bit entry with ESI = boot_params and EBX = EBP = EDI = 0
- *      (Documentation/arch/x86/boot.rst, "32-bit Boot Protocol").
+ *      (Documentation/arch/x86/boot.rst, "32-bit Boot Protocol"), or, for an entry marked
+ *      MINT_TRAMP_FLAG_LONG_MODE, switches to long mode first (CR4.PAE, plus LA57 exactly
+ *      when CPUID.7.0:ECX[16] offers it, since the kernel takes its paging depth from CR4;
+ *      CR3 = the node's identity map, 5-level root with LA57 and 4-level root without;
+ *      EFER.LME; CR0.PG) and enters the kernel's 64-bit startup_64 with RSI = boot_params
+ *      and RBX = RBP = RDI = 0 (boot.rst, "64-bit Boot Protocol").
  * A core with no valid entry halts forever with interrupts off.
  *
  * Several cores may run this at once; the only stores into the trampoline's own page (the
- * GDT descriptor base and the far-jump target) write the same values from every core.
+ * GDT descriptor base and the far-jump targets) write the same values from every core.
  */
 #include "trampoline_layout.h"
 
 #define OFF(label) ((label) - mint_trampoline_start)
+
+/* Intel SDM vol. 3A, 2.5 (control registers) and 2.2.1 (EFER); CPUID.(7,0):ECX. */
+#define X86_CR0_PE (1 << 0)
+#define X86_CR0_PG (1 << 31)
+#define X86_CR4_PAE (1 << 5)
+#define X86_CR4_LA57 (1 << 12)
+#define X86_CPUID7_ECX_LA57 (1 << 16)
+#define MSR_EFER 0xc0000080
+#define EFER_LME (1 << 8)
 
 	.text
 	.code16
@@ -37,6 +51,8 @@ mint_trampoline_start:
 	movl	%eax, OFF(gdt_desc) + 2
 	leal	OFF(start32)(%ebp), %eax
 	movl	%eax, OFF(far_ptr)
+	leal	OFF(start64)(%ebp), %eax
+	movl	%eax, OFF(far_ptr64)
 	lgdtl	OFF(gdt_desc)
 
 	movl	%cr0, %eax
@@ -71,12 +87,55 @@ start32:
 	movl	%edx, MINT_STATUS_TSC_TRAMPOLINE + 4(%esi)
 	movl	%ebx, MINT_STATUS_TRAMPOLINE_APIC(%esi)
 1:
+	testl	$MINT_TRAMP_FLAG_LONG_MODE, MINT_TRAMP_ENTRY_FLAGS(%edi)
+	jnz	long_mode
 	movl	MINT_TRAMP_ENTRY_ENTRY(%edi), %eax
 	movl	MINT_TRAMP_ENTRY_BOOT_PARAMS(%edi), %esi
 	xorl	%ebx, %ebx
 	xorl	%ebp, %ebp
 	xorl	%edi, %edi
 	jmp	*%eax
+
+long_mode:
+	movl	$X86_CR4_PAE, %esi		/* esi = the CR4 to load */
+	xorl	%eax, %eax
+	cpuid
+	cmpl	$7, %eax
+	jb	2f				/* no leaf 7: no LA57 */
+	movl	$7, %eax
+	xorl	%ecx, %ecx
+	cpuid
+	testl	$X86_CPUID7_ECX_LA57, %ecx
+	jz	2f
+	orl	$X86_CR4_LA57, %esi
+2:
+	movl	MINT_TRAMP_ENTRY_PML4(%edi), %eax
+	testl	$X86_CR4_LA57, %esi
+	jz	3f
+	movl	MINT_TRAMP_ENTRY_PML5(%edi), %eax
+3:
+	movl	%esi, %cr4
+	movl	%eax, %cr3
+	movl	$MSR_EFER, %ecx
+	rdmsr
+	orl	$EFER_LME, %eax
+	wrmsr
+	movl	%cr0, %eax
+	orl	$(X86_CR0_PG | X86_CR0_PE), %eax
+	movl	%eax, %cr0			/* long mode active, still in a 32-bit segment */
+	ljmpl	*OFF(far_ptr64)(%ebp)
+
+	.code64
+start64:
+	movl	%edi, %edi			/* zero-extend: the entry's address */
+	movl	MINT_TRAMP_ENTRY_ENTRY(%rdi), %eax
+	movl	MINT_TRAMP_ENTRY_BOOT_PARAMS(%rdi), %esi
+	xorl	%ebx, %ebx
+	xorl	%ebp, %ebp
+	xorl	%edi, %edi
+	jmp	*%rax
+
+	.code32
 
 park:
 	cli
@@ -86,7 +145,7 @@ park:
 	.balign 8
 gdt:
 	.quad	0
-	.quad	0
+	.quad	0x00af9a000000ffff		/* 0x08: flat code, 64-bit (L set, D clear) */
 	.quad	0x00cf9a000000ffff		/* 0x10: flat 4 GiB code, 32-bit */
 	.quad	0x00cf92000000ffff		/* 0x18: flat 4 GiB data */
 gdt_end:
@@ -96,5 +155,8 @@ gdt_desc:
 far_ptr:
 	.long	0				/* patched: linear address of start32 */
 	.word	MINT_BOOT_CS
+far_ptr64:
+	.long	0				/* patched: linear address of start64 */
+	.word	MINT_LONG_CS
 	.globl mint_trampoline_end
 mint_trampoline_end:

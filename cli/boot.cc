@@ -12,6 +12,7 @@
 #include "boot_node.h"
 #include "bzimage.h"
 #include "commands.h"
+#include "direct_kernel.h"
 #include "files.h"
 #include "host_device.h"
 #include "image_store.h"
@@ -23,6 +24,7 @@ namespace {
 
 constexpr const char* kBootUsage =
     "usage: mint boot PLAN [NODE...] [--timeout S] [--dry-run] [--json] [--device PATH]\n"
+    "                      [--entry auto|decompress|direct]\n"
     "\n"
     "Boots the plan's nodes (every node, or only those named), one after the other: reads\n"
     "each node's kernel and initrd, builds its boot_params, e820 map, command line and ACPI\n"
@@ -32,7 +34,11 @@ constexpr const char* kBootUsage =
     "  --timeout S   seconds to wait for each node to be ready (default 120)\n"
     "  --dry-run     build and show everything, load nothing (no module needed)\n"
     "  --json        print the timelines (or the dry run) as JSON\n"
-    "  --device P    the host module's device (default /dev/mint)\n";
+    "  --device P    the host module's device (default /dev/mint)\n"
+    "  --entry E     decompress: through the bzImage's 32-bit entry and its decompressor;\n"
+    "                direct: unpack the kernel on the host (or take it from the store) and\n"
+    "                enter its 64-bit startup_64 directly (x86_64 only); auto (default):\n"
+    "                direct for x86_64 kernels when the plan has a store, else decompress\n";
 
 constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
@@ -83,6 +89,7 @@ nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
           {"cpus", node.cpus},
           {"cmdline", art.cmdline},
           {"entry", art.entry},
+          {"entry_mode", art.long_mode ? "direct (64-bit)" : "decompress (32-bit)"},
           {"boot_params", art.layout.boot_params},
           {"status_page", art.layout.status_page},
           {"rsdp", art.acpi.rsdp_address},
@@ -103,9 +110,11 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
     std::cout << "    " << std::setw(12) << std::left << s.what << " " << std::setw(24)
               << FormatRange({s.phys, s.phys + s.bytes.size()}) << " " << Bytes(s.bytes.size())
               << "\n";
-  std::cout << "  entry " << Hex(art.entry) << " (32-bit), boot_params "
-            << Hex(art.layout.boot_params) << ", RSDP " << Hex(art.acpi.rsdp_address)
-            << ", status page " << Hex(art.layout.status_page) << "\n";
+  std::cout << "  entry " << Hex(art.entry)
+            << (art.long_mode ? " (64-bit, direct: decompressor skipped)" : " (32-bit)")
+            << ", boot_params " << Hex(art.layout.boot_params) << ", RSDP "
+            << Hex(art.acpi.rsdp_address) << ", status page " << Hex(art.layout.status_page)
+            << "\n";
 }
 
 }  // namespace
@@ -115,11 +124,14 @@ int Boot(const Args& in) {
   if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kBootUsage, 0);
   bool json = TakeFlag(args, "--json");
   bool dry_run = TakeFlag(args, "--dry-run");
-  std::string timeout_text = "120", device = "/dev/mint";
+  std::string timeout_text = "120", device = "/dev/mint", entry_text = "auto";
   bool ok = true;
   TakeValue(args, "--timeout", timeout_text, ok);
   TakeValue(args, "--device", device, ok);
+  TakeValue(args, "--entry", entry_text, ok);
   if (!ok) return 2;
+  auto entry_mode = ParseEntryMode(entry_text);
+  if (!entry_mode) return Error(entry_mode.error().message);
   int timeout_s = 0;
   try {
     timeout_s = std::stoi(timeout_text);
@@ -166,9 +178,18 @@ int Boot(const Args& in) {
   for (const NodePlan* node : nodes) {
     auto images = ReadImages(*node, store.get());
     if (!images) return Error(images.error().message);
+    std::optional<DirectKernelBytes> unpacked;
+    DirectKernel direct;
+    if (UseDirectEntry(*entry_mode, images->image, store != nullptr)) {
+      auto loaded = LoadDirectKernel(node->kernel, images->kernel, images->image, store.get());
+      if (!loaded) return Error("node " + node->name + ": " + loaded.error().message);
+      unpacked = std::move(*loaded);
+      direct = {unpacked->elf, &unpacked->parsed};
+      images->read_ms += unpacked->ms;
+    }
     auto build_start = std::chrono::steady_clock::now();
     NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz};
-    auto art = BuildNodeArtifacts(inputs);
+    auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) return Error(art.error().message);
     double build_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start)
@@ -183,7 +204,8 @@ int Boot(const Args& in) {
     if (!json)
       std::cout << "mint: booting node " << node->name << " (" << images->image.arch << ", "
                 << Bytes(images->kernel.size()) << " kernel, " << Bytes(images->initrd.size())
-                << " initrd) on core " << node->cpus[0] << "\n"
+                << " initrd) on core " << node->cpus[0]
+                << (art->long_mode ? ", direct entry" : ", through the decompressor") << "\n"
                 << std::flush;
     auto started = StartNode(*host, *node, *art);
     if (!started) return Error(started.error().message);
@@ -221,6 +243,7 @@ int Boot(const Args& in) {
                         {"init_to_trampoline_ms", init_to_tramp},
                         {"trampoline_to_ready_ms", tramp_to_ready},
                         {"init_to_ready_ms", init_to_ready},
+                        {"entry", art->long_mode ? "direct" : "decompress"},
                         {"tsc_khz", tsc_khz}});
       continue;
     }

@@ -129,11 +129,14 @@ Result<void> HostDevice::Load(uint32_t id, uint64_t phys, std::span<const uint8_
   return Call(MINT_IOC_LOAD, &arg, "copying a segment into the node's memory");
 }
 
-Result<StartStamps> HostDevice::Start(uint32_t id, uint64_t boot_params, uint64_t entry) {
+Result<StartStamps> HostDevice::Start(uint32_t id, const EntryPoint& entry) {
   auto arg = WithHeader<mint_start>();
   arg.id = id;
-  arg.boot_params = boot_params;
-  arg.entry = entry;
+  arg.flags = entry.long_mode ? MINT_ENTRY_LONG_MODE : 0;
+  arg.boot_params = entry.boot_params;
+  arg.entry = entry.entry;
+  arg.pml4 = entry.pml4;
+  arg.pml5 = entry.pml5;
   MINT_TRY_VOID(Call(MINT_IOC_START, &arg, "waking the node's boot core (INIT/SIPI)"));
   return StartStamps{arg.tsc_before_init, arg.tsc_after_sipi};
 }

@@ -19,7 +19,7 @@ class HostDevice : public NodeLoader {
   Result<void> InstallTrampoline(uint64_t phys, std::span<const uint8_t> code) override;
   Result<uint32_t> Create(const NodeClaim& claim) override;
   Result<void> Load(uint32_t id, uint64_t phys, std::span<const uint8_t> bytes) override;
-  Result<StartStamps> Start(uint32_t id, uint64_t boot_params, uint64_t entry) override;
+  Result<StartStamps> Start(uint32_t id, const EntryPoint& entry) override;
   Result<mint_node_status> Status(uint32_t id) override;
   Result<void> Destroy(uint32_t id) override;
 

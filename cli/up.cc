@@ -24,7 +24,7 @@ namespace {
 
 constexpr const char* kUpUsage =
     "usage: mint up PLAN [NODE...] [--sequential] [--timeout S] [--json] [--svg FILE]\n"
-    "                    [--device PATH]\n"
+    "                    [--device PATH] [--entry auto|decompress|direct]\n"
     "\n"
     "Boots the plan's nodes (all, or those named) in parallel: the host prepares one node at\n"
     "a time (read images, build boot data, claim cores and memory, copy) and wakes each as\n"
@@ -35,7 +35,9 @@ constexpr const char* kUpUsage =
     "  --timeout S   seconds for every node to be ready (default 120)\n"
     "  --json        print the result as JSON instead of the table\n"
     "  --svg FILE    draw the run's timeline, one lane per node\n"
-    "  --device P    the host module's device (default /dev/mint)\n";
+    "  --device P    the host module's device (default /dev/mint)\n"
+    "  --entry E     auto (default: direct for x86_64 kernels when the plan has a store),\n"
+    "                decompress, or direct (see mint boot --help)\n";
 
 struct Clock {
   uint64_t tsc0 = __rdtsc();
@@ -70,9 +72,19 @@ class Runner {
     auto images = ReadImages(*run.node, options_.store);
     if (!images) return Fail(run, images.error().message);
     run.read_ms = images->read_ms;
+    std::optional<DirectKernelBytes> unpacked;
+    DirectKernel direct;
+    if (UseDirectEntry(options_.entry, images->image, options_.store != nullptr)) {
+      auto loaded =
+          LoadDirectKernel(run.node->kernel, images->kernel, images->image, options_.store);
+      if (!loaded) return Fail(run, loaded.error().message);
+      unpacked = std::move(*loaded);
+      direct = {unpacked->elf, &unpacked->parsed};
+      run.read_ms += unpacked->ms;
+    }
     auto t0 = std::chrono::steady_clock::now();
     NodeInputs inputs{run.node, images->kernel, &images->image, images->initrd, clock_.tsc_khz};
-    auto art = BuildNodeArtifacts(inputs);
+    auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) return Fail(run, art.error().message);
     run.build_ms = Since(t0);
     auto started = StartNode(host_, *run.node, *art);
@@ -233,12 +245,16 @@ int Up(const Args& in) {
   UpOptions options;
   bool json = TakeFlag(args, "--json");
   options.sequential = TakeFlag(args, "--sequential");
-  std::string timeout_text = "120", device = "/dev/mint", svg;
+  std::string timeout_text = "120", device = "/dev/mint", svg, entry_text = "auto";
   bool ok = true;
   TakeValue(args, "--timeout", timeout_text, ok);
   TakeValue(args, "--device", device, ok);
   TakeValue(args, "--svg", svg, ok);
+  TakeValue(args, "--entry", entry_text, ok);
   if (!ok) return 2;
+  auto entry_mode = ParseEntryMode(entry_text);
+  if (!entry_mode) return Error(entry_mode.error().message);
+  options.entry = *entry_mode;
   char* end = nullptr;
   long timeout = std::strtol(timeout_text.c_str(), &end, 10);
   if (*end != '\0' || timeout <= 0)

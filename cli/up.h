@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "direct_kernel.h"
 #include "host_device.h"
 #include "plan.h"
 #include "timeline.h"
@@ -30,10 +31,11 @@ struct NodeRun {
 };
 
 struct UpOptions {
-  bool sequential = false;        // wait for each node before preparing the next
-  int timeout_s = 120;            // for all nodes to be ready, from the start of the run
-  bool quiet = false;             // no progress lines
-  StoreSession* store = nullptr;  // the plan's resident store, when it has one (not owned)
+  EntryMode entry = EntryMode::kAuto;  // --entry: direct (startup_64) or through the decompressor
+  bool sequential = false;             // wait for each node before preparing the next
+  int timeout_s = 120;                 // for all nodes to be ready, from the start of the run
+  bool quiet = false;                  // no progress lines
+  StoreSession* store = nullptr;       // the plan's resident store, when it has one (not owned)
 };
 
 struct UpResult {

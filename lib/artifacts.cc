@@ -1,10 +1,70 @@
 #include "artifacts.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "boot_params.h"
 
 namespace mint {
+namespace {
 
-Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in) {
+constexpr uint64_t kDirectAlign = 0x200000;  // startup_64 needs a 2 MiB aligned base
+
+std::string Hex(uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+// Direct entry: the ELF's segments in place of the protected-mode code, the identity map,
+// the 64-bit entry.
+Result<void> AddDirectEntry(const NodeInputs& in, const DirectKernel& direct, NodeArtifacts& out) {
+  const NodePlan& node = *in.node;
+  const KernelImage& kernel = *in.kernel;
+  const KernelElf& elf = *direct.elf;
+  const NodeLayout& layout = out.layout;
+  if (!kernel.is_64bit)
+    return Fail("node ", node.name, ": direct entry needs an x86_64 kernel; ", node.kernel, " is ",
+                kernel.arch, " (use --entry=decompress)");
+  uint64_t link_base = kernel.header.pref_address;  // LOAD_PHYSICAL_ADDR
+  if (layout.kernel % kDirectAlign != 0)
+    return Fail("node ", node.name, ": kernel base ", Hex(layout.kernel),
+                " is not 2 MiB aligned; startup_64 would hang");
+  if (elf.phys_start < link_base || elf.phys_end - link_base > layout.kernel_room)
+    return Fail("node ", node.name, ": the kernel's segments ", Hex(elf.phys_start), "-",
+                Hex(elf.phys_end), " do not fit ", Hex(link_base), " + ", Hex(layout.kernel_room));
+  uint64_t tail = 0;
+  for (const ElfSegment& s : elf.segments) tail = std::max(tail, s.memsz - s.filesz);
+  out.zeros.assign(tail, 0);
+  std::vector<Segment> segments;
+  for (const ElfSegment& s : elf.segments) {
+    uint64_t phys = layout.kernel + (s.paddr - link_base);
+    if (s.filesz > 0)
+      segments.push_back(
+          {"kernel " + Hex(s.paddr), phys, direct.elf_bytes.subspan(s.offset, s.filesz)});
+    if (s.memsz > s.filesz)
+      segments.push_back({"kernel zero tail", phys + s.filesz,
+                          std::span<const uint8_t>(out.zeros).first(s.memsz - s.filesz)});
+  }
+  // Low memory (the trampoline runs there while paging turns on) and all of the node's.
+  std::vector<PhysRange> mapped = {{0, 0x100000}};
+  mapped.insert(mapped.end(), node.memory.begin(), node.memory.end());
+  auto map = BuildIdentityMap(layout.page_tables, kPageTablesCapacity, mapped);
+  if (!map) return Fail("node ", node.name, ": ", map.error().message);
+  out.page_tables = std::move(*map);
+  out.long_mode = true;
+  out.entry = layout.kernel + (elf.entry - link_base);
+  // Replace the protected-mode code with the segments; page tables before them.
+  std::erase_if(out.segments, [](const Segment& s) { return s.what == "kernel"; });
+  auto at = out.segments.begin() + 5;  // after status page, boot_params, cmdline, acpi, shared
+  at = out.segments.insert(at, {"page tables", out.page_tables.phys, out.page_tables.bytes}) + 1;
+  out.segments.insert(at, segments.begin(), segments.end());
+  return Ok{};
+}
+
+}  // namespace
+
+Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKernel* direct) {
   const NodePlan& node = *in.node;
   const KernelImage& kernel = *in.kernel;
   if (!node.arch.empty() && node.arch != kernel.arch)
@@ -47,6 +107,7 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in) {
   params.cmdline_addr = layout.cmdline;
   params.cmdline_length = static_cast<uint32_t>(out.cmdline.size());
   params.rsdp_addr = out.acpi.rsdp_address;
+  params.direct_entry = direct != nullptr;
   out.boot_params = MINT_TRY(BuildBootParams(kernel, layout, params));
   out.status_page.assign(0x1000, 0);
   out.shared.assign(kSharedSize, 0);
@@ -62,6 +123,7 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in) {
       {"kernel", layout.kernel, protected_mode},
   };
   if (!in.initrd_bytes.empty()) out.segments.push_back({"initrd", layout.initrd, in.initrd_bytes});
+  if (direct != nullptr) MINT_TRY_VOID(AddDirectEntry(in, *direct, out));
   return out;
 }
 

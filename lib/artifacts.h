@@ -10,7 +10,9 @@
 
 #include "acpi.h"
 #include "bzimage.h"
+#include "elf.h"
 #include "layout.h"
+#include "page_tables.h"
 #include "plan.h"
 #include "result.h"
 
@@ -32,7 +34,10 @@ struct NodeArtifacts {
   std::vector<uint8_t> status_page;  // zeroed: the node's agent fills it
   std::vector<uint8_t> shared;       // zeroed: no earlier tenant's rings or mailbox count
   AcpiTables acpi;
-  uint64_t entry = 0;             // the kernel's 32-bit entry (= layout.kernel)
+  uint64_t entry = 0;             // the kernel's 32-bit entry (= layout.kernel), or startup_64
+  bool long_mode = false;         // direct entry: 64-bit, on page_tables
+  IdentityMap page_tables;        // direct entry only
+  std::vector<uint8_t> zeros;     // direct entry: the zero tails of segments (memsz > filesz)
   std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs
 };
 
@@ -44,8 +49,20 @@ struct NodeInputs {
   uint64_t tsc_khz = 0;
 };
 
+// Direct entry (x86_64 only): the kernel's ELF vmlinux (ExtractKernelElf of the bzImage) and
+// its parse. The node skips the decompressor: each segment goes to
+// layout.kernel + p_paddr - pref_address (the base is 2 MiB aligned), the tail past p_filesz
+// is zeroed, and the core enters startup_64 in long mode on an identity map in Mint's area.
+struct DirectKernel {
+  std::span<const uint8_t> elf_bytes;
+  const KernelElf* elf = nullptr;
+};
+
 // Builds every artifact. The returned object holds spans into itself: do not copy it (moves
 // are fine: vectors keep their buffers).
-Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& inputs);
+// With `direct`, the node is entered directly (see DirectKernel); otherwise through the
+// bzImage's 32-bit entry and its decompressor.
+Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& inputs,
+                                         const DirectKernel* direct = nullptr);
 
 }  // namespace mint

@@ -50,7 +50,9 @@ Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
     started.copied_bytes += segment.bytes.size();
   }
   started.copy_ms = MsSince(t1);
-  auto stamps = loader.Start(started.id, artifacts.layout.boot_params, artifacts.entry);
+  EntryPoint entry{artifacts.layout.boot_params, artifacts.entry, artifacts.long_mode,
+                   artifacts.page_tables.pml4, artifacts.page_tables.pml5};
+  auto stamps = loader.Start(started.id, entry);
   if (!stamps) return give_back(Fail("node ", node.name, ": ", stamps.error().message));
   started.stamps = *stamps;
   return started;

@@ -96,6 +96,7 @@ Result<std::vector<uint8_t>> BuildBootParams(const KernelImage& kernel, const No
   // LOADED_HIGH: the protected-mode code sits above 1 MiB. No heap (that is for real-mode
   // setup code, which a node never runs), and KASLR left to the kernel's own choice.
   hdr.loadflags = static_cast<uint8_t>((hdr.loadflags | kLoadedHigh) & ~kCanUseHeap);
+  if (input.direct_entry) hdr.loadflags = static_cast<uint8_t>(hdr.loadflags & ~kKaslrFlag);
   hdr.code32_start = static_cast<uint32_t>(layout.kernel);
   if (input.cmdline_length + 1 > hdr.cmdline_size)
     return Fail("command line of ", std::to_string(input.cmdline_length),

@@ -42,6 +42,9 @@ struct BootParamsInput {
   uint64_t cmdline_addr = 0;
   uint32_t cmdline_length = 0;  // without the NUL
   uint64_t rsdp_addr = 0;
+  // The kernel is entered at startup_64, its decompressor skipped: nothing will set the KASLR
+  // flag (the decompressor's report that it randomized the kernel), so it must be clear.
+  bool direct_entry = false;
 };
 
 // The zero page: the image's own setup header, then what the loader fills in (boot.rst,

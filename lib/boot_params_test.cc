@@ -142,7 +142,7 @@ TEST_F(BootParamsTest, ZeroPageByOffset) {
   EXPECT_EQ(At<uint64_t>(*page, 0x2d8), 0x10000u);
   EXPECT_EQ(At<uint32_t>(*page, 0x2e0), 1u);
   EXPECT_EQ(At<uint64_t>(*page, 0x2d0 + 5 * 20), 0x40010000u);  // the shared sections
-  EXPECT_EQ(At<uint64_t>(*page, 0x2d0 + 6 * 20), 0x40030000u);  // the node's RAM
+  EXPECT_EQ(At<uint64_t>(*page, 0x2d0 + 6 * 20), 0x40040000u);  // the node's RAM
   // Nothing past the header copy and e820 table is set.
   for (size_t i = 0x2d0 + 7 * 20; i < 4096; ++i) ASSERT_EQ((*page)[i], 0) << i;
 }

@@ -77,7 +77,9 @@ class FakeLoader : public NodeLoader {
     memory[phys].assign(bytes.begin(), bytes.end());
     return Ok{};
   }
-  Result<StartStamps> Start(uint32_t id, uint64_t boot_params, uint64_t entry) override {
+  Result<StartStamps> Start(uint32_t id, const EntryPoint& entry_point) override {
+    uint64_t boot_params = entry_point.boot_params, entry = entry_point.entry;
+    started_long_mode = entry_point.long_mode;
     calls.push_back("start");
     auto it = nodes.find(id);
     if (it == nodes.end()) return Fail("no node");
@@ -110,6 +112,7 @@ class FakeLoader : public NodeLoader {
 
   uint64_t started_boot_params = 0;
   uint64_t started_entry = 0;
+  bool started_long_mode = false;
 };
 
 }  // namespace mint::testing

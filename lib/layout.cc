@@ -54,6 +54,7 @@ Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory_in, const
   layout.cmdline = first.start + kCmdlineOffset;
   layout.acpi = first.start + kAcpiOffset;
   layout.shared = first.start + kSharedOffset;
+  layout.page_tables = first.start + kPageTablesOffset;
 
   const SetupHeader& hdr = kernel.header;
   uint64_t alignment = std::max<uint64_t>(hdr.kernel_alignment, kPage);

@@ -16,7 +16,11 @@
 //                                               console output ring (64 KiB), at the
 //                                               MINT_SHARED_* offsets of include/mint/abi.h;
 //                                               docs/shared-memory.md says who writes what
-//   base + 0x30000 RAM for the node
+//   base + 0x30000 boot page tables (64 KiB)    e820 reserved: the identity map a directly
+//                                               entered kernel starts on (lib/page_tables.h):
+//                                               PML5 + PML4 + PDPT + one PD per GiB of the
+//                                               node's memory, so 16 pages cover 13 GiB regions
+//   base + 0x40000 RAM for the node
 //
 // The kernel's protected-mode code goes at the first kernel_alignment boundary after Mint's
 // area, never below the image's pref_address (below it the decompressor relocates itself to
@@ -43,13 +47,16 @@ constexpr uint64_t kAcpiOffset = 0x4000;
 constexpr uint64_t kAcpiCapacity = 0xc000;
 constexpr uint64_t kSharedOffset = MINT_SHARED_NODE_PAGE;
 constexpr uint64_t kSharedSize = MINT_SHARED_END - MINT_SHARED_NODE_PAGE;
-constexpr uint64_t kMintAreaSize = MINT_SHARED_END;
+constexpr uint64_t kPageTablesOffset = MINT_SHARED_END;
+constexpr uint64_t kPageTablesCapacity = 0x10000;
+constexpr uint64_t kMintAreaSize = kPageTablesOffset + kPageTablesCapacity;
 static_assert(kBootParamsOffset >= kStatusPageOffset + 0x1000);
 static_assert(kCmdlineOffset >= kBootParamsOffset + sizeof(BootParams));
 static_assert(kAcpiOffset >= kCmdlineOffset + kCmdlineCapacity);
 static_assert(kSharedOffset == kAcpiOffset + kAcpiCapacity);
 static_assert(kStatusPageOffset == 0, "the shared offsets in abi.h count from the status page");
-static_assert(kMintAreaSize == kSharedOffset + kSharedSize);
+static_assert(kPageTablesOffset == kSharedOffset + kSharedSize);
+static_assert(kMintAreaSize == kPageTablesOffset + kPageTablesCapacity);
 
 // Fixed holes every node's e820 shows below 1 MiB, as a PC's would: the EBDA's last KiB and
 // the BIOS area. (Linux 6.1 panics without some RAM below 1 MiB for its real-mode trampoline.)
@@ -73,6 +80,7 @@ struct NodeLayout {
   uint64_t cmdline = 0;
   uint64_t acpi = 0;
   uint64_t shared = 0;       // the shared sections (node page, rings, mailbox)
+  uint64_t page_tables = 0;  // the boot identity map (direct entry only)
   uint64_t kernel = 0;       // load address of the protected-mode code = 32-bit entry
   uint64_t kernel_room = 0;  // bytes reserved from `kernel` (init_size, or the code if larger)
   uint64_t initrd = 0;       // 0 when there is none

@@ -40,10 +40,14 @@ TEST(Layout, E820MapsLowSliceHolesMintAreaAndRam) {
     E820Type type;
   };
   std::vector<Want> want = {
-      {0x70000, 0x10000, E820Type::kRam},      {0x9fc00, 0x400, E820Type::kReserved},
-      {0xf0000, 0x10000, E820Type::kReserved}, {0x40000000, 0x4000, E820Type::kReserved},
-      {0x40004000, 0xc000, E820Type::kAcpi},   {0x40010000, 0x20000, E820Type::kReserved},
-      {0x40030000, 0xffd0000, E820Type::kRam}};
+      {0x70000, 0x10000, E820Type::kRam},
+      {0x9fc00, 0x400, E820Type::kReserved},
+      {0xf0000, 0x10000, E820Type::kReserved},
+      {0x40000000, 0x4000, E820Type::kReserved},
+      // Reserved: the shared sections (0x20000) and the boot page tables (0x10000).
+      {0x40004000, 0xc000, E820Type::kAcpi},
+      {0x40010000, 0x30000, E820Type::kReserved},
+      {0x40040000, 0xffc0000, E820Type::kRam}};
   ASSERT_EQ(layout->e820.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(layout->e820[i].addr, want[i].addr) << i;

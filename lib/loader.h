@@ -31,6 +31,15 @@ struct NodeClaim {
   uint64_t status_page = 0;
 };
 
+// Where and how the boot core enters the kernel (struct mint_start).
+struct EntryPoint {
+  uint64_t boot_params = 0;
+  uint64_t entry = 0;      // the kernel's 32-bit entry, or its 64-bit startup_64
+  bool long_mode = false;  // enter in 64-bit mode on the identity map below
+  uint64_t pml4 = 0;       // long mode: roots of the identity map in the node's memory
+  uint64_t pml5 = 0;
+};
+
 struct StartStamps {
   uint64_t tsc_before_init = 0;
   uint64_t tsc_after_sipi = 0;
@@ -43,7 +52,7 @@ class NodeLoader {
   virtual Result<void> InstallTrampoline(uint64_t phys, std::span<const uint8_t> code) = 0;
   virtual Result<uint32_t> Create(const NodeClaim& claim) = 0;
   virtual Result<void> Load(uint32_t id, uint64_t phys, std::span<const uint8_t> bytes) = 0;
-  virtual Result<StartStamps> Start(uint32_t id, uint64_t boot_params, uint64_t entry) = 0;
+  virtual Result<StartStamps> Start(uint32_t id, const EntryPoint& entry) = 0;
   // Absent (a free slot) is not a failure: ok with state MINT_STATE_FREE.
   virtual Result<mint_node_status> Status(uint32_t id) = 0;
   virtual Result<void> Destroy(uint32_t id) = 0;

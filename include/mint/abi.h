@@ -19,7 +19,7 @@
 #endif
 
 #define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */
-#define MINT_ABI_REVISION 1u
+#define MINT_ABI_REVISION 2u /* 2: long-mode entry (32-byte table entries) */
 
 #define MINT_NAME_LEN 32
 #define MINT_MAX_CPUS 16   /* cores one node may own */
@@ -58,7 +58,7 @@ struct mint_info {
  * bytes; the APIC-ID-indexed table follows it at phys + MINT_TRAMPOLINE_CODE_SIZE.
  */
 #define MINT_TRAMPOLINE_CODE_SIZE 0x1000u
-#define MINT_TRAMPOLINE_TABLE_SIZE 0x1000u
+#define MINT_TRAMPOLINE_TABLE_SIZE 0x2000u /* 256 entries of 32 bytes */
 #define MINT_TRAMPOLINE_SIZE (MINT_TRAMPOLINE_CODE_SIZE + MINT_TRAMPOLINE_TABLE_SIZE)
 
 struct mint_trampoline {
@@ -73,13 +73,24 @@ struct mint_trampoline {
  * One entry of the trampoline's table, indexed by the xAPIC ID of the core that reads it.
  * Written by the module just before it wakes that core; read by boot/trampoline.S, which
  * knows these offsets through boot/trampoline_layout.h (asserted against this struct there).
+ *
+ * Without MINT_ENTRY_LONG_MODE the core enters `entry` in 32-bit flat protected mode, paging
+ * off (the 32-bit boot protocol). With it, the core switches to long mode on the identity map
+ * whose roots are `pml4` and `pml5` (CR3 = pml5 exactly when the CPU offers LA57, which the
+ * trampoline then turns on) and enters `entry` in 64-bit mode with RSI = boot_params (the
+ * kernel's startup_64, decompressor skipped: docs/trampoline.md).
  */
 #define MINT_TRAMPOLINE_ENTRY_VALID 0x4e4f4445u /* "EDON" */
+#define MINT_ENTRY_LONG_MODE 0x1u
 struct mint_trampoline_entry {
 	__u32 valid;       /* MINT_TRAMPOLINE_ENTRY_VALID, or 0 */
-	__u32 boot_params; /* physical address of the node's zero page, loaded into ESI */
-	__u32 entry;       /* physical address of the kernel's 32-bit entry */
+	__u32 flags;       /* MINT_ENTRY_LONG_MODE, or 0 */
+	__u32 boot_params; /* physical address of the node's zero page, loaded into ESI/RSI */
+	__u32 entry;       /* physical address of the kernel's 32-bit or 64-bit entry */
 	__u32 status;      /* physical address of the node's status page */
+	__u32 pml4;        /* long mode: 4-level root of the identity map */
+	__u32 pml5;        /* long mode: 5-level root, used when the CPU has LA57 */
+	__u32 reserved;    /* 0 */
 };
 
 /*
@@ -109,13 +120,19 @@ struct mint_load {
 	__u64 size;
 };
 
-/* MINT_IOC_START: fill the boot core's table entry, then INIT / SIPI / SIPI. */
+/*
+ * MINT_IOC_START: fill the boot core's table entry, then INIT / SIPI / SIPI. With
+ * MINT_ENTRY_LONG_MODE in `flags`, `pml4` and `pml5` (page aligned, below 4 GiB, each a
+ * whole page inside the node's memory) are the identity map's roots; otherwise both are 0.
+ */
 struct mint_start {
 	struct mint_hdr hdr;
 	__u32 id;
-	__u32 pad0;
+	__u32 flags;           /* MINT_ENTRY_LONG_MODE, or 0 */
 	__u64 boot_params;
 	__u64 entry;
+	__u64 pml4;
+	__u64 pml5;
 	__u64 tsc_before_init; /* out: TSC just before INIT was sent */
 	__u64 tsc_after_sipi;  /* out: TSC after the second SIPI */
 };
@@ -307,12 +324,12 @@ MINT_STATIC_ASSERT(sizeof(struct mint_range) == 16, "mint_range");
 MINT_STATIC_ASSERT(sizeof(struct mint_hdr) == 8, "mint_hdr");
 MINT_STATIC_ASSERT(sizeof(struct mint_info) == 40, "mint_info");
 MINT_STATIC_ASSERT(sizeof(struct mint_trampoline) == 32, "mint_trampoline");
-MINT_STATIC_ASSERT(sizeof(struct mint_trampoline_entry) == 16, "mint_trampoline_entry");
+MINT_STATIC_ASSERT(sizeof(struct mint_trampoline_entry) == 32, "mint_trampoline_entry");
 MINT_STATIC_ASSERT(MINT_TRAMPOLINE_TABLE_SIZE / sizeof(struct mint_trampoline_entry) == 256,
 		   "the table holds one entry per 8-bit xAPIC ID");
 MINT_STATIC_ASSERT(sizeof(struct mint_create) == 8 + 32 + 8 + 64 + 128 + 8 + 8, "mint_create");
 MINT_STATIC_ASSERT(sizeof(struct mint_load) == 40, "mint_load");
-MINT_STATIC_ASSERT(sizeof(struct mint_start) == 48, "mint_start");
+MINT_STATIC_ASSERT(sizeof(struct mint_start) == 64, "mint_start");
 MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104, "mint_status_page");
 MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
 			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 104, "mint_node_status");

@@ -617,6 +617,28 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 		err = -EINVAL;
 		goto out;
 	}
+	if (s->flags & ~MINT_ENTRY_LONG_MODE) {
+		mint_fail(f, "node %s: START flags 0x%x: only MINT_ENTRY_LONG_MODE (0x%x) is known",
+			  n->name, s->flags, MINT_ENTRY_LONG_MODE);
+		err = -EINVAL;
+		goto out;
+	}
+	if (s->flags & MINT_ENTRY_LONG_MODE) {
+		/* The core runs on these tables before the kernel has its own: the node's memory. */
+		if (!PAGE_ALIGNED(s->pml4) || !PAGE_ALIGNED(s->pml5) ||
+		    s->pml4 + PAGE_SIZE > MINT_START_LIMIT || s->pml5 + PAGE_SIZE > MINT_START_LIMIT ||
+		    mint_node_range_of(n, s->pml4, PAGE_SIZE) < 0 ||
+		    mint_node_range_of(n, s->pml5, PAGE_SIZE) < 0) {
+			mint_fail(f, "node %s: page-table roots 0x%llx and 0x%llx must be page aligned, below 4 GiB, in the node's memory",
+				  n->name, s->pml4, s->pml5);
+			err = -EINVAL;
+			goto out;
+		}
+	} else if (s->pml4 || s->pml5) {
+		mint_fail(f, "node %s: page-table roots given for a 32-bit entry", n->name);
+		err = -EINVAL;
+		goto out;
+	}
 	/* A stale READY from an earlier tenant of the page must not count for this boot. */
 	err = mint_zero_phys(n->status_phys, PAGE_SIZE);
 	if (err) {
@@ -637,9 +659,13 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 	 */
 	WRITE_ONCE(e->valid, 0);
 	wmb(); /* invalid before the fields change */
+	e->flags = s->flags;
 	e->boot_params = (u32)s->boot_params;
 	e->entry = (u32)s->entry;
 	e->status = (u32)n->status_phys;
+	e->pml4 = (u32)s->pml4;
+	e->pml5 = (u32)s->pml5;
+	e->reserved = 0;
 	wmb(); /* fields before valid */
 	WRITE_ONCE(e->valid, MINT_TRAMPOLINE_ENTRY_VALID);
 	wmb(); /* valid before the IPIs */
@@ -666,8 +692,9 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 			  n->name, apic_id);
 		goto out;
 	}
-	pr_info("mint: node %s started on APIC ID %u (entry 0x%llx, boot_params 0x%llx)\n",
-		n->name, apic_id, s->entry, s->boot_params);
+	pr_info("mint: node %s started on APIC ID %u (%s entry 0x%llx, boot_params 0x%llx)\n",
+		n->name, apic_id, (s->flags & MINT_ENTRY_LONG_MODE) ? "64-bit" : "32-bit",
+		s->entry, s->boot_params);
 out:
 	return err;
 }

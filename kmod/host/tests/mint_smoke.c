@@ -458,6 +458,22 @@ int main(int argc, char **argv)
 	ret = call(MINT_IOC_START, &s, why);
 	check(ret == -EINVAL, "START with entry outside the node -> %d \"%s\"", ret, why);
 	s.entry = FAKE_ENTRY;
+	s.flags = 0x2;
+	ret = call(MINT_IOC_START, &s, why);
+	check(ret == -EINVAL, "START with an unknown flag -> %d \"%s\"", ret, why);
+	s.flags = MINT_ENTRY_LONG_MODE;
+	s.pml4 = NODE_START + 0x2000;
+	s.pml5 = 0x70000000;
+	ret = call(MINT_IOC_START, &s, why);
+	check(ret == -EINVAL, "START long mode, PML5 outside the node -> %d \"%s\"", ret, why);
+	s.pml5 = NODE_START + 0x1800;
+	ret = call(MINT_IOC_START, &s, why);
+	check(ret == -EINVAL, "START long mode, PML5 not page aligned -> %d \"%s\"", ret, why);
+	s.flags = 0;
+	ret = call(MINT_IOC_START, &s, why);
+	check(ret == -EINVAL, "START 32-bit with page-table roots -> %d \"%s\"", ret, why);
+	s.pml4 = 0;
+	s.pml5 = 0;
 	ret = call(MINT_IOC_START, &s, why);
 	check(ret == 0, "START alpha -> %d \"%s\" (INIT..SIPI2: %llu TSC ticks)", ret, why,
 	      (unsigned long long)(s.tsc_after_sipi - s.tsc_before_init));
