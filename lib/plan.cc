@@ -652,6 +652,10 @@ std::string HostKernelArgs(const HostPlan& host) {
   for (const PhysRange& range : host.reserved) {
     out << " memmap=" << Hex(range.size()) << "$" << Hex(range.start);
   }
+  // With every possible core online, Linux sends its stop and reboot IPIs to "all but self"
+  // by broadcast, which would also reach the cores nodes own (a host that onlined a core a
+  // node gave back has all of them online). Directed IPIs keep the host to its own cores.
+  out << " no_ipi_broadcast=1";
   return out.str();
 }
 

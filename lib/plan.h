@@ -105,7 +105,8 @@ uint64_t LowWindowCapacity(const PhysRange& window);
 std::string SerializePlan(const Plan& plan);
 
 // The host kernel's command-line options the plan asks for: maxcpus=N and one
-// memmap=SIZE$START per reserved range (the lab passes these to the host it boots).
+// memmap=SIZE$START per reserved range, and no_ipi_broadcast=1 so the host's stop IPIs never
+// reach a node's cores (the lab passes these to the host it boots).
 std::string HostKernelArgs(const HostPlan& host);
 
 }  // namespace mint

@@ -106,7 +106,7 @@ TEST(Plan, HostKernelArgs) {
   HostPlan host;
   host.reserved = {{0x40000000, 0x60000000}};
   host.cpus = {0};
-  EXPECT_EQ(HostKernelArgs(host), "maxcpus=1 memmap=0x20000000$0x40000000");
+  EXPECT_EQ(HostKernelArgs(host), "maxcpus=1 memmap=0x20000000$0x40000000 no_ipi_broadcast=1");
 }
 
 TEST(PlanRanges, ParseAndFormat) {
