@@ -147,6 +147,7 @@ int Bench(const Args& in) {
   std::string what = args[0];
   args.erase(args.begin());
   if (what == "parallel") return BenchParallel(args);
+  if (what == "entry") return BenchEntry(args);  // cli/bench_entry.cc
   return Error("unknown benchmark '" + what + "' (known: parallel, load)");
 }
 

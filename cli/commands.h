@@ -29,6 +29,7 @@ int Console(const Args& args);    // cli/console.cc
 int Restart(const Args& args);    // cli/restart.cc
 int Store(const Args& args);      // cli/store.cc
 int BenchLoad(const Args& args);  // cli/bench_load.cc: mint bench load
+int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry
 
 // Helpers shared by the subcommands.
 // Stops the running node called `name` (cli/boot.cc); false when no such node runs.

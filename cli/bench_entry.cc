@@ -1,0 +1,164 @@
+// mint bench entry PLAN: a node booted by direct entry (startup_64, decompressor skipped) vs
+// through the bzImage's decompressor, alternating in one run, with the host-side cost of each.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "decompress.h"
+#include "direct_kernel.h"
+#include "files.h"
+#include "image_store.h"
+#include "images.h"
+#include "up.h"
+
+namespace mint::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: mint bench entry PLAN [NODE] [--rounds R] [--json FILE] [--device PATH]\n"
+    "\n"
+    "Boots one node of the plan (the first, or NODE) R times through the bzImage's\n"
+    "decompressor and R times by direct entry (the kernel unpacked on the host, or taken from\n"
+    "the plan's store, entered at startup_64), alternating which goes first in each round.\n"
+    "For each boot: INIT -> ready (the node's own boot), and the host side (read, unpack,\n"
+    "build, claim, copy). Prints min and median per mode, the direct/decompress ratio of the\n"
+    "medians, and the bytes each mode copies into the node.\n"
+    "  --rounds R   boots per mode (default 3)\n"
+    "  --json FILE  write every run and the summary as JSON\n";
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+double Min(const std::vector<double>& v) {
+  return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
+}
+
+struct Mode {
+  const char* name;
+  EntryMode entry;
+  std::vector<double> init_to_ready, host, unpack_read, copy;
+  uint64_t copied_bytes = 0;
+};
+
+}  // namespace
+
+int BenchEntry(const Args& in) {
+  Args args = in;
+  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kUsage, 0);
+  std::string rounds_text = "3", json_path, device = "/dev/mint";
+  bool ok = true;
+  TakeValue(args, "--rounds", rounds_text, ok);
+  TakeValue(args, "--json", json_path, ok);
+  TakeValue(args, "--device", device, ok);
+  if (!ok) return 2;
+  if (args.empty() || args.size() > 2 || args[0].starts_with("-")) return Usage(kUsage, 2);
+  int rounds = std::atoi(rounds_text.c_str());
+  if (rounds <= 0) return Error("--rounds '" + rounds_text + "' must be a positive number");
+  auto plan = LoadPlanFile(args[0]);
+  if (!plan) return Error(plan.error().message);
+  if (plan->nodes.empty()) return Error(args[0] + " has no nodes");
+  const NodePlan* node = &plan->nodes[0];
+  if (args.size() == 2) {
+    node = plan->FindNode(args[1]);
+    if (node == nullptr) return Error(args[0] + " has no node named '" + args[1] + "'");
+  }
+  auto host = HostDevice::Open(device);
+  if (!host) return Error(host.error().message);
+  auto store = OpenPlanStore(plan->host, device);
+  if (!store) return Error(store.error().message);
+
+  // What each mode copies into the node (the initrd and Mint's pages are the same for both).
+  auto images = ReadImages(*node, store->get());
+  if (!images) return Error(images.error().message);
+  if (!images->image.is_64bit) return Error(node->kernel + " is not x86_64: no direct entry");
+  auto unpacked = UnpackKernel(images->kernel, images->image);
+  if (!unpacked) return Error(unpacked.error().message);
+  Mode modes[2] = {{"decompress", EntryMode::kDecompress, {}, {}, {}, {}, 0},
+                   {"direct", EntryMode::kDirect, {}, {}, {}, {}, 0}};
+  modes[0].copied_bytes = images->image.protected_mode_size;
+  modes[1].copied_bytes = unpacked->parsed.FileBytes();
+  std::printf(
+      "mint bench entry: node %s, %s kernel %s (%.1f MiB compressed, unpacks to %.1f MiB, "
+      "unpacked here in %.0f ms), %d round(s) x 2 modes\n",
+      node->name.c_str(), CompressionName(images->image.compression),
+      images->image.version.substr(0, images->image.version.find(' ')).c_str(),
+      static_cast<double>(images->image.protected_mode_size) / (1 << 20),
+      static_cast<double>(unpacked->elf.size()) / (1 << 20), unpacked->ms, rounds);
+  std::fflush(stdout);
+
+  nlohmann::json out = {
+      {"plan", args[0]},        {"node", node->name},
+      {"kernel", node->kernel}, {"compression", CompressionName(images->image.compression)},
+      {"rounds", rounds},       {"runs", nlohmann::json::array()}};
+  for (int round = 0; round < rounds; ++round) {
+    for (int k = 0; k < 2; ++k) {
+      Mode& mode = modes[(round % 2 == 0) == (k == 0) ? 0 : 1];  // alternate who goes first
+      UpOptions options;
+      options.entry = mode.entry;
+      options.quiet = true;
+      options.timeout_s = 120;
+      options.store = store->get();
+      auto result = BootNodes(**host, *plan, {node}, options);
+      if (!result) return Error(result.error().message);
+      for (const NodeRun& run : result->nodes)
+        if (run.started) (void)(*host)->Destroy(run.id);
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      const NodeRun& run = result->nodes[0];
+      if (!run.ready) return Error("node " + node->name + " (" + mode.name + "): " + run.error);
+      double boot = run.ready_ms - run.woken_ms, host_ms = run.woken_ms - run.host_start_ms;
+      mode.init_to_ready.push_back(boot);
+      mode.host.push_back(host_ms);
+      mode.unpack_read.push_back(run.read_ms);
+      mode.copy.push_back(run.copy_ms);
+      std::printf(
+          "  round %d %-10s INIT -> ready %8.1f ms, host side %7.1f ms (read%s %6.1f, "
+          "copy %6.1f)\n",
+          round + 1, mode.name, boot, host_ms, mode.entry == EntryMode::kDirect ? "+unpack" : "",
+          run.read_ms, run.copy_ms);
+      std::fflush(stdout);
+      out["runs"].push_back({{"round", round},
+                             {"mode", mode.name},
+                             {"init_to_ready_ms", boot},
+                             {"host_ms", host_ms},
+                             {"read_ms", run.read_ms},
+                             {"copy_ms", run.copy_ms}});
+    }
+  }
+  std::printf("\n  %-10s %22s %20s %16s %12s\n", "MODE", "INIT->ready min/median",
+              "host side min/med", "copy min/med", "copied");
+  for (const Mode& m : modes) {
+    std::printf("  %-10s %10.0f / %7.0f ms %8.0f / %6.0f ms %6.0f / %5.0f ms %8.1f MiB\n", m.name,
+                Min(m.init_to_ready), Median(m.init_to_ready), Min(m.host), Median(m.host),
+                Min(m.copy), Median(m.copy), static_cast<double>(m.copied_bytes) / (1 << 20));
+    out["summary"][m.name] = {{"init_to_ready_min_ms", Min(m.init_to_ready)},
+                              {"init_to_ready_median_ms", Median(m.init_to_ready)},
+                              {"host_min_ms", Min(m.host)},
+                              {"host_median_ms", Median(m.host)},
+                              {"copy_median_ms", Median(m.copy)},
+                              {"copied_bytes", m.copied_bytes}};
+  }
+  double boot_ratio = Median(modes[1].init_to_ready) / Median(modes[0].init_to_ready);
+  double total_ratio = (Median(modes[1].init_to_ready) + Median(modes[1].host)) /
+                       (Median(modes[0].init_to_ready) + Median(modes[0].host));
+  std::printf(
+      "  direct/decompress: node boot (INIT -> ready) %.0f%% (%.0f%% shorter), host side "
+      "+ node boot %.0f%%\n",
+      boot_ratio * 100, (1 - boot_ratio) * 100, total_ratio * 100);
+  out["summary"]["boot_ratio"] = boot_ratio;
+  out["summary"]["total_ratio"] = total_ratio;
+  if (!json_path.empty()) {
+    std::ofstream file(json_path);
+    file << out.dump(2) << "\n";
+    if (!file) return Error("cannot write " + json_path);
+  }
+  return 0;
+}
+
+}  // namespace mint::cli
