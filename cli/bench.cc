@@ -1,4 +1,5 @@
-// mint bench parallel PLAN: N nodes booted one after the other vs in parallel, in one run.
+// mint bench: the benchmarks. `parallel` lives here; `load` in bench_load.cc, `entry` in
+// bench_entry.cc.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,15 @@
 
 namespace mint::cli {
 namespace {
+
+constexpr const char* kBenchListUsage =
+    "usage: mint bench BENCHMARK [ARGS...]   (mint bench BENCHMARK --help for its options)\n"
+    "\n"
+    "Each benchmark alternates what it compares within one run and prints minimum, median\n"
+    "and their ratio:\n"
+    "  parallel PLAN   N nodes booted one after the other vs in parallel\n"
+    "  load [PLAN]     a node's image load: cold disk vs store first boot vs store later boot\n"
+    "  entry PLAN      INIT -> ready through the decompressor vs direct 64-bit entry\n";
 
 constexpr const char* kBenchUsage =
     "usage: mint bench parallel PLAN [--max N] [--rounds R] [--json FILE] [--svg FILE]\n"
@@ -143,12 +153,12 @@ int BenchParallel(Args args) {
 int Bench(const Args& in) {
   Args args = in;
   if (args.empty() || args[0] == "--help" || args[0] == "-h")
-    return Usage(kBenchUsage, args.empty() ? 2 : 0);
+    return Usage(kBenchListUsage, args.empty() ? 2 : 0);
   std::string what = args[0];
   args.erase(args.begin());
   if (what == "parallel") return BenchParallel(args);
   if (what == "entry") return BenchEntry(args);  // cli/bench_entry.cc
-  return Error("unknown benchmark '" + what + "' (known: parallel, load)");
+  return Error("unknown benchmark '" + what + "' (known: parallel, load, entry)");
 }
 
 }  // namespace mint::cli

@@ -64,17 +64,19 @@ const char* CaseTitle(Case c) {
   return "?";
 }
 
-// The original's rows, plus the per-use check this store adds.
+// The original's rows, plus the per-use check this store adds. Placing a first boot's images
+// in the store happens after the node started (mint boot defers it), so it is listed after
+// the total, not in it.
 const std::vector<std::string> kRows = {"read kernel from disk",
-                                        "place kernel in store",
                                         "read initrd from disk",
-                                        "place initrd in store",
                                         "copy kernel from store",
                                         "copy initrd from store",
                                         "check (XXH3)",
                                         "build segments",
                                         "other",
-                                        "total"};
+                                        "total",
+                                        "place kernel in store (after start)",
+                                        "place initrd in store (after start)"};
 
 using Rows = std::map<std::string, double>;
 
@@ -94,9 +96,14 @@ Result<Rows> RunCase(Case c, const NodePlan& node, StoreSession& store,
   StoreSession* source = c == Case::kDisk ? nullptr : &store;
   auto start = Clock::now();
   ImageLoadTimes kt, it;
-  std::vector<uint8_t> kernel = MINT_TRY(LoadImageBytes(node.kernel, "kernel", source, &kt));
+  // As mint boot does: a first boot places the images in the store after the node started,
+  // so their placement is timed apart and not part of the load path's total.
+  std::vector<DeferredPlacement> deferred;
+  std::vector<uint8_t> kernel =
+      MINT_TRY(LoadImageBytes(node.kernel, "kernel", source, &kt, &deferred));
   std::vector<uint8_t> initrd;
-  if (!node.initrd.empty()) initrd = MINT_TRY(LoadImageBytes(node.initrd, "initrd", source, &it));
+  if (!node.initrd.empty())
+    initrd = MINT_TRY(LoadImageBytes(node.initrd, "initrd", source, &it, &deferred));
   auto build_start = Clock::now();
   KernelImage image = MINT_TRY(ParseBzImage(kernel));
   // The TSC rate only fills in a command-line option; it does not change the work.
@@ -104,18 +111,23 @@ Result<Rows> RunCase(Case c, const NodePlan& node, StoreSession& store,
   NodeArtifacts artifacts = MINT_TRY(BuildNodeArtifacts(inputs));
   double build_ms = Ms(build_start);
   double total = Ms(start);
+  for (const DeferredPlacement& placement : deferred)
+    PlaceDeferred(store, placement, placement.path == node.kernel ? kernel : initrd,
+                  placement.path == node.kernel ? &kt : &it);
   if (artifacts.segments.empty()) return Fail("no segments built");
   if (c == Case::kLater && (!kt.from_store || (!node.initrd.empty() && !it.from_store)))
     return Fail("the later-boot case did not find the images in the store (is it too small?)");
 
-  Rows rows{{"read kernel from disk", kt.read_ms},       {"place kernel in store", kt.place_ms},
-            {"read initrd from disk", it.read_ms},       {"place initrd in store", it.place_ms},
+  Rows rows{{"read kernel from disk", kt.read_ms},       {"read initrd from disk", it.read_ms},
             {"copy kernel from store", kt.copy_ms},      {"copy initrd from store", it.copy_ms},
             {"check (XXH3)", kt.check_ms + it.check_ms}, {"build segments", build_ms}};
   double listed = 0;
   for (const auto& [name, ms] : rows) listed += ms;
   rows["other"] = total - listed;
   rows["total"] = total;
+  // Off the load path: done while the node boots.
+  rows["place kernel in store (after start)"] = kt.place_ms;
+  rows["place initrd in store (after start)"] = it.place_ms;
   return rows;
 }
 

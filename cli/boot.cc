@@ -38,7 +38,8 @@ constexpr const char* kBootUsage =
     "  --entry E     decompress: through the bzImage's 32-bit entry and its decompressor;\n"
     "                direct: unpack the kernel on the host (or take it from the store) and\n"
     "                enter its 64-bit startup_64 directly (x86_64 only); auto (default):\n"
-    "                direct for x86_64 kernels when the plan has a store, else decompress\n";
+    "                direct when the plan's store holds the unpacked kernel (mint store\n"
+    "                add puts it there), else decompress\n";
 
 constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
@@ -176,11 +177,13 @@ int Boot(const Args& in) {
 
   nlohmann::json report = nlohmann::json::array();
   for (const NodePlan* node : nodes) {
-    auto images = ReadImages(*node, store.get());
+    auto images = ReadImages(*node, store.get(), /*defer_placement=*/!dry_run);
     if (!images) return Error(images.error().message);
     std::optional<DirectKernelBytes> unpacked;
     DirectKernel direct;
-    if (UseDirectEntry(*entry_mode, images->image, store != nullptr)) {
+    if (UseDirectEntry(
+            *entry_mode, images->image,
+            StoreHasUnpackedKernel(store.get(), node->kernel, images->kernel, images->image))) {
       auto loaded = LoadDirectKernel(node->kernel, images->kernel, images->image, store.get());
       if (!loaded) return Error("node " + node->name + ": " + loaded.error().message);
       unpacked = std::move(*loaded);
@@ -209,6 +212,7 @@ int Boot(const Args& in) {
                 << std::flush;
     auto started = StartNode(*host, *node, *art);
     if (!started) return Error(started.error().message);
+    PlaceInStore(store.get(), *images);  // while the node boots
     // Progress as plain lines (a phase change, then every 2 s): a node's console may share
     // this terminal (a serial line in the lab), where redrawing one line in place garbles.
     std::string last_phase;

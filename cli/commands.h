@@ -18,17 +18,19 @@ using Args = std::vector<std::string>;
 int Inspect(const Args& args);
 int Boot(const Args& args);
 int Up(const Args& args);
+int Bench(const Args& args);
 int Stop(const Args& args);
 int Check(const Args& args);
 int ShowInventory(const Args& args);  // cli/check.cc, as are Check, PlanMap and Down
 int PlanMap(const Args& args);        // mint plan
 int Down(const Args& args);
-int Ps(const Args& args);         // cli/ps.cc; mint status is an alias
-int Exec(const Args& args);       // cli/exec.cc
-int Console(const Args& args);    // cli/console.cc
-int Restart(const Args& args);    // cli/restart.cc
-int Store(const Args& args);      // cli/store.cc
-int BenchLoad(const Args& args);  // cli/bench_load.cc: mint bench load
+// Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
+int Ps(const Args& args);
+int Exec(const Args& args);
+int Console(const Args& args);
+int Restart(const Args& args);
+int Store(const Args& args);       // cli/store.cc
+int BenchLoad(const Args& args);   // cli/bench_load.cc: mint bench load
 int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry
 
 // Helpers shared by the subcommands.

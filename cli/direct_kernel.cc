@@ -125,9 +125,26 @@ Result<EntryMode> ParseEntryMode(const std::string& text) {
   return Fail("--entry '", text, "' is not one of auto, decompress, direct");
 }
 
-bool UseDirectEntry(EntryMode mode, const KernelImage& image, bool have_store) {
+bool UseDirectEntry(EntryMode mode, const KernelImage& image, bool unpacked_in_store) {
   if (mode == EntryMode::kDirect) return true;
-  return mode == EntryMode::kAuto && image.is_64bit && have_store;
+  return mode == EntryMode::kAuto && image.is_64bit && unpacked_in_store;
+}
+
+bool StoreHasUnpackedKernel(StoreSession* store, const std::string& path,
+                            std::span<const uint8_t> bzimage, const KernelImage& image) {
+  if (store == nullptr || !image.is_64bit) return false;
+  auto locked = store->Lock();
+  if (!locked) return false;
+  ResidentStore& resident = (*locked)->store();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  ImageSource source{path, static_cast<uint64_t>(st.st_size),
+                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                     st.st_ino, st.st_dev};
+  auto bzimage_entry = resident.FindBySource(source);  // no hashing: only what is stored
+  if (!bzimage_entry) return false;
+  return resident.FindBySource(DerivedSource(bzimage_entry->sha256, UnpackedSize(bzimage, image)))
+      .has_value();
 }
 
 }  // namespace mint::cli

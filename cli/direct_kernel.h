@@ -47,11 +47,15 @@ Result<bool> AddDerivedKernel(ResidentStore& store, std::span<const uint8_t> bzi
 
 namespace mint::cli {
 
-// --entry: how a node's kernel is entered. kAuto: direct for x86_64 kernels when the plan has
-// a store (which keeps the unpacked kernel), through the decompressor otherwise.
+// --entry: how a node's kernel is entered. kAuto: direct for x86_64 kernels whose unpacked
+// kernel the store already holds (mint store add puts it there), through the decompressor
+// otherwise: unpacking on the host at boot costs more than the node saves (docs/trampoline.md).
 enum class EntryMode { kAuto, kDecompress, kDirect };
 Result<EntryMode> ParseEntryMode(const std::string& text);
 // Whether a node with this kernel is entered directly under `mode`.
-bool UseDirectEntry(EntryMode mode, const KernelImage& image, bool have_store);
+bool UseDirectEntry(EntryMode mode, const KernelImage& image, bool unpacked_in_store);
+// Whether the store holds the bzImage at `path` and its unpacked kernel (looked up, not hashed).
+bool StoreHasUnpackedKernel(StoreSession* store, const std::string& path,
+                            std::span<const uint8_t> bzimage, const KernelImage& image);
 
 }  // namespace mint::cli

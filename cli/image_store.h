@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "images.h"
 #include "plan.h"
 #include "result.h"
 #include "store.h"
@@ -83,8 +84,18 @@ struct ImageLoadTimes {
 // this file (same path, size, mtime, inode) and the copy passes its XXH3 check; otherwise read
 // from disk and placed in the store (evicting least recently used images, said on stderr). A
 // corrupt entry is reported, dropped, and the file read instead. Without a store: the file.
+//
+// With `defer` set, an image read from disk is not placed in the store yet: its placement is
+// appended to `defer`, for PlaceDeferred once the node has started. Hashing and copying into
+// the store then overlap the node's boot instead of delaying it (a first boot costs what a
+// boot without a store costs).
 Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::string& what,
-                                            StoreSession* store, ImageLoadTimes* times = nullptr);
+                                            StoreSession* store, ImageLoadTimes* times = nullptr,
+                                            std::vector<DeferredPlacement>* defer = nullptr);
+// Places `bytes`, read from disk for `placement`, in the store (SHA-256, XXH3, copy; evicting
+// least recently used images when full, said on stderr). Failing to place is said, not fatal.
+void PlaceDeferred(StoreSession& store, const DeferredPlacement& placement,
+                   std::span<const uint8_t> bytes, ImageLoadTimes* times = nullptr);
 
 // Set by mint bench load, which loads the same images many times.
 extern bool quiet_store_notices;

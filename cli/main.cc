@@ -96,8 +96,8 @@ constexpr const char* kUsage =
     "  console NODE                       the node's shared-memory console (Ctrl-] leaves)\n"
     "  exec NODE -- COMMAND...            run a command in the node, with its output and status\n"
     "  store add|ls|rm|verify ...         the resident image store (mint store --help)\n"
-    "  bench load [PLAN] [--rounds N] [--json FILE]\n"
-    "                                     image load from disk (cold) vs from the store\n"
+    "  bench parallel|load|entry ...      benchmarks, each comparing within one run\n"
+    "                                     (mint bench --help)\n"
     "\n"
     "Run 'mint COMMAND --help' for a command's options.\n";
 
@@ -110,11 +110,12 @@ int main(int argc, char** argv) {
   Args args(argv + 2, argv + argc);
   if (command == "--help" || command == "-h" || command == "help") return Usage(kUsage, 0);
   if (command == "store") return Store(args);
-  if (command == "bench" && !args.empty() && args[0] == "load")
+  if (command == "bench" && !args.empty() && args[0] == "load")  // cli/bench_load.cc
     return BenchLoad(Args(args.begin() + 1, args.end()));
   if (command == "inspect") return Inspect(args);
   if (command == "boot") return Boot(args);
   if (command == "up") return Up(args);
+  if (command == "bench") return Bench(args);
   if (command == "check") return Check(args);
   if (command == "inventory") return ShowInventory(args);
   if (command == "plan") return PlanMap(args);

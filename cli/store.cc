@@ -1,4 +1,5 @@
 // mint store add|ls|rm|verify, mint bench load, and the store's side of the boot path.
+#include "direct_kernel.h"
 #include "image_store.h"
 
 #include <fcntl.h>
@@ -166,7 +167,8 @@ Result<std::unique_ptr<StoreSession>> OpenPlanStore(const HostPlan& host,
 bool quiet_store_notices = false;
 
 Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::string& what,
-                                            StoreSession* store, ImageLoadTimes* times) {
+                                            StoreSession* store, ImageLoadTimes* times,
+                                            std::vector<DeferredPlacement>* defer) {
   ImageLoadTimes ignored;
   if (times == nullptr) times = &ignored;
   *times = ImageLoadTimes{};
@@ -211,22 +213,41 @@ Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::
   auto bytes = MINT_TRY(ReadFile(path, what));
   times->read_ms = MsSince(read_start);
 
+  DeferredPlacement placement{path, what, *source};
+  if (defer != nullptr) {
+    defer->push_back(std::move(placement));
+  } else {
+    PlaceDeferred(*store, placement, bytes, times);
+  }
+  return bytes;
+}
+
+void PlaceDeferred(StoreSession& store, const DeferredPlacement& placement,
+                   std::span<const uint8_t> bytes, ImageLoadTimes* times) {
+  ImageLoadTimes ignored;
+  if (times == nullptr) times = &ignored;
   // Hash outside the lock: other mints wait only for the copy into the store.
   auto place_start = Clock::now();
   Sha256Digest sha = Sha256Of(bytes);
   uint64_t xxh3 = Xxh3Of(bytes);
-  auto locked = MINT_TRY(store->Lock());
-  auto added = (*locked)->AddHashed(bytes, *source, sha, xxh3);
+  auto lock = store.Lock();
+  if (!lock) {
+    std::cerr << "mint: store: " << placement.what << " not stored: " << lock.error().message
+              << "\n";
+    return;
+  }
+  std::unique_ptr<LockedStore> locked = std::move(*lock);
+  auto added = (*locked)->AddHashed(bytes, placement.source, sha, xxh3);
   times->place_ms = MsSince(place_start);
   if (!added) {
-    std::cerr << "mint: store: " << what << " not stored: " << added.error().message << "\n";
+    std::cerr << "mint: store: " << placement.what << " not stored: " << added.error().message
+              << "\n";
   } else {
     SayEvicted(added->evicted);
     if (!quiet_store_notices && !added->already_stored)
-      std::cerr << "mint: store: " << what << " read from disk and placed in the store ("
+      std::cerr << "mint: store: " << placement.what << " read from disk and placed in the store ("
                 << Short(sha) << ", " << Bytes(bytes.size()) << ")\n";
   }
-  return bytes;
 }
 
 Result<void> DropPageCache() {
@@ -321,6 +342,14 @@ int StoreAdd(StoreSession& session, const Args& files) {
     SayEvicted(added->evicted);
     std::cout << (added->already_stored ? "already stored " : "stored ") << Short(sha) << " "
               << path << " (" << Bytes(bytes->size()) << ")\n";
+    // An x86_64 kernel also gets its unpacked kernel beside it, once, so nodes booting it
+    // can be entered directly (docs/trampoline.md, --entry).
+    auto derived = AddDerivedKernel((*locked)->store(), *bytes, sha);
+    if (!derived)
+      std::cerr << "mint: store: " << path
+                << ": its unpacked kernel was not stored: " << derived.error().message << "\n";
+    else if (*derived)
+      std::cout << "stored the unpacked kernel of " << path << " for direct entry\n";
   }
   return 0;
 }

@@ -36,7 +36,7 @@ constexpr const char* kUpUsage =
     "  --json        print the result as JSON instead of the table\n"
     "  --svg FILE    draw the run's timeline, one lane per node\n"
     "  --device P    the host module's device (default /dev/mint)\n"
-    "  --entry E     auto (default: direct for x86_64 kernels when the plan has a store),\n"
+    "  --entry E     auto (default: direct when the store holds the unpacked kernel),\n"
     "                decompress, or direct (see mint boot --help)\n";
 
 struct Clock {
@@ -69,12 +69,14 @@ class Runner {
   void Prepare(NodeRun& run) {
     run.host_start_ms = clock_.Now();
     Say(run, "preparing (read, build, claim, copy)");
-    auto images = ReadImages(*run.node, options_.store);
+    auto images = ReadImages(*run.node, options_.store, /*defer_placement=*/true);
     if (!images) return Fail(run, images.error().message);
     run.read_ms = images->read_ms;
     std::optional<DirectKernelBytes> unpacked;
     DirectKernel direct;
-    if (UseDirectEntry(options_.entry, images->image, options_.store != nullptr)) {
+    if (UseDirectEntry(options_.entry, images->image,
+                       StoreHasUnpackedKernel(options_.store, run.node->kernel, images->kernel,
+                                              images->image))) {
       auto loaded =
           LoadDirectKernel(run.node->kernel, images->kernel, images->image, options_.store);
       if (!loaded) return Fail(run, loaded.error().message);
@@ -98,6 +100,7 @@ class Runner {
     std::snprintf(text, sizeof(text), "woken on core %u (host side %.0f ms)", run.node->cpus[0],
                   run.woken_ms - run.host_start_ms);
     Say(run, text);
+    PlaceInStore(options_.store, *images);  // while the node boots
   }
 
   // One look at a started node; returns true once it is done (ready or failed).

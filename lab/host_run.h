@@ -49,8 +49,8 @@ struct HostRunOptions {
   // Put the plan's images on a virtio disk (ext4, mounted read-only at /mint/disk) instead of
   // into the initramfs, so reading them is real block I/O (lab/disk.h).
   bool images_on_disk = false;
-  std::string log_dir;                   // when set: every console's full text goes there
-  bool keep_work_dir = false;            // keep the initramfs and sockets for inspection
+  std::string log_dir;         // when set: every console's full text goes there
+  bool keep_work_dir = false;  // keep the initramfs and sockets for inspection
   LabArtifacts artifacts = DefaultLabArtifacts();
 };
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs inside the lab host (busybox sh) with $MINT_PLAN naming examples/store.toml rewritten by
-# `mint-lab run --disk` (images on the virtio disk at /mint/disk, a 64 MiB store). One lab boot
+# `mint-lab run --disk` (images on the virtio disk at /mint/disk, a 128 MiB store). One lab boot
 # serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
 # tests/e2e_store_test.cc reads.
 
@@ -67,10 +67,13 @@ cat /tmp/add-a.txt /tmp/add-b.txt /tmp/verify2.txt /tmp/ls2.txt
   grep -q /tmp/b.img /tmp/ls2.txt
 check concurrent_adds $? "adds exited $ra/$rb, verify $rv: $(tail -1 /tmp/verify2.txt)"
 
-# 5. A full store evicts the least recently used image and says so. 64 MiB holds the kernel,
-# the initrd, a and b (~21 MiB); three 15 MiB images more do not fit.
-for n in 1 2 3; do dd if=/dev/urandom of=/tmp/big$n.img bs=1M count=15 2>/dev/null; done
-mint store add /tmp/big1.img /tmp/big2.img /tmp/big3.img > /tmp/add-big.txt 2>&1
+# 5. A full store evicts the least recently used image and says so. 128 MiB holds the kernel,
+# the initrd, a and b (~21 MiB); eight 15 MiB images more do not fit (each differs from the
+# others in its first line, so none is a duplicate of another).
+dd if=/dev/urandom of=/tmp/big.base bs=1M count=15 2>/dev/null
+for n in 1 2 3 4 5 6 7 8; do { echo "$n"; cat /tmp/big.base; } > /tmp/big$n.img; done
+mint store add /tmp/big1.img /tmp/big2.img /tmp/big3.img /tmp/big4.img /tmp/big5.img \
+  /tmp/big6.img /tmp/big7.img /tmp/big8.img > /tmp/add-big.txt 2>&1
 rc=$?
 cat /tmp/add-big.txt
 mint store verify > /tmp/verify3.txt 2>&1
