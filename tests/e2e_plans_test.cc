@@ -4,25 +4,15 @@
 // and nothing booted, the good plan checked against the live machine and a saved inventory,
 // three nodes booted (one with two cores, one with memory above 4 GiB), and mint down. The
 // nodes' own consoles say how many CPUs and how much memory each one sees.
-#include <gtest/gtest.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <map>
 #include <regex>
-#include <sstream>
 
-#include "host_run.h"
+#include "e2e_support.h"
+#include "layout.h"
 #include "plan.h"
 
-namespace mint {
+namespace mint::e2e {
 namespace {
-
-struct Check {
-  bool pass = false;
-  std::string detail;
-};
 
 // What a node's /init printed: "mint-node: init on VERSION, N cpu(s), M kB memory".
 struct NodeReport {
@@ -34,49 +24,23 @@ struct NodeReport {
 class Plans : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::ifstream script(std::string(MINT_SOURCE_DIR) + "/tests/e2e/plans.sh");
-    std::stringstream text;
-    text << script.rdbuf();
-    char dir_template[] = "/tmp/mint-e2e-plans-XXXXXX";
-    log_dir_ = mkdtemp(dir_template);
     HostRunOptions options;
-    options.plan_path = std::string(MINT_SOURCE_DIR) + "/examples/uneven-nodes.toml";
-    options.command = text.str();
     options.vcpus = 5;
     options.memory_bytes = uint64_t{6} << 30;  // RAM at 0-2 GiB and 4-8 GiB
     options.timeout_seconds = 360;
-    options.echo = false;
-    options.log_dir = log_dir_;
     SetPlanEnvironmentDefaults(options.artifacts);
-    auto plan = LoadPlanFile(options.plan_path);
+    auto plan = LoadPlanFile(std::string(MINT_SOURCE_DIR) + "/examples/uneven-nodes.toml");
     if (!plan) {
-      setup_error_ = plan.error().message;
+      run_.setup_error = plan.error().message;
       return;
     }
     plan_ = *plan;
-    auto result = RunHostCommand(options);
-    if (!result.ok()) {
-      setup_error_ = result.error().message;
-      return;
-    }
-    run_ = *result;
-    std::ifstream host(log_dir_ + "/host.log");
-    std::string line;
-    while (std::getline(host, line)) {
-      host_log_ += line + "\n";
-      auto at = line.find("E2E-CHECK ");
-      if (at == std::string::npos) continue;
-      std::istringstream words(line.substr(at + 10));
-      std::string name, verdict;
-      words >> name >> verdict;
-      std::string detail;
-      std::getline(words, detail);
-      checks_[name] = Check{verdict == "PASS", detail};
-    }
+    run_ = RunScript("plans.sh", "uneven-nodes.toml", options);
     const std::regex init(R"(mint-node: init on \S+, (\d+) cpu\(s\), (\d+) kB memory)");
     for (const NodePlan& node : plan_.nodes) {
-      std::ifstream log(log_dir_ + "/" + node.name + ".log");
+      std::istringstream log(run_.ConsoleLog(node.name));
       NodeReport report;
+      std::string line;
       while (std::getline(log, line)) {
         std::smatch match;
         if (!std::regex_search(line, match, init)) continue;
@@ -86,33 +50,22 @@ class Plans : public ::testing::Test {
     }
   }
 
-  void ExpectCheck(const std::string& name) {
-    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
-    auto it = checks_.find(name);
-    ASSERT_NE(it, checks_.end()) << "the host never reported check '" << name << "' (run "
-                                 << (run_.exit_status == 0 ? "finished" : "failed: " + run_.message)
-                                 << "); logs in " << log_dir_ << "\n"
-                                 << LastLines(40);
-    EXPECT_TRUE(it->second.pass) << name << ":" << it->second.detail << "\nlogs in " << log_dir_;
-    std::cout << "    " << name << ":" << it->second.detail << "\n";
-  }
-
   // A node's MemTotal must match its plan: at most what the plan gives it (all its ranges
-  // less Mint's 64 KiB area, plus its low slice), and at least that less what the kernel keeps
-  // for itself: its resident image and early allocations (38 MiB measured on the 96 MiB node
-  // with Debian 6.1 cloud), page structs (64 bytes per 4 KiB page, 1.6%), and the 64 MiB
-  // swiotlb bounce buffer a node with memory above 4 GiB sets aside. Losing a range (e.g. the
-  // one above 4 GiB) fails.
+  // less Mint's area, plus its low slice), and at least that less what the kernel keeps for
+  // itself: its resident image and early allocations (38 MiB measured on the 96 MiB node with
+  // Debian 6.1 cloud), page structs (64 bytes per 4 KiB page, 1.6%), and the 64 MiB swiotlb
+  // bounce buffer a node with memory above 4 GiB sets aside. Losing a range (e.g. the one
+  // above 4 GiB) fails.
   void ExpectMemory(const std::string& name) {
-    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+    ASSERT_TRUE(run_.setup_error.empty()) << run_.setup_error;
     const NodePlan* node = plan_.FindNode(name);
     ASSERT_NE(node, nullptr);
     const NodeReport& report = reports_[name];
     ASSERT_TRUE(report.seen) << "node " << name << " never printed its memory; logs in "
-                             << log_dir_;
+                             << run_.log_dir;
     uint64_t planned = 0;
     for (const PhysRange& r : node->memory) planned += r.size();
-    planned = planned - 0x10000 + node->low->size();
+    planned = planned - kMintAreaSize + node->low->size();
     uint64_t seen = report.mem_total_kb * 1024;
     bool above_4g = std::any_of(node->memory.begin(), node->memory.end(),
                                 [](const PhysRange& r) { return r.end > (uint64_t{1} << 32); });
@@ -123,47 +76,32 @@ class Plans : public ::testing::Test {
     EXPECT_LE(seen, planned) << name;
     EXPECT_GE(seen + slack, planned)
         << name << ": MemTotal " << report.mem_total_kb << " kB is far below the plan's "
-        << (planned >> 10) << " kB; logs in " << log_dir_;
+        << (planned >> 10) << " kB; logs in " << run_.log_dir;
   }
 
-  static std::string LastLines(size_t count) {
-    std::vector<std::string> lines;
-    std::istringstream in(host_log_);
-    std::string line;
-    while (std::getline(in, line)) lines.push_back(line);
-    std::string out;
-    for (size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i)
-      out += lines[i] + "\n";
-    return out;
-  }
-
-  static inline std::string setup_error_;
-  static inline std::string log_dir_;
-  static inline std::string host_log_;
+  static inline ScriptRun run_;
   static inline Plan plan_;
-  static inline HostRunResult run_;
-  static inline std::map<std::string, Check> checks_;
   static inline std::map<std::string, NodeReport> reports_;
 };
 
 TEST_F(Plans, InventoryListsCoresAndReservedMemory) {
-  ExpectCheck("inventory");
+  run_.Expect("inventory");
 }
 TEST_F(Plans, BadPlanListsEveryProblem) {
-  ExpectCheck("bad_plan_lists_every_problem");
+  run_.Expect("bad_plan_lists_every_problem");
 }
 TEST_F(Plans, BadPlanBootsNothing) {
-  ExpectCheck("bad_plan_boots_nothing");
+  run_.Expect("bad_plan_boots_nothing");
 }
 TEST_F(Plans, GoodPlanPassesLiveAndSavedInventory) {
-  ExpectCheck("good_plan_passes");
+  run_.Expect("good_plan_passes");
 }
 TEST_F(Plans, ThreeNodesBoot) {
-  ExpectCheck("nodes_ready");
+  run_.Expect("nodes_ready");
 }
 TEST_F(Plans, TwoCoreNodeReportsTwoCpus) {
-  ASSERT_TRUE(setup_error_.empty()) << setup_error_;
-  ASSERT_TRUE(reports_["duo"].seen) << "logs in " << log_dir_;
+  ASSERT_TRUE(run_.setup_error.empty()) << run_.setup_error;
+  ASSERT_TRUE(reports_["duo"].seen) << "logs in " << run_.log_dir;
   EXPECT_EQ(reports_["duo"].cpus, 2);
   EXPECT_EQ(reports_["small"].cpus, 1);
   EXPECT_EQ(reports_["big"].cpus, 1);
@@ -179,13 +117,13 @@ TEST_F(Plans, BigNodeWithMemoryAbove4GiBMemTotalMatchesPlan) {
   ExpectMemory("big");
 }
 TEST_F(Plans, DownStopsEveryNode) {
-  ExpectCheck("down_stops_all");
+  run_.Expect("down_stops_all");
 }
 TEST_F(Plans, HostRunEndsWithTheScriptsStatus) {
-  ASSERT_TRUE(setup_error_.empty()) << setup_error_;
-  EXPECT_EQ(run_.outcome, HostRunResult::Outcome::kCommandExited) << run_.message;
-  EXPECT_NE(host_log_.find("E2E-DONE"), std::string::npos) << LastLines(30);
+  ASSERT_TRUE(run_.setup_error.empty()) << run_.setup_error;
+  EXPECT_EQ(run_.result.outcome, HostRunResult::Outcome::kCommandExited) << run_.result.message;
+  EXPECT_NE(run_.host_log.find("E2E-DONE"), std::string::npos) << run_.LastLines(30);
 }
 
 }  // namespace
-}  // namespace mint
+}  // namespace mint::e2e
