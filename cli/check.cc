@@ -521,6 +521,7 @@ int PlanMap(const Args& in) {
   std::cout << "cores (APIC ID: owner):\n";
   for (const auto& [apic, owner] : cores)
     std::cout << "  " << std::setw(4) << apic << "  " << owner << "\n";
+  std::cout << "boot the host with: " << HostKernelArgs(plan->host) << "\n";
   if (!svg_path.empty()) {
     std::ofstream out(svg_path);
     out << MapSvg("mint plan " + args[0], *plan, regions, cores);
