@@ -248,11 +248,11 @@ int BenchLoad(const Args& in) {
   std::cout << "mint bench load: node " << node->name << " (kernel " << Bytes(kernel_bytes)
             << ", initrd " << Bytes(initrd_bytes) << "), median of " << rounds
             << " rounds, page cache dropped before each case\n";
-  std::cout << "  " << std::left << std::setw(26) << "ms" << std::right;
+  std::cout << "  " << std::left << std::setw(36) << "ms" << std::right;
   for (Case c : kCases) std::cout << std::setw(14) << CaseTitle(c);
   std::cout << "\n";
   for (const std::string& row : kRows) {
-    std::cout << "  " << std::left << std::setw(26) << row << std::right << std::fixed
+    std::cout << "  " << std::left << std::setw(36) << row << std::right << std::fixed
               << std::setprecision(2);
     for (Case c : kCases) std::cout << std::setw(14) << median[c][row];
     std::cout << "\n";
