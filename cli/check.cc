@@ -491,8 +491,9 @@ int Check(const Args& in) {
     std::cout << "\n";
   }
   std::cout << "low window " << FormatRange(plan.host.low_window) << ": holds " << capacity
-            << " node(s) of " << (kDefaultLowSlice >> 10) << " KiB after the 8 KiB trampoline; "
-            << LowSlicesInUse(plan) << " slice(s) used\n";
+            << " node(s) of " << (kDefaultLowSlice >> 10) << " KiB after the "
+            << (kTrampolineBytes >> 10) << " KiB trampoline; " << LowSlicesInUse(plan)
+            << " slice(s) used\n";
   std::cout << args[0] << ": ok, " << plan.nodes.size() << " node(s)"
             << (have_inventory ? ", checked against " + inventory->source : "") << "\n";
   return 0;

@@ -61,8 +61,8 @@ int Ps(const Args& in) {
   nlohmann::json out = nlohmann::json::array();
   if (!json)
     std::cout << std::left << std::setw(4) << "ID" << std::setw(12) << "NAME" << std::setw(9)
-              << "STATE" << std::setw(7) << "CORES" << std::setw(10) << "MEMORY" << std::setw(7)
-              << "UP" << std::setw(7) << "BEAT"
+              << "STATE" << std::setw(7) << "CORES" << std::setw(11) << "MEMORY" << std::setw(9)
+              << "UP" << std::setw(11) << "BEAT"
               << "REASON\n";
   for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
     auto status = (*host)->Status(id);
@@ -128,9 +128,9 @@ int Ps(const Args& in) {
       out.push_back(entry);
     } else {
       std::cout << std::left << std::setw(4) << id << std::setw(12) << name << std::setw(9) << state
-                << std::setw(7) << cores << std::setw(10) << Bytes(memory_bytes) << std::setw(7)
-                << (up > 0 ? Seconds(up) : "-") << std::setw(7)
-                << (page && !parked ? Seconds(beat_age) : "-") << reason << "\n";
+                << std::setw(7) << cores << std::setw(11) << Bytes(memory_bytes) << std::setw(9)
+                << (up > 0 ? Seconds(up) + " s" : "-") << std::setw(11)
+                << (page && !parked ? Seconds(beat_age) + " s ago" : "-") << reason << "\n";
     }
   }
   if (json) std::cout << out.dump(2) << "\n";
