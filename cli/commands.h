@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "format.h"  // Hex
 #include "result.h"
 
 namespace mint {
@@ -42,7 +43,6 @@ bool TakeFlag(Args& args, const std::string& flag);
 // Takes "--flag VALUE" or "--flag=VALUE"; returns false with an error printed when the value
 // is missing.
 bool TakeValue(Args& args, const std::string& flag, std::string& value, bool& ok);
-std::string Hex(uint64_t value);
 std::string Bytes(uint64_t bytes);
 
 }  // namespace mint::cli

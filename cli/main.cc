@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "format.h"
 
 namespace mint::cli {
 
@@ -47,12 +48,6 @@ bool TakeValue(Args& args, const std::string& flag, std::string& value, bool& ok
     }
   }
   return false;
-}
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
 }
 
 std::string Bytes(uint64_t bytes) {

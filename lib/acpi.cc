@@ -1,4 +1,5 @@
 #include "acpi.h"
+#include "format.h"
 
 #include <algorithm>
 #include <array>
@@ -21,12 +22,6 @@ constexpr uint64_t k4GiB = uint64_t{1} << 32;
 constexpr char kRsdpSignature[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
 constexpr char kCreatorId[4] = {'M', 'I', 'N', 'T'};
 constexpr uint32_t kCreatorRevision = 1;
-
-std::string Hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof(text), "0x%" PRIx64, value);
-  return text;
-}
 
 std::string Dec(uint64_t value) {
   return std::to_string(value);

@@ -1,4 +1,5 @@
 #include "artifacts.h"
+#include "format.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,12 +10,6 @@ namespace mint {
 namespace {
 
 constexpr uint64_t kDirectAlign = 0x200000;  // startup_64 needs a 2 MiB aligned base
-
-std::string Hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 // Direct entry: the ELF's segments in place of the protected-mode code, the identity map,
 // the 64-bit entry.

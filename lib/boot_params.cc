@@ -1,16 +1,11 @@
 #include "boot_params.h"
+#include "format.h"
 
 #include <cstring>
 #include <sstream>
 
 namespace mint {
 namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 std::vector<std::string> Split(const std::string& line) {
   std::vector<std::string> words;

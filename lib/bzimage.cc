@@ -1,4 +1,5 @@
 #include "bzimage.h"
+#include "format.h"
 
 #include <cstring>
 #include <sstream>
@@ -7,12 +8,6 @@
 
 namespace mint {
 namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 Compression DetectCompression(std::span<const uint8_t> payload) {
   auto starts = [&](std::initializer_list<uint8_t> magic) {

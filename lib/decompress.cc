@@ -1,4 +1,5 @@
 #include "decompress.h"
+#include "format.h"
 
 #include <bzlib.h>
 #include <lz4.h>
@@ -15,12 +16,6 @@
 
 namespace mint {
 namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 std::string Num(uint64_t value) {
   return std::to_string(value);

@@ -1,4 +1,5 @@
 #include "elf.h"
+#include "format.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,12 +9,6 @@
 
 namespace mint {
 namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 constexpr uint64_t kPage = 0x1000;
 constexpr uint32_t kPfExecute = 1;

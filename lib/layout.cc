@@ -1,4 +1,5 @@
 #include "layout.h"
+#include "format.h"
 
 #include <algorithm>
 #include <sstream>
@@ -7,12 +8,6 @@
 
 namespace mint {
 namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 std::string MiB(uint64_t bytes) {
   std::ostringstream out;

@@ -1,4 +1,5 @@
 #include "page_tables.h"
+#include "format.h"
 
 #include <cstring>
 #include <map>
@@ -6,12 +7,6 @@
 
 namespace mint {
 namespace {
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;
 constexpr uint64_t kOneGiB = uint64_t{1} << 30;

@@ -1,4 +1,5 @@
 #include "plan.h"
+#include "format.h"
 
 #include <algorithm>
 #include <cctype>
@@ -21,12 +22,6 @@ constexpr uint64_t kPage = 0x1000;
 constexpr uint64_t kOneMiB = 0x100000;
 // Mint places sized memory at 2 MiB boundaries, the kernel's own alignment.
 constexpr uint64_t kPlacementAlign = 0x200000;
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 Result<uint64_t> ParseNumber(std::string_view text, std::string_view what) {
   uint64_t value = 0;

@@ -1,4 +1,5 @@
 #include "plan_check.h"
+#include "format.h"
 
 #include <algorithm>
 #include <sstream>
@@ -10,12 +11,6 @@ namespace {
 
 constexpr uint64_t k4GiB = uint64_t{1} << 32;
 constexpr uint64_t kPage = 0x1000;
-
-std::string Hex(uint64_t value) {
-  std::ostringstream out;
-  out << "0x" << std::hex << value;
-  return out.str();
-}
 
 std::string MiB(uint64_t bytes) {
   std::ostringstream out;
