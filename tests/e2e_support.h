@@ -62,7 +62,8 @@ struct ScriptRun {
   }
 };
 
-// Runs tests/e2e/<script> in a lab host booted from examples/<plan>; `options` may preset
+// Runs tests/e2e/<script>, after tests/e2e/common.sh (check() and the other shared helpers), in a
+// lab host booted from examples/<plan>; `options` may preset
 // vcpus, memory, timeout.
 inline ScriptRun RunScript(const std::string& script, const std::string& plan,
                            HostRunOptions options = {}) {
@@ -73,7 +74,8 @@ inline ScriptRun RunScript(const std::string& script, const std::string& plan,
     return run;
   }
   std::stringstream text;
-  text << in.rdbuf();
+  std::ifstream common(std::string(MINT_SOURCE_DIR) + "/tests/e2e/common.sh");
+  text << common.rdbuf() << "\n" << in.rdbuf();
   std::string dir_template = "/tmp/mint-e2e-" + script.substr(0, script.find('.')) + "-XXXXXX";
   std::vector<char> dir(dir_template.begin(), dir_template.end());
   dir.push_back('\0');

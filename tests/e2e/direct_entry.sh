@@ -4,11 +4,6 @@
 # by direct entry (startup_64, decompressor skipped) and compares. Each check prints
 # "E2E-CHECK NAME PASS|FAIL DETAIL" for tests/e2e_direct_entry_test.cc.
 
-check() { # NAME OK(0/1) DETAIL...
-  name=$1 ok=$2
-  shift 2
-  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
-}
 json_field() { # FILE FIELD: the first value of "FIELD": N or "FIELD": "text"
   sed -n "s/.*\"$2\": \"*\([^\",]*\)\"*.*/\1/p" "$1" | head -1
 }

@@ -3,11 +3,6 @@
 # APIC ID 1) and a third vCPU (APIC ID 2) left offline. One lab boot serves every check: each
 # prints "E2E-CHECK NAME PASS|FAIL DETAIL", which tests/e2e_first_node_test.cc reads.
 
-check() { # NAME OK(0/1) DETAIL...
-  name=$1 ok=$2
-  shift 2
-  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
-}
 json_field() { # FILE FIELD: the first numeric value of "FIELD": N
   sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1" | head -1
 }

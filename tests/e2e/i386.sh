@@ -3,11 +3,6 @@
 # 686 kernel, i386 userspace) and an x86_64 node boot side by side. Prints E2E-CHECK lines for
 # tests/e2e_i386_test.cc; each node's `uname -m` and memory come from its own console log.
 
-check() { # NAME OK(0/1) DETAIL...
-  name=$1 ok=$2
-  shift 2
-  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
-}
 mint boot "$MINT_PLAN" > /tmp/boot.txt 2>&1
 rc=$?
 cat /tmp/boot.txt
@@ -25,16 +20,9 @@ running=$(grep -c '"state": "running"' /tmp/s1.json)
 check both_running $? "$running of 2 nodes running"
 sleep 3
 mint status --json > /tmp/s2.json
-hb1=$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' /tmp/s1.json | tr '\n' ' ')
-hb2=$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' /tmp/s2.json | tr '\n' ' ')
-moved=0
-set -- $hb2
-for before in $hb1; do
-  [ "$1" -gt "$before" ] && moved=$((moved + 1))
-  shift
-done
+moved=$(heartbeats_advanced /tmp/s1.json /tmp/s2.json)
 [ "$moved" = 2 ]
-check both_heartbeat $? "$moved of 2 heartbeats advanced ($hb1-> $hb2)"
+check both_heartbeat $? "$moved of 2 heartbeats advanced"
 
 # Each node reports its machine and memory to the host (mint exec through its agent).
 for node in i386 amd64; do

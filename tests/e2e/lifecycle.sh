@@ -4,11 +4,6 @@
 # serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
 # tests/e2e_lifecycle_test.cc reads. MINT_E2E_RESTARTS sets the stop + restart loop's length.
 
-check() { # NAME OK(0/1) DETAIL...
-  name=$1 ok=$2
-  shift 2
-  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
-}
 node_field() { # NODE FIELD: "FIELD" of NODE in mint ps --json (strings without quotes)
   mint ps --json | tr -d '\n' | sed 's/},/}\n/g' | grep "\"name\": \"$1\"" |
     sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\)\"\{0,1\}.*/\1/p" | head -1

@@ -3,12 +3,6 @@
 # one per spare core, booted in parallel by `mint up`. Prints E2E-CHECK lines for
 # tests/e2e_parallel_test.cc.
 
-check() { # NAME OK(0/1) DETAIL...
-  name=$1 ok=$2
-  shift 2
-  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
-}
-
 (n=0; while true; do n=$((n + 1)); echo $n > /tmp/host-heartbeat; sleep 0.2; done) &
 sleep 0.5
 host_hb0=$(cat /tmp/host-heartbeat)
@@ -24,17 +18,9 @@ check seven_running $? "$running of 7 nodes running"
 
 sleep 4
 mint status --json > /tmp/s2.json
-# Every node's heartbeat moved: compare the heartbeat lists in order.
-hb1=$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' /tmp/s1.json | tr '\n' ' ')
-hb2=$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' /tmp/s2.json | tr '\n' ' ')
-moved=0
-set -- $hb2
-for before in $hb1; do
-  [ "$1" -gt "$before" ] && moved=$((moved + 1))
-  shift
-done
+moved=$(heartbeats_advanced /tmp/s1.json /tmp/s2.json)
 [ "$moved" = 7 ]
-check all_heartbeats "$?" "$moved of 7 node heartbeats advanced ($hb1-> $hb2)"
+check all_heartbeats "$?" "$moved of 7 node heartbeats advanced"
 
 host_hb1=$(cat /tmp/host-heartbeat)
 [ "$host_hb1" -gt $((host_hb0 + 10)) ]

@@ -4,12 +4,6 @@
 # One lab boot serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
 # tests/e2e_plans_test.cc reads; the driver reads the nodes' MemTotal from their consoles.
 
-check() { # NAME OK(0/1) DETAIL...
-  name=$1 ok=$2
-  shift 2
-  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
-}
-
 # 1. The inventory of this machine, saved and read back.
 mint inventory
 mint inventory --json > /tmp/inventory.json

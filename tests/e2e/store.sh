@@ -4,11 +4,6 @@
 # serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
 # tests/e2e_store_test.cc reads.
 
-check() { # NAME OK(0/1) DETAIL...
-  name=$1 ok=$2
-  shift 2
-  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
-}
 kernel=$(sed -n 's/^kernel *= *"\(.*\)"/\1/p' "$MINT_PLAN" | head -1)
 case "$kernel" in /mint/disk/*) r=0 ;; *) r=1 ;; esac
 grep -q ' /mint/disk ext4' /proc/mounts && [ "$r" = 0 ]

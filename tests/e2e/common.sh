@@ -1,0 +1,22 @@
+# Prepended to every tests/e2e/*.sh by tests/e2e_support.h (RunScript): the helpers the host
+# scripts share. Busybox sh.
+
+check() { # NAME OK(0/1) DETAIL...: one line tests/e2e_support.h turns into a gtest case
+  name=$1 ok=$2
+  shift 2
+  if [ "$ok" = 0 ]; then echo "E2E-CHECK $name PASS $*"; else echo "E2E-CHECK $name FAIL $*"; fi
+}
+
+heartbeats_advanced() { # BEFORE.json AFTER.json: how many nodes' agent heartbeats moved on
+  # (two `mint status --json` outputs; nodes are listed in the same order in both)
+  set -- "$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' "$1" | tr '\n' ' ')" \
+    "$(sed -n 's/.*"heartbeat": \([0-9]*\).*/\1/p' "$2" | tr '\n' ' ')"
+  before_list=$1
+  set -- $2
+  moved=0
+  for before in $before_list; do
+    [ "$1" -gt "$before" ] && moved=$((moved + 1))
+    shift
+  done
+  echo "$moved"
+}
