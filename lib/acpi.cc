@@ -75,6 +75,30 @@ Result<void> CheckConfig(const AcpiNodeConfig& config) {
                   "] repeats an earlier entry)");
     }
   }
+  for (size_t i = 0; i < config.ecam.size(); ++i) {
+    const AcpiEcamRange& ecam = config.ecam[i];
+    if (ecam.start_bus > ecam.end_bus) {
+      return Fail("ACPI tables: ECAM range ", Dec(i), " (segment ", Dec(ecam.segment),
+                  ") has buses ", Dec(ecam.start_bus), "-", Dec(ecam.end_bus),
+                  ", which end before they start");
+    }
+    // Each bus has 1 MiB of configuration space (PCI Express Base Specification 7.2.2).
+    if (ecam.base % (uint64_t{1} << 20) != 0 ||
+        !CheckedAdd(ecam.base, (uint64_t{ecam.end_bus} + 1) << 20)) {
+      return Fail("ACPI tables: ECAM base ", Hex(ecam.base), " (segment ", Dec(ecam.segment),
+                  ") must be 1 MiB aligned and leave room for bus ", Dec(ecam.end_bus));
+    }
+  }
+  std::set<uint8_t> io_apic_ids;
+  for (const AcpiIoApic& io_apic : config.io_apics) {
+    if (!io_apic_ids.insert(io_apic.id).second) {
+      return Fail("ACPI tables: IO-APIC ID ", Dec(io_apic.id), " is listed twice");
+    }
+    if (io_apic.address == 0 || io_apic.address % 0x1000 != 0) {
+      return Fail("ACPI tables: IO-APIC ", Dec(io_apic.id), " at ", Hex(io_apic.address),
+                  " needs a nonzero, 4 KiB aligned register address");
+    }
+  }
   return Ok{};
 }
 
@@ -124,8 +148,12 @@ uint8_t AcpiByteSum(std::span<const uint8_t> bytes) {
 Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
   MINT_TRY_VOID(CheckConfig(config));
 
-  // Layout: RSDP, RSDT, XSDT, FADT, MADT, then the DSDT last because its AML may grow.
+  // Layout: RSDP, RSDT, XSDT, FADT, MADT, MCFG (if any), then the DSDT last because its AML
+  // may grow.
   const size_t cpus = config.apic_ids.size();
+  const size_t io_apics = config.io_apics.size();
+  const bool has_mcfg = !config.ecam.empty();
+  const size_t root_entries = has_mcfg ? 3 : 2;
   AcpiTables tables;
   tables.base = config.base;
   uint64_t cursor = 0;
@@ -136,10 +164,14 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
     cursor += size;
   };
   place(tables.rsdp, sizeof(AcpiRsdp));
-  place(tables.rsdt, sizeof(AcpiSdtHeader) + 2 * sizeof(uint32_t));
-  place(tables.xsdt, sizeof(AcpiSdtHeader) + 2 * sizeof(uint64_t));
+  place(tables.rsdt, sizeof(AcpiSdtHeader) + root_entries * sizeof(uint32_t));
+  place(tables.xsdt, sizeof(AcpiSdtHeader) + root_entries * sizeof(uint64_t));
   place(tables.fadt, sizeof(AcpiFadt));
-  place(tables.madt, sizeof(AcpiMadt) + cpus * sizeof(AcpiMadtLocalApic));
+  place(tables.madt,
+        sizeof(AcpiMadt) + cpus * sizeof(AcpiMadtLocalApic) + io_apics * sizeof(AcpiMadtIoApic));
+  if (has_mcfg) {
+    place(tables.mcfg, sizeof(AcpiMcfg) + config.ecam.size() * sizeof(AcpiMcfgAllocation));
+  }
   place(tables.dsdt, sizeof(AcpiSdtHeader) + config.dsdt_aml.size());
   const uint64_t total = cursor;
   auto end = CheckedAdd(config.base, total);
@@ -165,18 +197,21 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
   SetChecksum(tables.blob, tables.rsdp, offsetof(AcpiRsdp, checksum), kAcpiRsdpV1Length);
   SetChecksum(tables.blob, tables.rsdp, offsetof(AcpiRsdp, extended_checksum), sizeof(AcpiRsdp));
 
-  // RSDT and XSDT, sections 5.2.7 and 5.2.8: the same two tables, 32- and 64-bit pointers.
+  // RSDT and XSDT, sections 5.2.7 and 5.2.8: the same tables, 32- and 64-bit pointers.
+  std::vector<const AcpiBlobRange*> listed = {&tables.fadt, &tables.madt};
+  if (has_mcfg) {
+    listed.push_back(&tables.mcfg);
+  }
   Store(tables.blob, tables.rsdt.offset,
         MakeHeader("RSDT", tables.rsdt.size, kRsdtRevision, config));
-  Store(tables.blob, tables.rsdt.offset + sizeof(AcpiSdtHeader),
-        static_cast<uint32_t>(address(tables.fadt)));
-  Store(tables.blob, tables.rsdt.offset + sizeof(AcpiSdtHeader) + sizeof(uint32_t),
-        static_cast<uint32_t>(address(tables.madt)));
   Store(tables.blob, tables.xsdt.offset,
         MakeHeader("XSDT", tables.xsdt.size, kXsdtRevision, config));
-  Store(tables.blob, tables.xsdt.offset + sizeof(AcpiSdtHeader), address(tables.fadt));
-  Store(tables.blob, tables.xsdt.offset + sizeof(AcpiSdtHeader) + sizeof(uint64_t),
-        address(tables.madt));
+  for (size_t i = 0; i < listed.size(); ++i) {
+    Store(tables.blob, tables.rsdt.offset + sizeof(AcpiSdtHeader) + i * sizeof(uint32_t),
+          static_cast<uint32_t>(address(*listed[i])));
+    Store(tables.blob, tables.xsdt.offset + sizeof(AcpiSdtHeader) + i * sizeof(uint64_t),
+          address(*listed[i]));
+  }
 
   // FADT, section 5.2.9: hardware-reduced, so no PM timer, SCI, GPE blocks or FACS; every field
   // not set here stays zero.
@@ -189,7 +224,8 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
   fadt.fadt_minor_version = kFadtMinorVersion;
   Store(tables.blob, tables.fadt.offset, fadt);
 
-  // MADT, section 5.2.12: the node's local APICs only, no IO-APIC, no 8259 (flags 0).
+  // MADT, section 5.2.12: the node's local APICs, no 8259 (flags 0), and no IO-APIC unless the
+  // node owns one outright.
   AcpiMadt madt{};
   madt.header = MakeHeader("APIC", tables.madt.size, kMadtRevision, config);
   madt.local_apic_address = kLocalApicAddress;
@@ -206,6 +242,36 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
           entry);
   }
 
+  // IO-APICs the node owns, after its local APICs (section 5.2.12.3).
+  for (size_t i = 0; i < io_apics; ++i) {
+    AcpiMadtIoApic entry{};
+    entry.header.type = kMadtTypeIoApic;
+    entry.header.length = sizeof(AcpiMadtIoApic);
+    entry.io_apic_id = config.io_apics[i].id;
+    entry.io_apic_address = config.io_apics[i].address;
+    entry.global_system_interrupt_base = config.io_apics[i].gsi_base;
+    Store(tables.blob,
+          tables.madt.offset + sizeof(AcpiMadt) + cpus * sizeof(AcpiMadtLocalApic) +
+              i * sizeof(AcpiMadtIoApic),
+          entry);
+  }
+
+  // MCFG, PCI Firmware Specification 3.2 section 4.1.2: only the node's own buses.
+  if (has_mcfg) {
+    AcpiMcfg mcfg{};
+    mcfg.header = MakeHeader("MCFG", tables.mcfg.size, kMcfgRevision, config);
+    Store(tables.blob, tables.mcfg.offset, mcfg);
+    for (size_t i = 0; i < config.ecam.size(); ++i) {
+      AcpiMcfgAllocation allocation{};
+      allocation.base_address = config.ecam[i].base;
+      allocation.segment = config.ecam[i].segment;
+      allocation.start_bus = config.ecam[i].start_bus;
+      allocation.end_bus = config.ecam[i].end_bus;
+      Store(tables.blob, tables.mcfg.offset + sizeof(AcpiMcfg) + i * sizeof(AcpiMcfgAllocation),
+            allocation);
+    }
+  }
+
   // DSDT, section 5.2.11.1: a definition block; its AML (if any) follows the header.
   Store(tables.blob, tables.dsdt.offset,
         MakeHeader("DSDT", tables.dsdt.size, kDsdtRevision, config));
@@ -214,7 +280,10 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
       tables.blob.begin() + static_cast<ptrdiff_t>(tables.dsdt.offset + sizeof(AcpiSdtHeader)));
 
   for (const AcpiBlobRange* range :
-       {&tables.rsdt, &tables.xsdt, &tables.fadt, &tables.madt, &tables.dsdt}) {
+       {&tables.rsdt, &tables.xsdt, &tables.fadt, &tables.madt, &tables.mcfg, &tables.dsdt}) {
+    if (range->size == 0) {
+      continue;  // no MCFG
+    }
     SetChecksum(tables.blob, *range, offsetof(AcpiSdtHeader, checksum), range->size);
   }
   return tables;
@@ -401,13 +470,37 @@ Result<void> ReadMadt(const TableSetReader& reader, const AcpiTableInfo& madt,
         MINT_TRY_VOID(add_cpu(x2apic.x2apic_id, x2apic.flags, at));
         break;
       }
-      case kMadtTypeIoApic:
+      case kMadtTypeIoApic: {
+        if (entry.length != sizeof(AcpiMadtIoApic)) {
+          return Fail("ACPI: MADT IO-APIC entry at ", Hex(at), " has length ", Dec(entry.length),
+                      ", expected 12");
+        }
+        auto io_apic = *reader.ReadAt<AcpiMadtIoApic>(at);
         ++summary.io_apic_count;
+        summary.io_apics.push_back(AcpiIoApic{io_apic.io_apic_id, io_apic.io_apic_address,
+                                              io_apic.global_system_interrupt_base});
         break;
+      }
       default:
         break;  // other controller types are legal; a node's tables simply do not use them
     }
     at += entry.length;
+  }
+  return Ok{};
+}
+
+Result<void> ReadMcfg(const TableSetReader& reader, const AcpiTableInfo& mcfg,
+                      AcpiTableSummary& summary) {
+  if (mcfg.length < sizeof(AcpiMcfg) ||
+      (mcfg.length - sizeof(AcpiMcfg)) % sizeof(AcpiMcfgAllocation) != 0) {
+    return Fail("ACPI: MCFG at ", Hex(mcfg.address), " has length ", Dec(mcfg.length),
+                ", which is not 44 plus whole 16-byte allocations");
+  }
+  for (uint64_t at = mcfg.address + sizeof(AcpiMcfg); at < mcfg.address + mcfg.length;
+       at += sizeof(AcpiMcfgAllocation)) {
+    auto allocation = *reader.ReadAt<AcpiMcfgAllocation>(at);  // inside the checked table
+    summary.ecam.push_back(AcpiEcamRange{allocation.base_address, allocation.segment,
+                                         allocation.start_bus, allocation.end_bus});
   }
   return Ok{};
 }
@@ -486,6 +579,7 @@ Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_
 
   std::optional<AcpiTableInfo> fadt;
   std::optional<AcpiTableInfo> madt;
+  std::optional<AcpiTableInfo> mcfg;
   for (uint64_t address : entries) {
     Result<AcpiTableInfo> table = reader.Table(address, "root table entry", "");
     if (!table.ok()) {
@@ -497,6 +591,8 @@ Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_
       slot = &fadt;
     } else if (info.signature == "APIC") {
       slot = &madt;
+    } else if (info.signature == "MCFG") {
+      slot = &mcfg;
     }
     if (slot != nullptr && slot->has_value()) {
       return Fail("ACPI: two ", info.signature, " tables (", Hex((*slot)->address), " and ",
@@ -515,6 +611,9 @@ Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_
   }
   MINT_TRY_VOID(ReadFadt(reader, *fadt, summary));
   MINT_TRY_VOID(ReadMadt(reader, *madt, summary));
+  if (mcfg) {
+    MINT_TRY_VOID(ReadMcfg(reader, *mcfg, summary));
+  }
   return summary;
 }
 

@@ -4,7 +4,7 @@
 // a table set made for it alone (DESIGN.md, "What a stock node needs"):
 //   RSDP -> RSDT and XSDT -> FADT (hardware-reduced, physical APIC destination mode, no VGA,
 //   no CMOS RTC) -> DSDT (empty unless AML is given); MADT with only the node's local APICs
-//   and no IO-APIC.
+//   and no IO-APIC (unless the node owns one outright); an MCFG when the node owns PCI buses.
 // Hardware-reduced mode makes the node skip the PIC, PIT, HPET, SCI, GPEs, PM timer, i8042 and
 // RTC; physical destination mode keeps it from sharing a logical APIC ID with the host.
 //
@@ -243,6 +243,47 @@ static_assert(offsetof(AcpiMadtLocalX2Apic, x2apic_id) == 4);
 static_assert(offsetof(AcpiMadtLocalX2Apic, flags) == 8);
 static_assert(offsetof(AcpiMadtLocalX2Apic, acpi_processor_uid) == 12);
 
+// I/O APIC Structure, ACPI 6.3 section 5.2.12.3, Table 5-48. A node lists one only when it owns
+// the whole IO-APIC (a second one wired to its devices alone): sharing one between kernels is
+// racy by design (shared index register, mask-and-restore, EOI broadcast; DESIGN.md).
+struct AcpiMadtIoApic {
+  AcpiMadtEntryHeader header;  // type 1, length 12
+  uint8_t io_apic_id;
+  uint8_t reserved;
+  uint32_t io_apic_address;
+  uint32_t global_system_interrupt_base;
+};
+static_assert(sizeof(AcpiMadtIoApic) == 12);
+static_assert(offsetof(AcpiMadtIoApic, io_apic_id) == 2);
+static_assert(offsetof(AcpiMadtIoApic, io_apic_address) == 4);
+static_assert(offsetof(AcpiMadtIoApic, global_system_interrupt_base) == 8);
+
+// PCI Express memory mapped configuration space base address description table (MCFG), PCI
+// Firmware Specification 3.2, section 4.1.2, Table 4-2: the header, 8 reserved bytes, then
+// allocation structures up to header.length.
+struct AcpiMcfg {
+  AcpiSdtHeader header;  // "MCFG"
+  uint8_t reserved[8];
+};
+static_assert(sizeof(AcpiMcfg) == 44);
+static_assert(offsetof(AcpiMcfg, reserved) == 36);
+
+// Configuration space base address allocation structure, PCI Firmware Specification 3.2,
+// Table 4-3. `base_address` is where bus 0 of the segment would be, even when start_bus is
+// not 0: bus B's 1 MiB of configuration space is at base_address + (B << 20).
+struct AcpiMcfgAllocation {
+  uint64_t base_address;
+  uint16_t segment;
+  uint8_t start_bus;
+  uint8_t end_bus;
+  uint32_t reserved;
+};
+static_assert(sizeof(AcpiMcfgAllocation) == 16);
+static_assert(offsetof(AcpiMcfgAllocation, segment) == 8);
+static_assert(offsetof(AcpiMcfgAllocation, start_bus) == 10);
+static_assert(offsetof(AcpiMcfgAllocation, end_bus) == 11);
+static_assert(offsetof(AcpiMcfgAllocation, reserved) == 12);
+
 #pragma pack(pop)
 
 // Table revisions Mint writes. DSDT revision 2 makes AML integers 64 bits wide (ACPI 6.3
@@ -254,10 +295,29 @@ inline constexpr uint8_t kFadtRevision = 6;
 inline constexpr uint8_t kFadtMinorVersion = 3;
 inline constexpr uint8_t kDsdtRevision = 2;
 inline constexpr uint8_t kMadtRevision = 5;
+inline constexpr uint8_t kMcfgRevision = 1;  // PCI Firmware Specification 3.2, Table 4-2
 
 // ---------------------------------------------------------------------------------------------
 // Building.
 // ---------------------------------------------------------------------------------------------
+
+// One ECAM range the node's MCFG lists: buses [start_bus, end_bus] of `segment`, with bus 0 of
+// the segment at `base` (see AcpiMcfgAllocation).
+struct AcpiEcamRange {
+  uint64_t base = 0;
+  uint16_t segment = 0;
+  uint8_t start_bus = 0;
+  uint8_t end_bus = 0;
+  bool operator==(const AcpiEcamRange&) const = default;
+};
+
+// An IO-APIC the node owns outright (its MADT lists it; see AcpiMadtIoApic).
+struct AcpiIoApic {
+  uint8_t id = 0;
+  uint32_t address = 0;
+  uint32_t gsi_base = 0;
+  bool operator==(const AcpiIoApic&) const = default;
+};
 
 // What one node's table set depends on.
 struct AcpiNodeConfig {
@@ -276,6 +336,11 @@ struct AcpiNodeConfig {
   // _S3 package. Empty gives an empty but valid definition block. Not checked here beyond its
   // size; compile it with a tool that checks it.
   std::vector<uint8_t> dsdt_aml;
+  // PCI configuration space the node may use through ECAM (only the buses of its own root
+  // bridges). Empty: no MCFG table at all, as for a node without PCI.
+  std::vector<AcpiEcamRange> ecam;
+  // IO-APICs the node owns, listed in its MADT. Empty for most nodes: their devices use MSI.
+  std::vector<AcpiIoApic> io_apics;
 };
 
 // Where one table lies in the blob.
@@ -294,6 +359,7 @@ struct AcpiTables {
   AcpiBlobRange xsdt;
   AcpiBlobRange fadt;
   AcpiBlobRange madt;
+  AcpiBlobRange mcfg;  // size 0 when the node has no ECAM ranges
   AcpiBlobRange dsdt;
 };
 
@@ -329,6 +395,8 @@ struct AcpiTableSummary {
   uint32_t local_apic_address = 0;
   std::vector<uint32_t> enabled_apic_ids;  // local APIC and x2APIC entries, MADT order
   size_t io_apic_count = 0;
+  std::vector<AcpiIoApic> io_apics;  // MADT order
+  std::vector<AcpiEcamRange> ecam;   // the MCFG's allocations, if the root table lists one
 };
 
 // Checks a table set that lives at physical `base` (blob = its bytes) and is entered through

@@ -255,6 +255,89 @@ TEST(AcpiGolden, Dsdt) {
 // Structural properties, over several configs.
 // ---------------------------------------------------------------------------------------------
 
+// A node that owns the bus behind one root port (segment 1, bus 1) and a second IO-APIC.
+AcpiNodeConfig DevicesConfig() {
+  AcpiNodeConfig config = SmallConfig();
+  config.ecam = {{.base = 0xB0000000, .segment = 1, .start_bus = 1, .end_bus = 1}};
+  config.io_apics = {{.id = 1, .address = 0xFEC10000, .gsi_base = 24}};
+  return config;
+}
+
+// With an MCFG the root tables grow by one entry and the MCFG sits between MADT and DSDT:
+//   0x40003000 RSDP (36)  0x40003030 RSDT (48)  0x40003060 XSDT (60)
+//   0x400030A0 FADT (276) 0x400031C0 MADT (64)  0x40003200 MCFG (60)  0x40003240 DSDT (36)
+TEST(AcpiGolden, DevicesLayout) {
+  AcpiTables tables = Build(DevicesConfig());
+  EXPECT_EQ(tables.rsdt.size, 48u);
+  EXPECT_EQ(tables.xsdt.size, 60u);
+  EXPECT_EQ(tables.madt.offset, 0x1C0u);
+  EXPECT_EQ(tables.madt.size, 64u);
+  EXPECT_EQ(tables.mcfg.offset, 0x200u);
+  EXPECT_EQ(tables.mcfg.size, 60u);
+  EXPECT_EQ(tables.dsdt.offset, 0x240u);
+  Bytes rsdt = Slice(tables, tables.rsdt);
+  EXPECT_EQ(Read<uint32_t>(rsdt, 36), 0x400030A0u);  // FADT
+  EXPECT_EQ(Read<uint32_t>(rsdt, 40), 0x400031C0u);  // MADT
+  EXPECT_EQ(Read<uint32_t>(rsdt, 44), 0x40003200u);  // MCFG
+  Bytes xsdt = Slice(tables, tables.xsdt);
+  EXPECT_EQ(Read<uint64_t>(xsdt, 52), 0x40003200u);
+}
+
+TEST(AcpiGolden, Mcfg) {
+  const Bytes golden = {
+      'M',  'C',  'F',  'G',                           // Signature
+      0x3C, 0x00, 0x00, 0x00,                          // Length 60
+      0x01,                                            // Revision 1
+      0xE3,                                            // Checksum
+      'M',  'I',  'N',  'T',  ' ',  ' ',               // OEMID
+      'M',  'I',  'N',  'T',  'N',  'O',  'D',  'E',   // OEM Table ID
+      0x01, 0x00, 0x00, 0x00,                          // OEM Revision 1
+      'M',  'I',  'N',  'T',                           // Creator ID
+      0x01, 0x00, 0x00, 0x00,                          // Creator Revision 1
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  // Reserved
+      0x00, 0x00, 0x00, 0xB0, 0x00, 0x00, 0x00, 0x00,  // Base Address 0xB0000000 (bus 0)
+      0x01, 0x00,                                      // PCI Segment Group 1
+      0x01,                                            // Start Bus 1
+      0x01,                                            // End Bus 1
+      0x00, 0x00, 0x00, 0x00,                          // Reserved
+  };
+  AcpiTables tables = Build(DevicesConfig());
+  EXPECT_EQ(Slice(tables, tables.mcfg), golden);
+}
+
+TEST(AcpiGolden, MadtWithAnOwnedIoApic) {
+  AcpiTables tables = Build(DevicesConfig());
+  Bytes madt = Slice(tables, tables.madt);
+  const Bytes io_apic = {
+      0x01, 0x0C,              // Type 1 (I/O APIC), Length 12
+      0x01,                    // I/O APIC ID 1
+      0x00,                    // Reserved
+      0x00, 0x00, 0xC1, 0xFE,  // I/O APIC Address 0xFEC10000
+      0x18, 0x00, 0x00, 0x00,  // Global System Interrupt Base 24
+  };
+  EXPECT_EQ(Bytes(madt.begin() + 52, madt.end()), io_apic);  // after the one local APIC
+  auto summary = VerifyAcpiTables(tables.blob, tables.base, tables.rsdp_address);
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->io_apics, DevicesConfig().io_apics);
+  EXPECT_EQ(summary->ecam, DevicesConfig().ecam);
+  EXPECT_EQ(summary->tables.size(), 4u);  // FACP, APIC, MCFG, DSDT
+}
+
+TEST(AcpiErrors, BadEcamAndIoApics) {
+  AcpiNodeConfig config = DevicesConfig();
+  config.ecam[0].start_bus = 2;
+  EXPECT_NE(ErrorOf(config).find("buses 2-1"), std::string::npos);
+  config = DevicesConfig();
+  config.ecam[0].base = 0xB0001000;
+  EXPECT_NE(ErrorOf(config).find("ECAM base 0xb0001000"), std::string::npos);
+  config = DevicesConfig();
+  config.io_apics.push_back(config.io_apics[0]);
+  EXPECT_NE(ErrorOf(config).find("IO-APIC ID 1 is listed twice"), std::string::npos);
+  config = DevicesConfig();
+  config.io_apics[0].address = 0xFEC10040;
+  EXPECT_NE(ErrorOf(config).find("4 KiB aligned"), std::string::npos);
+}
+
 TEST(AcpiTables, EveryChecksumSumsToZero) {
   for (const AcpiNodeConfig& config : VariedConfigs()) {
     AcpiTables tables = Build(config);
@@ -637,13 +720,20 @@ TEST(AcpiVerify, CountsIoApicsAndSkipsDisabledCores) {
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   EXPECT_EQ(summary->enabled_apic_ids, std::vector<uint32_t>{1});
 
-  blob = tables.blob;
-  blob[second] = kMadtTypeIoApic;  // an 8-byte IO-APIC-typed entry: counted, not a core
-  FixChecksum(blob, tables.madt.offset);
-  summary = VerifyAcpiTables(blob, tables.base, tables.rsdp_address);
+  config.io_apics = {{.id = 2, .address = 0xFEC10000, .gsi_base = 24}};
+  tables = Build(config);
+  summary = VerifyAcpiTables(tables.blob, tables.base, tables.rsdp_address);
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   EXPECT_EQ(summary->io_apic_count, 1u);
-  EXPECT_EQ(summary->enabled_apic_ids, std::vector<uint32_t>{1});
+  EXPECT_EQ(summary->io_apics, config.io_apics);
+  EXPECT_EQ(summary->enabled_apic_ids, (std::vector<uint32_t>{1, 2}));
+
+  blob = tables.blob;
+  blob[second] = kMadtTypeIoApic;  // an 8-byte IO-APIC-typed entry: malformed
+  FixChecksum(blob, tables.madt.offset);
+  summary = VerifyAcpiTables(blob, tables.base, tables.rsdp_address);
+  ASSERT_FALSE(summary.ok());
+  EXPECT_NE(summary.error().message.find("IO-APIC entry at"), std::string::npos);
 }
 
 TEST(AcpiVerify, RejectsTruncatedBlobs) {
@@ -788,6 +878,9 @@ TEST_F(AcpiIasl, DisassemblesEveryTableCleanly) {
     Disassemble("xsdt.dat", Slice(tables, tables.xsdt));
     Disassemble("facp.dat", Slice(tables, tables.fadt));
     Disassemble("apic.dat", Slice(tables, tables.madt));
+    if (tables.mcfg.size != 0) {
+      Disassemble("mcfg.dat", Slice(tables, tables.mcfg));
+    }
     Disassemble("dsdt.dat", Slice(tables, tables.dsdt));
   }
 }
@@ -813,13 +906,34 @@ TEST_F(AcpiIasl, DataTablesRoundTripThroughIasl) {
   for (const AcpiNodeConfig& config : VariedConfigs()) {
     AcpiTables tables = Build(config);
     for (auto [name, range] : {std::pair{"rsdt", tables.rsdt}, std::pair{"xsdt", tables.xsdt},
-                               std::pair{"facp", tables.fadt}, std::pair{"apic", tables.madt}}) {
+                               std::pair{"facp", tables.fadt}, std::pair{"apic", tables.madt},
+                               std::pair{"mcfg", tables.mcfg}}) {
+      if (range.size == 0) {
+        continue;  // no MCFG
+      }
       Bytes original = Slice(tables, range);
       Disassemble(std::string(name) + ".dat", original);
       ExpectSameTable(Compile(std::string(name) + ".dsl", std::string(name) + "_compiled"),
                       original, name);
     }
   }
+}
+
+TEST_F(AcpiIasl, DevicesTablesRoundTripThroughIasl) {
+  AcpiNodeConfig config = DevicesConfig();
+  config.ecam.push_back({.base = 0x3000000000, .segment = 2, .start_bus = 0, .end_bus = 255});
+  AcpiTables tables = Build(config);
+  for (auto [name, range] : {std::pair{"rsdt", tables.rsdt}, std::pair{"xsdt", tables.xsdt},
+                             std::pair{"apic", tables.madt}, std::pair{"mcfg", tables.mcfg}}) {
+    Bytes original = Slice(tables, range);
+    Disassemble(std::string(name) + ".dat", original);
+    ExpectSameTable(Compile(std::string(name) + ".dsl", std::string(name) + "_compiled"), original,
+                    name);
+  }
+  EXPECT_NE(ReadText(dir_ / "mcfg.dsl").find("Base Address : 0000003000000000"), std::string::npos)
+      << ReadText(dir_ / "mcfg.dsl");
+  EXPECT_NE(ReadText(dir_ / "apic.dsl").find("Interrupt : 00000018"), std::string::npos)
+      << ReadText(dir_ / "apic.dsl");
 }
 
 TEST_F(AcpiIasl, DsdtWithAmlRoundTripsThroughIasl) {
