@@ -81,6 +81,8 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   options.status_page = layout.status_page;
   // Debian's i386 kernel parses MP tables (the x86_64 cloud kernel does not): boot_params.h.
   options.noapic = kernel.arch == "i386";
+  const bool owns_pci = in.pci != nullptr && !in.pci->empty();
+  options.owns_pci = owns_pci;
   uint32_t cmdline_size = std::min<uint32_t>(kernel.header.cmdline_size, kCmdlineCapacity);
   auto cmdline = BuildCommandLine(options, cmdline_size);
   if (!cmdline) return Fail("node ", node.name, ": ", cmdline.error().message);
@@ -91,6 +93,13 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   AcpiNodeConfig acpi_config;
   acpi_config.base = layout.acpi;
   acpi_config.apic_ids = node.cpus;
+  if (owns_pci) {
+    NodePciAcpi pci = DescribeNodePci(*in.pci);
+    acpi_config.ecam = pci.ecam;
+    auto aml = aml::Encode(pci.dsdt);
+    if (!aml) return Fail("node ", node.name, ": DSDT: ", aml.error().message);
+    acpi_config.dsdt_aml = std::move(*aml);
+  }
   auto acpi = BuildAcpiTables(acpi_config);
   if (!acpi) return Fail("node ", node.name, ": ACPI tables: ", acpi.error().message);
   out.acpi = std::move(*acpi);

@@ -13,6 +13,7 @@
 #include "elf.h"
 #include "layout.h"
 #include "page_tables.h"
+#include "pci.h"
 #include "plan.h"
 #include "result.h"
 
@@ -47,6 +48,9 @@ struct NodeInputs {
   const KernelImage* kernel = nullptr;    // ParseBzImage(kernel_bytes)
   std::span<const uint8_t> initrd_bytes;  // may be empty
   uint64_t tsc_khz = 0;
+  // The node's PCI buses (ResolveNodePci against the host's topology), or null when it owns
+  // none: then it runs with pci=off and its DSDT and MCFG describe no PCI.
+  const std::vector<NodePciBus>* pci = nullptr;
 };
 
 // Direct entry (x86_64 only): the kernel's ELF vmlinux (ExtractKernelElf of the bzImage) and

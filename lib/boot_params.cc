@@ -48,7 +48,9 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
   std::ostringstream line;
   if (!options.user.empty()) line << options.user << ' ';
   line << "tsc_early_khz=" << options.tsc_khz << " nr_cpus=" << options.cpus;
-  if (!options.owns_pci) line << " pci=off";
+  // A node that owns PCI functions finds them through its DSDT and MCFG (ECAM only, in a
+  // segment of its own); pci=noearly keeps it off the host's CF8/CFC ports at early boot.
+  line << (options.owns_pci ? " pci=noearly" : " pci=off");
   if (options.noapic) line << " noapic";
   // panic=0: wait forever; a panic timeout would reset the whole machine.
   line << " panic=0";

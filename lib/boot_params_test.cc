@@ -28,7 +28,8 @@ TEST(CommandLine, UserPartThenWhatEveryNodeNeeds) {
       "earlyprintk=serial,0x2f8,115200,keep mint_status=0x40000000");
 }
 
-TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
+// A node that owns PCI functions keeps PCI but stays off the host's CF8/CFC at early boot.
+TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeHasPciNoearly) {
   NodeCommandLine options = Options();
   options.console = "shared";
   options.owns_pci = true;
@@ -36,8 +37,8 @@ TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeNoPciOff) {
   auto line = BuildCommandLine(options, 2048);
   ASSERT_TRUE(line.ok());
   EXPECT_EQ(*line,
-            "tsc_early_khz=2999999 nr_cpus=2 panic=0 no_ipi_broadcast=1 8250.nr_uarts=0 "
-            "mint_status=0x40000000");
+            "tsc_early_khz=2999999 nr_cpus=2 pci=noearly panic=0 no_ipi_broadcast=1 "
+            "8250.nr_uarts=0 mint_status=0x40000000");
 }
 
 // x86 earlyprintk maps any ttySn but ttyS0/ttyS1 to ttyS0, the host's console: Mint names

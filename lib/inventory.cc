@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -9,6 +10,7 @@
 
 #include "acpi.h"
 #include "byte_reader.h"
+#include "format.h"
 
 namespace mint {
 namespace {
@@ -212,6 +214,10 @@ Result<BuiltInventory> BuildInventory(const InventorySources& sources) {
   }
   if (inv.ram.empty()) out.notes.push_back("no System RAM in /proc/iomem");
   inv.firmware = sources.firmware;
+  inv.pci.functions = sources.pci;
+  std::sort(inv.pci.functions.begin(), inv.pci.functions.end(),
+            [](const PciFunction& a, const PciFunction& b) { return a.address < b.address; });
+  inv.pci.ecam = FindEcam(sources.iomem);
   if (inv.firmware.empty()) out.notes.push_back("no firmware memory map (/sys/firmware/memmap)");
 
   std::vector<uint32_t> online = MINT_TRY(ParseCpuList(sources.cpu_online));
@@ -273,8 +279,106 @@ std::string InventoryToJson(const Inventory& inv) {
   out["cores_complete"] = inv.cores_complete;
   out["tsc_khz"] = inv.tsc_khz;
   out["tsc_source"] = inv.tsc_source;
+  nlohmann::ordered_json pci;
+  if (inv.pci.ecam) {
+    pci["ecam"] = {{"base", Hex(inv.pci.ecam->base)},
+                   {"domain", inv.pci.ecam->domain},
+                   {"start_bus", inv.pci.ecam->start_bus},
+                   {"end_bus", inv.pci.ecam->end_bus}};
+  }
+  nlohmann::ordered_json functions = nlohmann::ordered_json::array();
+  for (const PciFunction& f : inv.pci.functions) {
+    nlohmann::ordered_json function;
+    function["address"] = FormatPciAddress(f.address);
+    function["class"] = Hex(f.class_code);
+    function["driver"] = f.driver;
+    function["driver_override"] = f.driver_override;
+    if (f.is_bridge) {
+      function["secondary_bus"] = f.secondary_bus;
+      function["subordinate_bus"] = f.subordinate_bus;
+      if (f.memory_window) function["memory_window"] = FormatRange(*f.memory_window);
+      if (f.prefetch_window) function["prefetch_window"] = FormatRange(*f.prefetch_window);
+    }
+    functions.push_back(function);
+  }
+  pci["functions"] = functions;
+  out["pci"] = pci;
   return out.dump(2);
 }
+
+namespace {
+
+// The "pci" object of a saved inventory (InventoryToJson writes it).
+Result<void> ParsePciJson(const nlohmann::json& pci, const std::string& where, PciTopology& out) {
+  if (!pci.is_object()) return Fail(where, ": 'pci' must be an object");
+  auto number = [&](const nlohmann::json& object, const char* key, uint64_t max,
+                    uint64_t& value) -> Result<void> {
+    auto it = object.find(key);
+    if (it == object.end()) return Ok{};
+    if (!it->is_number_unsigned() || it->get<uint64_t>() > max)
+      return Fail(where, ": pci: '", key, "' must be an integer up to ", std::to_string(max));
+    value = it->get<uint64_t>();
+    return Ok{};
+  };
+  auto hex = [&](const nlohmann::json& object, const char* key) -> Result<uint64_t> {
+    auto it = object.find(key);
+    if (it == object.end() || !it->is_string())
+      return Fail(where, ": pci: '", key, "' must be a hex string");
+    const std::string& text = it->get_ref<const std::string&>();
+    char* end = nullptr;
+    uint64_t value = std::strtoull(text.c_str(), &end, 16);
+    if (text.empty() || *end != '\0')
+      return Fail(where, ": pci: '", key, "' value '", text, "' is not hex");
+    return value;
+  };
+  if (auto it = pci.find("ecam"); it != pci.end()) {
+    if (!it->is_object()) return Fail(where, ": pci: 'ecam' must be an object");
+    PciEcam ecam;
+    ecam.base = MINT_TRY(hex(*it, "base"));
+    uint64_t domain = 0, start = 0, end = 0;
+    MINT_TRY_VOID(number(*it, "domain", 0xFFFF, domain));
+    MINT_TRY_VOID(number(*it, "start_bus", 0xFF, start));
+    MINT_TRY_VOID(number(*it, "end_bus", 0xFF, end));
+    ecam.domain = static_cast<uint16_t>(domain);
+    ecam.start_bus = static_cast<uint8_t>(start);
+    ecam.end_bus = static_cast<uint8_t>(end);
+    out.ecam = ecam;
+  }
+  if (auto it = pci.find("functions"); it != pci.end()) {
+    if (!it->is_array()) return Fail(where, ": pci: 'functions' must be a list");
+    for (const auto& item : *it) {
+      if (!item.is_object() || !item.contains("address") || !item["address"].is_string())
+        return Fail(where, ": pci: each function needs an 'address'");
+      PciFunction f;
+      auto address = ParsePciAddress(item["address"].get_ref<const std::string&>());
+      if (!address) return Fail(where, ": pci: ", address.error().message);
+      f.address = *address;
+      f.class_code = static_cast<uint32_t>(MINT_TRY(hex(item, "class")));
+      for (auto [key, field] :
+           {std::pair{"driver", &f.driver}, std::pair{"driver_override", &f.driver_override}}) {
+        if (item.contains(key) && item[key].is_string()) *field = item[key].get<std::string>();
+      }
+      f.is_bridge = item.contains("secondary_bus");
+      uint64_t secondary = 0, subordinate = 0;
+      MINT_TRY_VOID(number(item, "secondary_bus", 0xFF, secondary));
+      MINT_TRY_VOID(number(item, "subordinate_bus", 0xFF, subordinate));
+      f.secondary_bus = static_cast<uint8_t>(secondary);
+      f.subordinate_bus = static_cast<uint8_t>(subordinate);
+      for (auto [key, field] : {std::pair{"memory_window", &f.memory_window},
+                                std::pair{"prefetch_window", &f.prefetch_window}}) {
+        if (!item.contains(key)) continue;
+        if (!item[key].is_string()) return Fail(where, ": pci: '", key, "' must be a range");
+        *field = MINT_TRY(ParseHexRange(item[key].get_ref<const std::string&>(), where));
+      }
+      out.functions.push_back(f);
+    }
+    std::sort(out.functions.begin(), out.functions.end(),
+              [](const PciFunction& a, const PciFunction& b) { return a.address < b.address; });
+  }
+  return Ok{};
+}
+
+}  // namespace
 
 Result<Inventory> ParseInventoryJson(std::string_view text, std::string_view origin) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -342,6 +446,9 @@ Result<Inventory> ParseInventoryJson(std::string_view text, std::string_view ori
   }
   if (auto it = doc.find("tsc_source"); it != doc.end() && it->is_string())
     inv.tsc_source = it->get<std::string>();
+  if (auto it = doc.find("pci"); it != doc.end()) {
+    MINT_TRY_VOID(ParsePciJson(*it, where, inv.pci));
+  }
   return inv;
 }
 

@@ -14,6 +14,9 @@
 //   /sys/firmware/acpi/tables/APIC   the firmware MADT: every core the machine has, by APIC ID
 //   /sys/devices/system/cpu/online   cores the host runs on (Linux CPU numbers)
 //   /proc/cpuinfo               Linux CPU number -> APIC ID for online cores; "cpu MHz"
+//   /sys/bus/pci/devices/*      PCI functions: class, bound driver, driver_override, and for
+//                               bridges their bus range and windows (docs/devices.md)
+//   /proc/iomem "PCI MMCONFIG"  where ECAM (memory-mapped configuration space) is
 #pragma once
 
 #include <cstdint>
@@ -23,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pci.h"
 #include "plan.h"
 #include "result.h"
 
@@ -83,6 +87,7 @@ struct Inventory {
   bool cores_complete = true;  // false without the MADT: cores the host is not using are unknown
   uint64_t tsc_khz = 0;
   std::string tsc_source;  // "mint module", "/proc/cpuinfo"
+  PciTopology pci;         // empty when PCI was not read (or the machine has none)
 
   const InventoryCore* FindCore(uint32_t apic_id) const;
 };
@@ -95,7 +100,8 @@ struct InventorySources {
   std::optional<std::vector<uint8_t>> madt;
   std::string cpu_online;  // /sys/devices/system/cpu/online
   std::string cpuinfo;
-  uint64_t module_tsc_khz = 0;  // from /dev/mint INFO, 0 when there is no module
+  uint64_t module_tsc_khz = 0;   // from /dev/mint INFO, 0 when there is no module
+  std::vector<PciFunction> pci;  // read by the CLI from /sys/bus/pci/devices
 };
 struct BuiltInventory {
   Inventory inventory;

@@ -13,6 +13,7 @@
 
 #include "byte_reader.h"
 #include "layout.h"
+#include "pci.h"
 #include "plan_check.h"
 
 namespace mint {
@@ -264,7 +265,7 @@ class PlanParser {
     };
     CheckKeys(table, where,
               {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console",
-               "dma32"});
+               "dma32", "pci", "pci_unbind"});
     String(table, "name", where, node.name);
     if (node.name.empty()) {
       Problem(node.line, where + ": every node needs a name");
@@ -346,6 +347,23 @@ class PlanParser {
       else
         node.dma32 = dma32->as_boolean()->get();
     }
+    node.pci_line = line_of("pci");
+    for (const auto& [text, line] : Strings(table, "pci", where)) {
+      PciAddress address;
+      if (!Take(ParsePciAddress(text), line, where + " pci", address)) continue;
+      std::string name = FormatPciAddress(address);
+      if (std::find(node.pci.begin(), node.pci.end(), name) != node.pci.end()) {
+        Problem(line, where + ": PCI function " + name + " is listed twice");
+        continue;
+      }
+      node.pci.push_back(name);
+    }
+    if (const toml::node* unbind = table.get("pci_unbind")) {
+      if (!unbind->is_boolean())
+        Problem(LineOf(unbind), where + ": 'pci_unbind' must be true or false");
+      else
+        node.pci_unbind = unbind->as_boolean()->get();
+    }
     return true;
   }
 
@@ -391,6 +409,7 @@ class PlanParser {
     if (host.store) taken.emplace_back(*host.store, "the store");
     std::vector<std::pair<PhysRange, std::string>> low_taken{{trampoline, "the trampoline"}};
     std::vector<std::pair<uint32_t, std::string>> cpus_taken;
+    std::vector<std::pair<std::string, std::string>> pci_taken;  // function, owner
     for (uint32_t cpu : host.cpus) cpus_taken.emplace_back(cpu, "the host");
 
     for (NodePlan& node : plan.nodes) {
@@ -405,6 +424,14 @@ class PlanParser {
                     where + ": APIC ID " + std::to_string(cpu) + " already belongs to " + owner);
         }
         cpus_taken.emplace_back(cpu, "node " + node.name);
+      }
+      for (const std::string& function : node.pci) {
+        for (const auto& [other, owner] : pci_taken) {
+          if (other == function)
+            Problem(node.pci_line,
+                    where + ": PCI function " + function + " is already given to " + owner);
+        }
+        pci_taken.emplace_back(function, "node " + node.name);
       }
       for (const PhysRange& range : node.memory) {
         if (range.Overlaps(window))
@@ -637,6 +664,12 @@ std::string SerializePlan(const Plan& plan) {
     if (node.low) out << "low = " << Quote(FormatRange(*node.low)) << "\n";
     out << "console = " << Quote(node.console) << "\n";
     if (!node.dma32) out << "dma32 = false\n";
+    if (!node.pci.empty()) {
+      out << "pci = [";
+      for (size_t i = 0; i < node.pci.size(); ++i) out << (i ? ", " : "") << Quote(node.pci[i]);
+      out << "]\n";
+    }
+    if (node.pci_unbind) out << "pci_unbind = true\n";
   }
   return out.str();
 }

@@ -160,6 +160,29 @@ void CheckArchMemory(const NodePlan& node, std::string_view arch,
   }
 }
 
+namespace {
+
+// Devices of their own (docs/devices.md): every PCI function a node owns must exist on the
+// machine, fill the bus behind a root port, and be free of host drivers or given up by consent.
+void CheckDevices(const Plan& plan, const Inventory& inventory,
+                  std::vector<PlanProblem>& problems) {
+  for (const NodePlan& node : plan.nodes) {
+    if (node.pci.empty()) continue;
+    if (inventory.pci.functions.empty()) {
+      problems.push_back({node.pci_line, "node " + node.name +
+                                             ": owns PCI functions, but the inventory lists "
+                                             "none (read as root on the machine itself)"});
+      continue;
+    }
+    auto buses = ResolveNodePci(node, inventory.pci);
+    if (!buses) problems.push_back({node.pci_line, buses.error().message});
+    for (std::string& problem : HostBindingProblems(node, inventory.pci))
+      problems.push_back({node.pci_line, std::move(problem)});
+  }
+}
+
+}  // namespace
+
 std::vector<NodeCheck> CheckPlan(PlanCheck& check, const PlanCheckOptions& options) {
   std::vector<NodeCheck> nodes;
   for (const NodePlan& node : check.plan.nodes) {
@@ -179,7 +202,10 @@ std::vector<NodeCheck> CheckPlan(PlanCheck& check, const PlanCheckOptions& optio
     }
     nodes.push_back(std::move(result));
   }
-  if (options.inventory) CheckInventory(check.plan, *options.inventory, check.problems);
+  if (options.inventory) {
+    CheckInventory(check.plan, *options.inventory, check.problems);
+    CheckDevices(check.plan, *options.inventory, check.problems);
+  }
   std::stable_sort(check.problems.begin(), check.problems.end(),
                    [](const PlanProblem& a, const PlanProblem& b) { return a.line < b.line; });
   return nodes;
