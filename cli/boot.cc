@@ -12,6 +12,7 @@
 #include "boot_node.h"
 #include "bzimage.h"
 #include "commands.h"
+#include "devices.h"
 #include "direct_kernel.h"
 #include "files.h"
 #include "host_device.h"
@@ -190,10 +191,16 @@ int Boot(const Args& in) {
       direct = {unpacked->elf, &unpacked->parsed};
       images->read_ms += unpacked->ms;
     }
+    // Devices of its own: fenced off the host's drivers before the node is built and woken.
+    auto pci = dry_run ? ResolveNodeDevices(*node) : FenceNodeDevices(*node);
+    if (!pci) return Error("node " + node->name + ": " + pci.error().message);
     auto build_start = std::chrono::steady_clock::now();
-    NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz};
+    NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz, &*pci};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
-    if (!art) return Error(art.error().message);
+    if (!art) {
+      if (!dry_run) GiveBackNodeDevices(node->name);
+      return Error(art.error().message);
+    }
     double build_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start)
             .count();
@@ -211,7 +218,10 @@ int Boot(const Args& in) {
                 << (art->long_mode ? ", direct entry" : ", through the decompressor") << "\n"
                 << std::flush;
     auto started = StartNode(*host, *node, *art);
-    if (!started) return Error(started.error().message);
+    if (!started) {
+      GiveBackNodeDevices(node->name);
+      return Error(started.error().message);
+    }
     PlaceInStore(store.get(), *images);  // while the node boots
     // Progress as plain lines (a phase change, then every 2 s): a node's console may share
     // this terminal (a serial line in the lab), where redrawing one line in place garbles.
@@ -295,6 +305,7 @@ Result<bool> StopNodeNamed(HostDevice& host, const std::string& name) {
     if (status->state == MINT_STATE_FREE) continue;
     if (std::string(status->name, strnlen(status->name, sizeof(status->name))) != name) continue;
     MINT_TRY_VOID(host.Destroy(id));
+    GiveBackNodeDevices(name);  // the node's cores are parked: its devices may go back
     return true;
   }
   return false;

@@ -13,6 +13,7 @@
 
 #include "artifacts.h"
 #include "commands.h"
+#include "devices.h"
 #include "files.h"
 #include "host_device.h"
 #include "images.h"
@@ -94,6 +95,7 @@ Result<BuiltInventory> ReadLiveInventory(const std::string& device) {
   }
   sources.cpu_online = ReadText("/sys/devices/system/cpu/online");
   sources.cpuinfo = ReadText("/proc/cpuinfo");
+  sources.pci = ReadPciFunctions();
   if (auto host = HostDevice::Open(device)) {
     if (auto info = (*host)->Info()) sources.module_tsc_khz = info->tsc_khz;
   }

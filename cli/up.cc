@@ -15,6 +15,7 @@
 #include "artifacts.h"
 #include "boot_node.h"
 #include "commands.h"
+#include "devices.h"
 #include "image_store.h"
 #include "images.h"
 #include "node_access.h"
@@ -84,13 +85,22 @@ class Runner {
       direct = {unpacked->elf, &unpacked->parsed};
       run.read_ms += unpacked->ms;
     }
+    auto pci = FenceNodeDevices(*run.node);  // devices of its own, off the host's drivers
+    if (!pci) return Fail(run, pci.error().message);
     auto t0 = std::chrono::steady_clock::now();
-    NodeInputs inputs{run.node, images->kernel, &images->image, images->initrd, clock_.tsc_khz};
+    NodeInputs inputs{run.node,       images->kernel, &images->image,
+                      images->initrd, clock_.tsc_khz, &*pci};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
-    if (!art) return Fail(run, art.error().message);
+    if (!art) {
+      GiveBackNodeDevices(run.node->name);
+      return Fail(run, art.error().message);
+    }
     run.build_ms = Since(t0);
     auto started = StartNode(host_, *run.node, *art);
-    if (!started) return Fail(run, started.error().message);
+    if (!started) {
+      GiveBackNodeDevices(run.node->name);
+      return Fail(run, started.error().message);
+    }
     run.id = started->id;
     run.started = true;
     run.claim_ms = started->claim_ms;

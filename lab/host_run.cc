@@ -1,5 +1,6 @@
 #include "host_run.h"
 
+#include "devices.h"
 #include "disk.h"
 
 #include <unistd.h>
@@ -76,6 +77,8 @@ void SetPlanEnvironmentDefaults(const LabArtifacts& artifacts) {
       ReadKernelEnv(std::string(MINT_LAB_CACHE_DIR) + "/kernel.env", "MINT_I386_KERNEL");
   if (!i386_kernel.empty()) setenv("MINT_I386_KERNEL", i386_kernel.c_str(), 0);
   setenv("MINT_I386_NODE_INITRD", MINT_LAB_I386_NODE_INITRD_PATH, 0);
+  // The node image with virtio drivers, for nodes with devices of their own (docs/devices.md).
+  setenv("MINT_NODE_DEVICES_INITRD", MINT_LAB_NODE_DEVICES_INITRD_PATH, 0);
 }
 
 Result<std::vector<std::string>> PlanConsoles(const Plan& plan) {
@@ -202,6 +205,11 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
     run->initramfs.guest_plan = disk.guest_plan;
     disk_args = disk.qemu_args;
   }
+  // Devices of their own: a root port with a disk and a NIC per device-owning node.
+  LabDevices devices = MINT_TRY(BuildLabDevices(run->plan, run->work_dir));
+  run->initramfs.cpio.insert(run->initramfs.cpio.end(), devices.cpio_overlay.begin(),
+                             devices.cpio_overlay.end());
+  disk_args.insert(disk_args.end(), devices.qemu_args.begin(), devices.qemu_args.end());
   std::string initrd_path = run->work_dir + "/host-initrd.cpio";
   MINT_TRY_VOID(WriteWholeFile(initrd_path, run->initramfs.cpio));
 
