@@ -22,7 +22,7 @@ Result<std::vector<NodePciBus>> ResolveNodeDevices(const NodePlan& node);
 
 // Before a node boots: resolves its functions against the live topology, then sets each one's
 // driver_override to "none" so no host driver binds it, and unbinds a bound host driver when
-// the plan allows it (pci_unbind = true; otherwise refuses). Remembers what it fenced in
+// the plan allows it (unbind_host_drivers = true; otherwise refuses). Remembers what it fenced in
 // /run/mint/devices/NODE so the stop path can give the functions back. Returns the buses to
 // describe to the node; empty when the node owns no PCI.
 Result<std::vector<NodePciBus>> FenceNodeDevices(const NodePlan& node);

@@ -189,15 +189,16 @@ Result<std::vector<NodePciBus>> ResolveNodePci(const NodePlan& node, const PciTo
 
 std::vector<std::string> HostBindingProblems(const NodePlan& node, const PciTopology& topology) {
   std::vector<std::string> problems;
-  if (node.pci_unbind) return problems;
+  if (node.unbind_host_drivers) return problems;
   for (const std::string& text : node.pci) {
     auto address = ParsePciAddress(text);
     if (!address.ok()) continue;
     const PciFunction* function = topology.Find(*address);
     if (function == nullptr || function->driver.empty()) continue;
-    problems.push_back("node " + node.name + ": PCI function " + FormatPciAddress(*address) +
-                       " is bound to the host's driver " + function->driver +
-                       "; unbind it first, or set pci_unbind = true in the plan to let Mint do it");
+    problems.push_back(
+        "node " + node.name + ": PCI function " + FormatPciAddress(*address) +
+        " is bound to the host's driver " + function->driver +
+        "; unbind it first, or set unbind_host_drivers = true in the plan to let Mint do it");
   }
   return problems;
 }

@@ -93,7 +93,7 @@ struct NodePciBus {
 Result<std::vector<NodePciBus>> ResolveNodePci(const NodePlan& node, const PciTopology& topology);
 
 // Host-side rule for booting: a function bound to a host driver may be taken only when the
-// plan says so (pci_unbind = true). Empty when every function may be fenced.
+// plan says so (unbind_host_drivers = true). Empty when every function may be fenced.
 std::vector<std::string> HostBindingProblems(const NodePlan& node, const PciTopology& topology);
 
 // The DSDT terms and MCFG entries that describe `buses` to the node.

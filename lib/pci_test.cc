@@ -141,8 +141,8 @@ TEST(PciResolve, HostDriversNeedConsent) {
   auto problems = HostBindingProblems(node, LabTopology());
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("bound to the host's driver nvme"), std::string::npos);
-  EXPECT_NE(problems[0].find("pci_unbind = true"), std::string::npos);
-  node.pci_unbind = true;
+  EXPECT_NE(problems[0].find("unbind_host_drivers = true"), std::string::npos);
+  node.unbind_host_drivers = true;
   EXPECT_TRUE(HostBindingProblems(node, LabTopology()).empty());
   EXPECT_TRUE(HostBindingProblems(NodeWith({"01:00.0", "01:00.1"}), LabTopology()).empty());
 }
@@ -239,26 +239,26 @@ kernel = "/k"
 cpus = [1]
 memory = ["0x40000000-0x4fffffff"]
 pci = ["01:00.0", "0000:01:00.1"]
-pci_unbind = true
+unbind_host_drivers = true
 )";
   auto plan = ParsePlan(plan_text, "p.toml");
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(plan->nodes[0].pci, (std::vector<std::string>{"0000:01:00.0", "0000:01:00.1"}));
-  EXPECT_TRUE(plan->nodes[0].pci_unbind);
+  EXPECT_TRUE(plan->nodes[0].unbind_host_drivers);
   auto again = ParsePlan(SerializePlan(*plan), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->nodes[0].pci, plan->nodes[0].pci);
-  EXPECT_TRUE(again->nodes[0].pci_unbind);
+  EXPECT_TRUE(again->nodes[0].unbind_host_drivers);
 
   PlanCheck bad = ParsePlanAll(
       "[[node]]\nname = \"a\"\nkernel = \"/k\"\ncpus = [1]\nmemory = [\"64M\"]\n"
-      "pci = [\"01:00\", \"01:00.0\", \"0000:01:00.0\"]\npci_unbind = 1\n",
+      "pci = [\"01:00\", \"01:00.0\", \"0000:01:00.0\"]\nunbind_host_drivers = 1\n",
       "bad.toml");
   std::string all;
   for (const PlanProblem& problem : bad.problems) all += problem.message + "\n";
   EXPECT_NE(all.find("PCI address '01:00'"), std::string::npos) << all;
   EXPECT_NE(all.find("0000:01:00.0 is listed twice"), std::string::npos) << all;
-  EXPECT_NE(all.find("'pci_unbind' must be true or false"), std::string::npos) << all;
+  EXPECT_NE(all.find("'unbind_host_drivers' must be true or false"), std::string::npos) << all;
 }
 
 TEST(PciInventory, JsonRoundTrip) {

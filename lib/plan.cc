@@ -265,7 +265,7 @@ class PlanParser {
     };
     CheckKeys(table, where,
               {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console",
-               "dma32", "pci", "pci_unbind"});
+               "dma32", "pci", "unbind_host_drivers"});
     String(table, "name", where, node.name);
     if (node.name.empty()) {
       Problem(node.line, where + ": every node needs a name");
@@ -358,11 +358,11 @@ class PlanParser {
       }
       node.pci.push_back(name);
     }
-    if (const toml::node* unbind = table.get("pci_unbind")) {
+    if (const toml::node* unbind = table.get("unbind_host_drivers")) {
       if (!unbind->is_boolean())
-        Problem(LineOf(unbind), where + ": 'pci_unbind' must be true or false");
+        Problem(LineOf(unbind), where + ": 'unbind_host_drivers' must be true or false");
       else
-        node.pci_unbind = unbind->as_boolean()->get();
+        node.unbind_host_drivers = unbind->as_boolean()->get();
     }
     return true;
   }
@@ -669,7 +669,7 @@ std::string SerializePlan(const Plan& plan) {
       for (size_t i = 0; i < node.pci.size(); ++i) out << (i ? ", " : "") << Quote(node.pci[i]);
       out << "]\n";
     }
-    if (node.pci_unbind) out << "pci_unbind = true\n";
+    if (node.unbind_host_drivers) out << "unbind_host_drivers = true\n";
   }
   return out.str();
 }

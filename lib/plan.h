@@ -55,9 +55,10 @@ struct NodePlan {
   // `dma32 = false` in the plan says this node does without.
   bool dma32 = true;
   // PCI functions the node owns, "0000:01:00.0" (docs/devices.md): every function on the bus
-  // behind one root port. `pci_unbind = true` lets Mint unbind a host driver bound to them.
+  // behind one root port. `unbind_host_drivers = true` lets Mint unbind a host driver bound to
+  // them.
   std::vector<std::string> pci;
-  bool pci_unbind = false;
+  bool unbind_host_drivers = false;
   // Where each value came from in the plan file (0: not in the file), for error messages.
   int line = 0;
   int cpus_line = 0;

@@ -2,8 +2,8 @@
 # Runs inside the lab host (busybox sh) with $MINT_PLAN naming examples/devices.toml: node
 # alpha owns the virtio disk (0000:01:00.0) and NIC (0000:01:00.1) behind the lab's root port
 # (lab/devices.h). The lab runs with --disk, so the host has loaded virtio_pci for its own
-# image disk and bound the node's functions too: the plan's pci_unbind = true is what lets Mint
-# take them. Each check prints "E2E-CHECK NAME PASS|FAIL DETAIL" for tests/e2e_devices_test.cc.
+# image disk and bound the node's functions too: the plan's unbind_host_drivers = true is what
+# lets Mint take them. Each check prints "E2E-CHECK NAME PASS|FAIL DETAIL" for tests/e2e_devices_test.cc.
 
 . /mint/lab/devices/alpha.env
 disk=0000:01:00.0
@@ -34,7 +34,7 @@ refused() { # NAME PLAN EXPECTED-TEXT
   [ "$rc" != 0 ] && [ "$found" = 0 ]
   check "$1" $? "mint check rc $rc: $(grep -m1 "$3" /tmp/$1.out)"
 }
-sed '/^pci_unbind/d' "$MINT_PLAN" > /tmp/no-consent.toml
+sed '/^unbind_host_drivers/d' "$MINT_PLAN" > /tmp/no-consent.toml
 refused refuse_bound_without_consent /tmp/no-consent.toml \
   "0000:01:00.0 is bound to the host's driver virtio-pci"
 mint up /tmp/no-consent.toml > /tmp/up-no-consent.out 2>&1
