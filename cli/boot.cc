@@ -192,10 +192,11 @@ int Boot(const Args& in) {
       images->read_ms += unpacked->ms;
     }
     // Devices of its own: fenced off the host's drivers before the node is built and woken.
-    auto pci = dry_run ? ResolveNodeDevices(*node) : FenceNodeDevices(*node);
-    if (!pci) return Error("node " + node->name + ": " + pci.error().message);
+    auto devices = dry_run ? ResolveNodeDevices(*node) : FenceNodeDevices(*node);
+    if (!devices) return Error("node " + node->name + ": " + devices.error().message);
     auto build_start = std::chrono::steady_clock::now();
-    NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz, &*pci};
+    NodeInputs inputs{node,    images->kernel, &images->image, images->initrd,
+                      tsc_khz, &devices->pci,  &devices->mmio};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) {
       if (!dry_run) GiveBackNodeDevices(node->name);

@@ -96,6 +96,7 @@ Result<BuiltInventory> ReadLiveInventory(const std::string& device) {
   sources.cpu_online = ReadText("/sys/devices/system/cpu/online");
   sources.cpuinfo = ReadText("/proc/cpuinfo");
   sources.pci = ReadPciFunctions();
+  sources.virtio_mmio = ReadVirtioMmioDevices();
   if (auto host = HostDevice::Open(device)) {
     if (auto info = (*host)->Info()) sources.module_tsc_khz = info->tsc_khz;
   }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 #include "format.h"
@@ -18,6 +19,9 @@ namespace {
 
 constexpr char kPciDevices[] = "/sys/bus/pci/devices";
 constexpr char kFencedDir[] = "/run/mint/devices";
+constexpr char kPlatformDevices[] = "/sys/bus/platform/devices";
+// Lines of a fence record name PCI functions as they are and platform devices with this prefix.
+constexpr char kPlatformKey[] = "platform:";
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -115,37 +119,89 @@ Result<PciTopology> ReadPciTopology() {
   return topology;
 }
 
-Result<std::vector<NodePciBus>> ResolveNodeDevices(const NodePlan& node) {
-  if (node.pci.empty()) return std::vector<NodePciBus>{};
-  PciTopology topology = MINT_TRY(ReadPciTopology());
-  return ResolveNodePci(node, topology);
+std::vector<MmioDevice> ReadVirtioMmioDevices() {
+  std::vector<MmioDevice> devices;
+  auto entries = ParseIomem(ReadText("/proc/iomem"));
+  if (!entries) return devices;
+  for (const IomemEntry& entry : *entries) {
+    if (!entry.name.starts_with("LNRO0005:")) continue;
+    MmioDevice device{entry.range, entry.name, ""};
+    std::string link = std::string(kPlatformDevices) + "/" + entry.name + "/driver";
+    char target[256];
+    ssize_t length = readlink(link.c_str(), target, sizeof(target) - 1);
+    if (length > 0) {
+      target[length] = '\0';
+      const char* slash = std::strrchr(target, '/');
+      device.driver = slash ? slash + 1 : target;
+    }
+    devices.push_back(device);
+  }
+  return devices;
 }
 
-Result<std::vector<NodePciBus>> FenceNodeDevices(const NodePlan& node) {
-  if (node.pci.empty()) return std::vector<NodePciBus>{};
-  PciTopology topology = MINT_TRY(ReadPciTopology());
-  std::vector<NodePciBus> buses = MINT_TRY(ResolveNodePci(node, topology));
-  std::vector<std::string> refused = HostBindingProblems(node, topology);
+Result<NodeDevices> ResolveNodeDevices(const NodePlan& node) {
+  NodeDevices devices;
+  if (!node.pci.empty()) {
+    PciTopology topology = MINT_TRY(ReadPciTopology());
+    devices.pci = MINT_TRY(ResolveNodePci(node, topology));
+  }
+  if (node.io_apic || !node.virtio_mmio.empty()) {
+    std::vector<AcpiIoApic> io_apics;
+    std::ifstream madt("/sys/firmware/acpi/tables/APIC", std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(madt)),
+                               std::istreambuf_iterator<char>());
+    if (bytes.empty())
+      return Fail(
+          "cannot read the firmware MADT (/sys/firmware/acpi/tables/APIC, root only) "
+          "to find IO-APIC ",
+          std::to_string(*node.io_apic));
+    MINT_TRY(ParseMadt(bytes, &io_apics));
+    devices.mmio = MINT_TRY(ResolveNodeMmio(node, io_apics, ReadVirtioMmioDevices()));
+  }
+  return devices;
+}
+
+Result<NodeDevices> FenceNodeDevices(const NodePlan& node) {
+  NodeDevices devices = MINT_TRY(ResolveNodeDevices(node));
+  if (devices.pci.empty() && devices.mmio.empty()) return devices;
+  std::vector<std::string> refused;
+  if (!devices.pci.empty()) {
+    PciTopology topology = MINT_TRY(ReadPciTopology());
+    refused = HostBindingProblems(node, topology);
+  }
+  std::vector<MmioDevice> mmio_devices = ReadVirtioMmioDevices();
+  for (std::string& problem : MmioBindingProblems(node, mmio_devices))
+    refused.push_back(std::move(problem));
   if (!refused.empty()) return Fail(refused.front());
 
   mkdir("/run/mint", 0755);
   mkdir(kFencedDir, 0755);
   std::ofstream record(FencedPath(node.name), std::ios::trunc);
-  for (const NodePciBus& bus : buses) {
+  // First the override, so no driver (a module loading now, a rescan) can bind the device after
+  // the unbind; then the unbind, if a driver holds it.
+  auto fence = [&](const std::string& base, const std::string& name, const std::string& key,
+                   bool bound) -> Result<void> {
+    MINT_TRY_VOID(WriteSysfs(base + "driver_override", "none"));
+    record << key << "\n";
+    record.flush();
+    if (bound) MINT_TRY_VOID(WriteSysfs(base + "driver/unbind", name));
+    return Ok{};
+  };
+  for (const NodePciBus& bus : devices.pci) {
     for (const PciAddress& address : bus.functions) {
       std::string name = FormatPciAddress(address);
       std::string base = std::string(kPciDevices) + "/" + name + "/";
-      // First the override, so no driver (a module loading now, a rescan) can bind it after
-      // the unbind below; then the unbind, if a driver holds it.
-      MINT_TRY_VOID(WriteSysfs(base + "driver_override", "none"));
-      record << name << "\n";
-      record.flush();
-      const PciFunction* function = topology.Find(address);
-      if (function != nullptr && !function->driver.empty())
-        MINT_TRY_VOID(WriteSysfs(base + "driver/unbind", name));
+      MINT_TRY_VOID(fence(base, name, name, access((base + "driver").c_str(), F_OK) == 0));
     }
   }
-  return buses;
+  for (const NodeMmio& mmio : devices.mmio) {
+    for (const std::string& name : mmio.host_names) {
+      std::string base = std::string(kPlatformDevices) + "/" + name + "/";
+      MINT_TRY_VOID(fence(base, name, std::string(kPlatformKey) + name,
+                          access((base + "driver").c_str(), F_OK) == 0));
+    }
+  }
+  return devices;
 }
 
 void GiveBackNodeDevices(const std::string& node_name) {
@@ -154,6 +210,17 @@ void GiveBackNodeDevices(const std::string& node_name) {
   if (!record) return;
   for (std::string name; std::getline(record, name);) {
     if (name.empty()) continue;
+    if (name.starts_with(kPlatformKey)) {
+      // A virtio-mmio transport: no reset through sysfs. A host driver that binds it resets
+      // the device itself (virtio's status register) before using it.
+      name = name.substr(std::strlen(kPlatformKey));
+      std::string base = std::string(kPlatformDevices) + "/" + name + "/";
+      if (auto cleared = WriteSysfs(base + "driver_override", "\n"); !cleared)
+        std::cerr << "mint: " << name << ": " << cleared.error().message << "\n";
+      if (auto probed = WriteSysfs("/sys/bus/platform/drivers_probe", name); !probed)
+        std::cerr << "mint: " << name << ": " << probed.error().message << "\n";
+      continue;
+    }
     std::string base = std::string(kPciDevices) + "/" + name + "/";
     // A function reset (FLR, or the bus reset the kernel picks) ends whatever the node left
     // running: DMA into memory that is no longer the node's, MSI-X aimed at its cores.

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "inventory.h"
 #include "pci.h"
 #include "plan.h"
 #include "result.h"
+#include "virtio_mmio.h"
 
 namespace mint::cli {
 
@@ -17,20 +19,30 @@ Result<PciTopology> ReadPciTopology();
 // The functions alone, for the inventory.
 std::vector<PciFunction> ReadPciFunctions();
 
-// The node's buses as the live topology has them, without touching anything (dry runs).
-Result<std::vector<NodePciBus>> ResolveNodeDevices(const NodePlan& node);
+// Platform devices the firmware describes as virtio-mmio transports ("LNRO0005:NN" in
+// /proc/iomem), with the driver bound to each.
+std::vector<MmioDevice> ReadVirtioMmioDevices();
 
-// Before a node boots: resolves its functions against the live topology, then sets each one's
+// What a node owns, resolved against the live machine.
+struct NodeDevices {
+  std::vector<NodePciBus> pci;
+  std::vector<NodeMmio> mmio;
+};
+
+// The node's devices as the live machine has them, without touching anything (dry runs).
+Result<NodeDevices> ResolveNodeDevices(const NodePlan& node);
+
+// Before a node boots: resolves its devices against the live machine, then sets each one's
 // driver_override to "none" so no host driver binds it, and unbinds a bound host driver when
-// the plan allows it (unbind_host_drivers = true; otherwise refuses). Remembers what it fenced in
-// /run/mint/devices/NODE so the stop path can give the functions back. Returns the buses to
-// describe to the node; empty when the node owns no PCI.
-Result<std::vector<NodePciBus>> FenceNodeDevices(const NodePlan& node);
+// the plan allows it (unbind_host_drivers = true; otherwise refuses). Remembers what it fenced
+// in /run/mint/devices/NODE so the stop path can give the devices back. Returns what to
+// describe to the node; empty when it owns no devices.
+Result<NodeDevices> FenceNodeDevices(const NodePlan& node);
 
-// After a node stops (or failed to start): resets each function it owned (so nothing the node
-// programmed, DMA or MSI-X, outlives it), clears driver_override and lets the host's drivers
-// probe it again. Does nothing for a node that owned none. Problems are only reported: the
-// node is gone either way.
+// After a node stops (or failed to start): resets each PCI function it owned (so nothing the
+// node programmed, DMA or MSI-X, outlives it), clears driver_override and lets the host's
+// drivers probe each device again. Does nothing for a node that owned none. Problems are only
+// reported: the node is gone either way.
 void GiveBackNodeDevices(const std::string& node_name);
 
 }  // namespace mint::cli

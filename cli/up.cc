@@ -85,11 +85,11 @@ class Runner {
       direct = {unpacked->elf, &unpacked->parsed};
       run.read_ms += unpacked->ms;
     }
-    auto pci = FenceNodeDevices(*run.node);  // devices of its own, off the host's drivers
-    if (!pci) return Fail(run, pci.error().message);
+    auto devices = FenceNodeDevices(*run.node);  // devices of its own, off the host's drivers
+    if (!devices) return Fail(run, devices.error().message);
     auto t0 = std::chrono::steady_clock::now();
-    NodeInputs inputs{run.node,       images->kernel, &images->image,
-                      images->initrd, clock_.tsc_khz, &*pci};
+    NodeInputs inputs{run.node,       images->kernel, &images->image, images->initrd,
+                      clock_.tsc_khz, &devices->pci,  &devices->mmio};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) {
       GiveBackNodeDevices(run.node->name);

@@ -26,13 +26,13 @@ std::vector<uint8_t> PatternBytes(uint64_t size, uint64_t seed) {
 
 }  // namespace
 
-Result<LabDevices> BuildLabDevices(const Plan& plan, const std::string& work_dir) {
+Result<LabDevices> BuildLabDevices(const Plan& plan, const std::string& work_dir, bool microvm) {
   LabDevices out;
   CpioArchive overlay;
   MINT_TRY_VOID(overlay.AddDirectory("/mint/lab", 0755));
   MINT_TRY_VOID(overlay.AddDirectory(kLabDevicesDir, 0755));
   for (const NodePlan& node : plan.nodes) {
-    if (node.pci.empty()) continue;
+    if (microvm ? node.virtio_mmio.empty() : node.pci.empty()) continue;
     size_t k = ++out.nodes;
     if (k > 8) return Fail("the lab gives devices to at most 8 nodes");
     std::string id = std::to_string(k);
@@ -49,19 +49,30 @@ Result<LabDevices> BuildLabDevices(const Plan& plan, const std::string& work_dir
     std::vector<uint8_t> served = PatternBytes(kLabNodeNetBytes, 2 * k + 1);
     MINT_TRY_VOID(WriteWholeFile(tftp_dir + "/data.bin", served));
 
-    // Modern-only virtio (disable-legacy=on): no I/O BAR, since the node's root bridge forwards
-    // memory windows only; no option ROM to map.
-    out.qemu_args.insert(
-        out.qemu_args.end(),
-        {"-device",
-         "pcie-root-port,id=mint_rp" + id + ",bus=pcie.0,chassis=" + id + ",slot=" + id +
-             ",addr=" + slot,
-         "-drive", "file=" + disk_path + ",format=raw,if=none,id=mint_disk" + id, "-device",
-         "virtio-blk-pci,drive=mint_disk" + id + ",bus=mint_rp" + id +
-             ",addr=0x0.0,multifunction=on,disable-legacy=on,romfile=",
-         "-netdev", "user,id=mint_net" + id + ",restrict=on,tftp=" + tftp_dir, "-device",
-         "virtio-net-pci,netdev=mint_net" + id + ",bus=mint_rp" + id +
-             ",addr=0x0.1,disable-legacy=on,romfile="});
+    if (microvm) {
+      std::string disk_bus = "virtio-mmio-bus." + std::to_string(kMicrovmTransports - 2 * k + 1);
+      std::string net_bus = "virtio-mmio-bus." + std::to_string(kMicrovmTransports - 2 * k);
+      out.qemu_args.insert(
+          out.qemu_args.end(),
+          {"-drive", "file=" + disk_path + ",format=raw,if=none,id=mint_disk" + id, "-device",
+           "virtio-blk-device,drive=mint_disk" + id + ",bus=" + disk_bus, "-netdev",
+           "user,id=mint_net" + id + ",restrict=on,tftp=" + tftp_dir, "-device",
+           "virtio-net-device,netdev=mint_net" + id + ",bus=" + net_bus});
+    } else {
+      // Modern-only virtio (disable-legacy=on): no I/O BAR, since the node's root bridge forwards
+      // memory windows only; no option ROM to map.
+      out.qemu_args.insert(
+          out.qemu_args.end(),
+          {"-device",
+           "pcie-root-port,id=mint_rp" + id + ",bus=pcie.0,chassis=" + id + ",slot=" + id +
+               ",addr=" + slot,
+           "-drive", "file=" + disk_path + ",format=raw,if=none,id=mint_disk" + id, "-device",
+           "virtio-blk-pci,drive=mint_disk" + id + ",bus=mint_rp" + id +
+               ",addr=0x0.0,multifunction=on,disable-legacy=on,romfile=",
+           "-netdev", "user,id=mint_net" + id + ",restrict=on,tftp=" + tftp_dir, "-device",
+           "virtio-net-pci,netdev=mint_net" + id + ",bus=mint_rp" + id +
+               ",addr=0x0.1,disable-legacy=on,romfile="});
+    }
 
     std::string env = "disk_bytes=" + std::to_string(disk.size()) +
                       "\ndisk_sha256=" + HexDigest(Sha256Of(disk)) +

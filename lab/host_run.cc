@@ -140,6 +140,23 @@ HostRun::~HostRun() {
   }
 }
 
+namespace {
+
+// This machine's TSC rate from /proc/cpuinfo's "cpu MHz", 0 when it is not there.
+uint64_t LabMachineTscKhz() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("cpu MHz")) continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) return 0;
+    return static_cast<uint64_t>(std::strtod(line.c_str() + colon + 1, nullptr) * 1000);
+  }
+  return 0;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
   const LabArtifacts& artifacts = options.artifacts;
   if (artifacts.host_kernel.empty())
@@ -206,7 +223,8 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
     disk_args = disk.qemu_args;
   }
   // Devices of their own: a root port with a disk and a NIC per device-owning node.
-  LabDevices devices = MINT_TRY(BuildLabDevices(run->plan, run->work_dir));
+  LabDevices devices =
+      MINT_TRY(BuildLabDevices(run->plan, run->work_dir, options.machine == "microvm"));
   run->initramfs.cpio.insert(run->initramfs.cpio.end(), devices.cpio_overlay.begin(),
                              devices.cpio_overlay.end());
   disk_args.insert(disk_args.end(), devices.qemu_args.begin(), devices.qemu_args.end());
@@ -215,9 +233,22 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
 
   std::string append =
       "console=ttyS0,115200 8250.nr_uarts=1 " + HostKernelArgs(run->plan.host) + " panic=-1";
+  if (options.machine == "microvm") {
+    // microvm has no HPET or PM timer, so the host calibrates its TSC against the PIT alone,
+    // which fails on a busy lab machine (and the boot then stalls). Under TCG the guest's TSC
+    // is this machine's, so its rate is known here.
+    if (uint64_t khz = LabMachineTscKhz(); khz != 0)
+      append += " tsc_early_khz=" + std::to_string(khz);
+  }
   if (!options.extra_append.empty()) append += " " + options.extra_append;
+  // microvm: a second IO-APIC (GSI 24 and up) wired to the virtio-mmio transports, no PCI,
+  // and the ISA serial ports the fixture adds itself (isa-serial=off drops microvm's own COM1).
+  std::string machine = options.machine == "microvm"
+                            ? "microvm,ioapic2=on,isa-serial=off,acpi=on,pcie=on"
+                            : options.machine;
   run->config = LabConfig{
       .qemu = artifacts.qemu,
+      .machine = machine,
       .kernel = artifacts.host_kernel,
       .initrd = initrd_path,
       .append = append,

@@ -46,6 +46,9 @@ struct HostRunOptions {
   bool with_module = true;               // put mint.ko in and insmod it
   bool with_mint = true;                 // put the mint CLI in
   std::string extra_append;              // more host kernel arguments
+  // "q35", or "microvm": QEMU's microvm with a second IO-APIC (ioapic2=on) whose pins carry the
+  // virtio-mmio transports, for nodes with virtio-mmio devices (lab/devices.h).
+  std::string machine = "q35";
   // Put the plan's images on a virtio disk (ext4, mounted read-only at /mint/disk) instead of
   // into the initramfs, so reading them is real block I/O (lab/disk.h).
   bool images_on_disk = false;

@@ -133,7 +133,7 @@ LabMachine::~LabMachine() {
 std::vector<std::string> LabMachine::CommandLine() const {
   std::vector<std::string> argv = {config_.qemu,
                                    "-machine",
-                                   "q35",
+                                   config_.machine,
                                    "-accel",
                                    "tcg,thread=multi",
                                    "-cpu",

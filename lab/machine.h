@@ -28,6 +28,9 @@ using LabDeadline = LabClock::time_point;
 
 struct LabConfig {
   std::string qemu = "qemu-system-x86_64";
+  // -machine: "q35" (the default: PCIe, the machine every test uses), or "microvm,..." for
+  // virtio-mmio devices on a second IO-APIC (lab/devices.h).
+  std::string machine = "q35";
   std::string kernel;  // -kernel: the host's bzImage
   std::string initrd;  // -initrd, or empty
   std::string append;  // the host kernel's command line

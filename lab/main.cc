@@ -36,6 +36,8 @@ for a node whose console is ttyS1..ttyS3 (COM2..COM4), "[qemu] ..." for QEMU its
   --no-module       leave mint.ko out (for use before the host module is built)
   --no-mint         leave the mint CLI out (for use before it is built)
   --append ARGS     more host kernel command-line arguments
+  --machine M       q35 (default) or microvm (QEMU's microvm with a second IO-APIC, ioapic2=on,
+                    whose pins carry the virtio-mmio transports; no PCI)
   --keep            keep the work folder (host initramfs, sockets) and print its path
   --host-kernel P, --mint P, --module P, --busybox P, --qemu P
                     artifact paths (defaults: this build tree; environment MINT_LAB_HOST_KERNEL,
@@ -107,6 +109,10 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
       options.with_mint = false;
     } else if (arg == "--append") {
       options.extra_append = MINT_TRY(value());
+    } else if (arg == "--machine") {
+      options.machine = MINT_TRY(value());
+      if (options.machine != "q35" && options.machine != "microvm")
+        return mint::Fail("--machine '", options.machine, "' is not q35 or microvm");
     } else if (arg == "--keep") {
       options.keep_work_dir = true;
     } else if (arg == "--host-kernel") {

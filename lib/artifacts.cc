@@ -93,10 +93,20 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   AcpiNodeConfig acpi_config;
   acpi_config.base = layout.acpi;
   acpi_config.apic_ids = node.cpus;
+  std::vector<aml::Term> dsdt;
   if (owns_pci) {
     NodePciAcpi pci = DescribeNodePci(*in.pci);
     acpi_config.ecam = pci.ecam;
-    auto aml = aml::Encode(pci.dsdt);
+    dsdt = std::move(pci.dsdt);
+  }
+  if (in.mmio != nullptr) {
+    for (const NodeMmio& mmio : *in.mmio) {
+      acpi_config.io_apics.push_back(mmio.io_apic);
+      for (aml::Term& term : DescribeNodeMmio(mmio)) dsdt.push_back(std::move(term));
+    }
+  }
+  if (!dsdt.empty()) {
+    auto aml = aml::Encode(dsdt);
     if (!aml) return Fail("node ", node.name, ": DSDT: ", aml.error().message);
     acpi_config.dsdt_aml = std::move(*aml);
   }

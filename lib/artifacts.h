@@ -16,6 +16,7 @@
 #include "pci.h"
 #include "plan.h"
 #include "result.h"
+#include "virtio_mmio.h"
 
 namespace mint {
 
@@ -51,6 +52,8 @@ struct NodeInputs {
   // The node's PCI buses (ResolveNodePci against the host's topology), or null when it owns
   // none: then it runs with pci=off and its DSDT and MCFG describe no PCI.
   const std::vector<NodePciBus>* pci = nullptr;
+  // The IO-APIC and virtio-mmio transports it owns (ResolveNodeMmio), or null when none.
+  const std::vector<NodeMmio>* mmio = nullptr;
 };
 
 // Direct entry (x86_64 only): the kernel's ELF vmlinux (ExtractKernelElf of the bzImage) and

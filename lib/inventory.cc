@@ -97,7 +97,8 @@ Result<FirmwareMemoryEntry> ParseFirmwareMemmapEntry(std::string_view start, std
   return FirmwareMemoryEntry{PhysRange{*first, *last + 1}, std::string(kind)};
 }
 
-Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table) {
+Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table,
+                                        std::vector<AcpiIoApic>* io_apics) {
   ByteReader reader(table);
   auto header = reader.ReadAt<AcpiMadt>(0);
   if (!header)
@@ -133,6 +134,12 @@ Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table) {
                     " is too short");
       cores.push_back({x2->x2apic_id, x2->acpi_processor_uid,
                        (x2->flags & kMadtLocalApicEnabled) != 0, (x2->flags & 2u) != 0, true});
+    } else if (entry->type == kMadtTypeIoApic && io_apics != nullptr) {
+      auto io_apic = reader.ReadAt<AcpiMadtIoApic>(offset);
+      if (!io_apic || entry->length < sizeof(AcpiMadtIoApic))
+        return Fail("MADT: IO-APIC structure at offset ", std::to_string(offset), " is too short");
+      io_apics->push_back(
+          {io_apic->io_apic_id, io_apic->io_apic_address, io_apic->global_system_interrupt_base});
     }
     offset += entry->length;
   }
@@ -218,13 +225,14 @@ Result<BuiltInventory> BuildInventory(const InventorySources& sources) {
   std::sort(inv.pci.functions.begin(), inv.pci.functions.end(),
             [](const PciFunction& a, const PciFunction& b) { return a.address < b.address; });
   inv.pci.ecam = FindEcam(sources.iomem);
+  inv.virtio_mmio = sources.virtio_mmio;
   if (inv.firmware.empty()) out.notes.push_back("no firmware memory map (/sys/firmware/memmap)");
 
   std::vector<uint32_t> online = MINT_TRY(ParseCpuList(sources.cpu_online));
   CpuinfoSummary cpuinfo = MINT_TRY(ParseCpuinfo(sources.cpuinfo));
   std::map<uint32_t, InventoryCore> by_apic;
   if (sources.madt) {
-    for (const MadtCore& core : MINT_TRY(ParseMadt(*sources.madt))) {
+    for (const MadtCore& core : MINT_TRY(ParseMadt(*sources.madt, &inv.io_apics))) {
       InventoryCore& entry = by_apic[core.apic_id];
       entry.apic_id = core.apic_id;
       entry.enabled = entry.enabled || core.enabled || core.online_capable;
@@ -303,6 +311,14 @@ std::string InventoryToJson(const Inventory& inv) {
   }
   pci["functions"] = functions;
   out["pci"] = pci;
+  nlohmann::ordered_json io_apics = nlohmann::ordered_json::array();
+  for (const AcpiIoApic& a : inv.io_apics)
+    io_apics.push_back({{"id", a.id}, {"address", Hex(a.address)}, {"gsi_base", a.gsi_base}});
+  out["io_apics"] = io_apics;
+  nlohmann::ordered_json mmio = nlohmann::ordered_json::array();
+  for (const MmioDevice& d : inv.virtio_mmio)
+    mmio.push_back({{"range", FormatRange(d.range)}, {"name", d.name}, {"driver", d.driver}});
+  out["virtio_mmio"] = mmio;
   return out.dump(2);
 }
 
@@ -448,6 +464,34 @@ Result<Inventory> ParseInventoryJson(std::string_view text, std::string_view ori
     inv.tsc_source = it->get<std::string>();
   if (auto it = doc.find("pci"); it != doc.end()) {
     MINT_TRY_VOID(ParsePciJson(*it, where, inv.pci));
+  }
+  if (auto it = doc.find("io_apics"); it != doc.end()) {
+    if (!it->is_array()) return Fail(where, ": 'io_apics' must be a list");
+    for (const auto& item : *it) {
+      if (!item.is_object() || !item.contains("id") || !item["id"].is_number_unsigned() ||
+          item["id"].get<uint64_t>() > 255 || !item.contains("address") ||
+          !item["address"].is_string() || !item.contains("gsi_base") ||
+          !item["gsi_base"].is_number_unsigned())
+        return Fail(where, ": each IO-APIC needs an 'id', an 'address' and a 'gsi_base'");
+      uint64_t address = std::strtoull(item["address"].get<std::string>().c_str(), nullptr, 16);
+      inv.io_apics.push_back({static_cast<uint8_t>(item["id"].get<uint64_t>()),
+                              static_cast<uint32_t>(address),
+                              static_cast<uint32_t>(item["gsi_base"].get<uint64_t>())});
+    }
+  }
+  if (auto it = doc.find("virtio_mmio"); it != doc.end()) {
+    if (!it->is_array()) return Fail(where, ": 'virtio_mmio' must be a list");
+    for (const auto& item : *it) {
+      if (!item.is_object() || !item.contains("range") || !item["range"].is_string() ||
+          !item.contains("name") || !item["name"].is_string())
+        return Fail(where, ": each virtio-mmio device needs a 'range' and a 'name'");
+      MmioDevice device;
+      device.range = MINT_TRY(ParseHexRange(item["range"].get_ref<const std::string&>(), where));
+      device.name = item["name"].get<std::string>();
+      if (item.contains("driver") && item["driver"].is_string())
+        device.driver = item["driver"].get<std::string>();
+      inv.virtio_mmio.push_back(device);
+    }
   }
   return inv;
 }

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "acpi.h"
 #include "pci.h"
 #include "plan.h"
 #include "result.h"
@@ -58,7 +59,9 @@ struct MadtCore {
 };
 // Parses a whole MADT ("APIC" table as /sys/firmware/acpi/tables/APIC holds it): signature,
 // length and checksum, then every interrupt controller structure, bounds-checked.
-Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table);
+// IO-APIC structures go to `io_apics` when given.
+Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table,
+                                        std::vector<AcpiIoApic>* io_apics = nullptr);
 
 // "0-1,3,5-7" (the kernel's cpulist format) -> sorted CPU numbers.
 Result<std::vector<uint32_t>> ParseCpuList(std::string_view text);
@@ -70,6 +73,15 @@ struct CpuinfoSummary {
   uint64_t mhz_khz = 0;
 };
 Result<CpuinfoSummary> ParseCpuinfo(std::string_view text);
+
+// A memory-mapped platform device the host's firmware describes (a virtio-mmio transport,
+// "LNRO0005:00" in /proc/iomem and /sys/bus/platform/devices).
+struct MmioDevice {
+  PhysRange range;
+  std::string name;
+  std::string driver;  // bound driver, empty when none
+  bool operator==(const MmioDevice&) const = default;
+};
 
 struct InventoryCore {
   uint32_t apic_id = 0;
@@ -86,8 +98,10 @@ struct Inventory {
   std::vector<InventoryCore> cores;           // sorted by APIC ID
   bool cores_complete = true;  // false without the MADT: cores the host is not using are unknown
   uint64_t tsc_khz = 0;
-  std::string tsc_source;  // "mint module", "/proc/cpuinfo"
-  PciTopology pci;         // empty when PCI was not read (or the machine has none)
+  std::string tsc_source;               // "mint module", "/proc/cpuinfo"
+  PciTopology pci;                      // empty when PCI was not read (or the machine has none)
+  std::vector<AcpiIoApic> io_apics;     // the firmware MADT's IO-APICs
+  std::vector<MmioDevice> virtio_mmio;  // virtio-mmio transports the firmware describes
 
   const InventoryCore* FindCore(uint32_t apic_id) const;
 };
@@ -102,6 +116,9 @@ struct InventorySources {
   std::string cpuinfo;
   uint64_t module_tsc_khz = 0;   // from /dev/mint INFO, 0 when there is no module
   std::vector<PciFunction> pci;  // read by the CLI from /sys/bus/pci/devices
+  // Platform devices from /proc/iomem entries named LNRO0005:NN, with their bound driver from
+  // /sys/bus/platform/devices (the CLI reads it; empty driver when none).
+  std::vector<MmioDevice> virtio_mmio;
 };
 struct BuiltInventory {
   Inventory inventory;

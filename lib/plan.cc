@@ -265,7 +265,7 @@ class PlanParser {
     };
     CheckKeys(table, where,
               {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console",
-               "dma32", "pci", "unbind_host_drivers"});
+               "dma32", "pci", "unbind_host_drivers", "io_apic", "virtio_mmio"});
     String(table, "name", where, node.name);
     if (node.name.empty()) {
       Problem(node.line, where + ": every node needs a name");
@@ -358,6 +358,25 @@ class PlanParser {
       }
       node.pci.push_back(name);
     }
+    node.io_apic_line = line_of("io_apic");
+    if (const toml::node* io_apic = table.get("io_apic")) {
+      if (!io_apic->is_integer() || io_apic->as_integer()->get() < 0 ||
+          io_apic->as_integer()->get() > 255)
+        Problem(LineOf(io_apic), where + ": 'io_apic' must be an IO-APIC ID (0-255)");
+      else
+        node.io_apic = static_cast<uint32_t>(io_apic->as_integer()->get());
+    }
+    node.virtio_mmio_line = line_of("virtio_mmio");
+    for (const auto& [text, line] : Strings(table, "virtio_mmio", where)) {
+      VirtioMmioTransport transport;
+      if (!Take(ParseVirtioMmio(text), line, where + " virtio_mmio", transport)) continue;
+      node.virtio_mmio.push_back(transport);
+    }
+    if (!node.virtio_mmio.empty() && !node.io_apic)
+      Problem(node.virtio_mmio_line,
+              where +
+                  ": virtio_mmio transports need 'io_apic', the IO-APIC they are wired to "
+                  "(the node must own it outright)");
     if (const toml::node* unbind = table.get("unbind_host_drivers")) {
       if (!unbind->is_boolean())
         Problem(LineOf(unbind), where + ": 'unbind_host_drivers' must be true or false");
@@ -410,6 +429,8 @@ class PlanParser {
     std::vector<std::pair<PhysRange, std::string>> low_taken{{trampoline, "the trampoline"}};
     std::vector<std::pair<uint32_t, std::string>> cpus_taken;
     std::vector<std::pair<std::string, std::string>> pci_taken;  // function, owner
+    std::vector<std::pair<uint32_t, std::string>> io_apics_taken;
+    std::vector<std::pair<VirtioMmioTransport, std::string>> mmio_taken;
     for (uint32_t cpu : host.cpus) cpus_taken.emplace_back(cpu, "the host");
 
     for (NodePlan& node : plan.nodes) {
@@ -432,6 +453,23 @@ class PlanParser {
                     where + ": PCI function " + function + " is already given to " + owner);
         }
         pci_taken.emplace_back(function, "node " + node.name);
+      }
+      if (node.io_apic) {
+        for (const auto& [other, owner] : io_apics_taken) {
+          if (other == *node.io_apic)
+            Problem(node.io_apic_line, where + ": IO-APIC " + std::to_string(*node.io_apic) +
+                                           " is already given to " + owner);
+        }
+        io_apics_taken.emplace_back(*node.io_apic, "node " + node.name);
+      }
+      for (const VirtioMmioTransport& transport : node.virtio_mmio) {
+        for (const auto& [other, owner] : mmio_taken) {
+          if (other.range.Overlaps(transport.range) || other.gsi == transport.gsi)
+            Problem(node.virtio_mmio_line, where + ": virtio-mmio transport " +
+                                               FormatVirtioMmio(transport) + " overlaps " + owner +
+                                               "'s " + FormatVirtioMmio(other));
+        }
+        mmio_taken.emplace_back(transport, "node " + node.name);
       }
       for (const PhysRange& range : node.memory) {
         if (range.Overlaps(window))
@@ -637,6 +675,29 @@ std::string Quote(const std::string& text) {
 }
 }  // namespace
 
+Result<VirtioMmioTransport> ParseVirtioMmio(std::string_view text) {
+  size_t at = text.find('@');
+  auto bad = [&] {
+    return Fail("virtio-mmio transport '", text,
+                "' is not START-END@GSI like \"0xfeb00000-0xfeb001ff@24\"");
+  };
+  if (at == std::string_view::npos) return bad();
+  auto range = ParseRange(text.substr(0, at));
+  if (!range) return Fail("virtio-mmio transport '", text, "': ", range.error().message);
+  std::string_view gsi_text = text.substr(at + 1);
+  uint32_t gsi = 0;
+  auto [end, error] = std::from_chars(gsi_text.data(), gsi_text.data() + gsi_text.size(), gsi);
+  if (gsi_text.empty() || error != std::errc() || end != gsi_text.data() + gsi_text.size())
+    return bad();
+  if (range->start > UINT32_MAX || range->end > (uint64_t{1} << 32))
+    return Fail("virtio-mmio transport '", text, "' must lie below 4 GiB");
+  return VirtioMmioTransport{*range, gsi};
+}
+
+std::string FormatVirtioMmio(const VirtioMmioTransport& transport) {
+  return FormatRange(transport.range) + "@" + std::to_string(transport.gsi);
+}
+
 std::string SerializePlan(const Plan& plan) {
   std::ostringstream out;
   out << "[host]\nreserved = [";
@@ -670,6 +731,13 @@ std::string SerializePlan(const Plan& plan) {
       out << "]\n";
     }
     if (node.unbind_host_drivers) out << "unbind_host_drivers = true\n";
+    if (node.io_apic) out << "io_apic = " << *node.io_apic << "\n";
+    if (!node.virtio_mmio.empty()) {
+      out << "virtio_mmio = [";
+      for (size_t i = 0; i < node.virtio_mmio.size(); ++i)
+        out << (i ? ", " : "") << Quote(FormatVirtioMmio(node.virtio_mmio[i]));
+      out << "]\n";
+    }
   }
   return out.str();
 }

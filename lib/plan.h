@@ -40,6 +40,17 @@ struct HostPlan {
   int low_window_line = 0;
 };
 
+// A virtio-mmio transport a node owns (docs/devices.md): its register range and the global
+// system interrupt (GSI) its interrupt line is wired to, on the IO-APIC the node owns.
+struct VirtioMmioTransport {
+  PhysRange range;
+  uint32_t gsi = 0;
+  bool operator==(const VirtioMmioTransport&) const = default;
+};
+// "0xfeb00000-0xfeb001ff@24"
+Result<VirtioMmioTransport> ParseVirtioMmio(std::string_view text);
+std::string FormatVirtioMmio(const VirtioMmioTransport& transport);
+
 struct NodePlan {
   std::string name;
   std::string arch;                    // "x86_64", "i386", or empty: read from the image
@@ -59,12 +70,18 @@ struct NodePlan {
   // them.
   std::vector<std::string> pci;
   bool unbind_host_drivers = false;
+  // An IO-APIC (by its ID in the machine's MADT) the node owns outright, listed in its MADT,
+  // and the virtio-mmio transports wired to it, described in its DSDT.
+  std::optional<uint32_t> io_apic;
+  std::vector<VirtioMmioTransport> virtio_mmio;
   // Where each value came from in the plan file (0: not in the file), for error messages.
   int line = 0;
   int cpus_line = 0;
   int memory_line = 0;
   int low_line = 0;
   int pci_line = 0;
+  int io_apic_line = 0;
+  int virtio_mmio_line = 0;
 };
 
 struct Plan {

@@ -1,5 +1,6 @@
 #include "plan_check.h"
 #include "format.h"
+#include "virtio_mmio.h"
 
 #include <algorithm>
 #include <sstream>
@@ -167,6 +168,14 @@ namespace {
 void CheckDevices(const Plan& plan, const Inventory& inventory,
                   std::vector<PlanProblem>& problems) {
   for (const NodePlan& node : plan.nodes) {
+    if (node.io_apic || !node.virtio_mmio.empty()) {
+      auto mmio = ResolveNodeMmio(node, inventory.io_apics, inventory.virtio_mmio);
+      if (!mmio)
+        problems.push_back({node.virtio_mmio_line ? node.virtio_mmio_line : node.io_apic_line,
+                            mmio.error().message});
+      for (std::string& problem : MmioBindingProblems(node, inventory.virtio_mmio))
+        problems.push_back({node.virtio_mmio_line, std::move(problem)});
+    }
     if (node.pci.empty()) continue;
     if (inventory.pci.functions.empty()) {
       problems.push_back({node.pci_line, "node " + node.name +
