@@ -11,7 +11,6 @@
 namespace mint {
 namespace {
 
-constexpr uint32_t kClassBridgePci = 0x060400;         // PCI-to-PCI bridge, class 06 subclass 04
 constexpr uint64_t kEcamBusBytes = uint64_t{1} << 20;  // PCIe Base Specification 7.2.2
 
 std::optional<uint64_t> ParseHex(std::string_view text) {
