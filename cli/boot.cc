@@ -107,6 +107,17 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
   for (const E820Entry& e : art.layout.e820)
     std::cout << "    " << std::setw(20) << std::left << FormatRange({e.addr, e.addr + e.size})
               << " " << E820Name(e.type) << "\n";
+  if (!node.pci.empty() || !node.virtio_mmio.empty()) {
+    std::cout << "  devices:";
+    for (const std::string& function : node.pci) std::cout << " PCI " << function;
+    if (node.io_apic) std::cout << " IO-APIC " << *node.io_apic;
+    for (const VirtioMmioTransport& t : node.virtio_mmio)
+      std::cout << " virtio-mmio " << FormatVirtioMmio(t);
+    std::cout << "\n  ACPI: DSDT " << art.acpi.dsdt.size << " bytes"
+              << (art.acpi.mcfg.size ? ", MCFG " + std::to_string(art.acpi.mcfg.size) + " bytes"
+                                     : std::string())
+              << "\n";
+  }
   std::cout << "  segments:\n";
   for (const Segment& s : art.segments)
     std::cout << "    " << std::setw(12) << std::left << s.what << " " << std::setw(24)

@@ -419,6 +419,34 @@ int ShowInventory(const Args& in) {
     std::cout << "\n";
   }
   std::cout << "TSC: " << inv.tsc_khz << " kHz (" << inv.tsc_source << ")\n";
+  // Devices a node could own (docs/devices.md): each root port's bus and what is on it.
+  if (inv.pci.ecam)
+    std::cout << "ECAM: " << Hex(inv.pci.ecam->base) << " (domain " << inv.pci.ecam->domain
+              << ", buses " << int{inv.pci.ecam->start_bus} << "-" << int{inv.pci.ecam->end_bus}
+              << ")\n";
+  for (const PciFunction& port : inv.pci.functions) {
+    if (!port.is_bridge) continue;
+    std::cout << "PCI bridge " << FormatPciAddress(port.address) << " -> bus "
+              << int{port.secondary_bus};
+    if (port.subordinate_bus != port.secondary_bus) std::cout << "-" << int{port.subordinate_bus};
+    std::cout << ":";
+    bool any = false;
+    for (const PciFunction& f : inv.pci.functions) {
+      if (f.address.domain != port.address.domain || f.address.bus != port.secondary_bus) continue;
+      any = true;
+      std::cout << " " << FormatPciAddress(f.address) << " ("
+                << (f.driver.empty() ? std::string("no driver") : f.driver)
+                << (f.driver_override.empty() ? "" : ", override " + f.driver_override) << ")";
+    }
+    std::cout << (any ? "\n" : " empty\n");
+  }
+  for (const AcpiIoApic& io_apic : inv.io_apics)
+    std::cout << "IO-APIC " << int{io_apic.id} << " at " << Hex(io_apic.address) << ", GSI "
+              << io_apic.gsi_base << " and up" << (io_apic.gsi_base == 0 ? " (the host's)" : "")
+              << "\n";
+  for (const MmioDevice& device : inv.virtio_mmio)
+    std::cout << "virtio-mmio " << device.name << " at " << FormatRange(device.range) << " ("
+              << (device.driver.empty() ? std::string("no driver") : device.driver) << ")\n";
   return 0;
 }
 
