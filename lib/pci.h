@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "acpi.h"
@@ -31,7 +32,11 @@ struct PciAddress {
   uint8_t bus = 0;
   uint8_t device = 0;    // 0..31
   uint8_t function = 0;  // 0..7
-  auto operator<=>(const PciAddress&) const = default;
+  bool operator==(const PciAddress&) const = default;
+  bool operator<(const PciAddress& other) const {
+    return std::tie(domain, bus, device, function) <
+           std::tie(other.domain, other.bus, other.device, other.function);
+  }
 };
 // Accepts "0000:01:00.0" and "01:00.0" (domain 0); hex, case-insensitive.
 Result<PciAddress> ParsePciAddress(std::string_view text);
