@@ -444,9 +444,9 @@ int ShowInventory(const Args& in) {
     std::cout << "IO-APIC " << int{io_apic.id} << " at " << Hex(io_apic.address) << ", GSI "
               << io_apic.gsi_base << " and up" << (io_apic.gsi_base == 0 ? " (the host's)" : "")
               << "\n";
-  for (const MmioDevice& device : inv.virtio_mmio)
-    std::cout << "virtio-mmio " << device.name << " at " << FormatRange(device.range) << " ("
-              << (device.driver.empty() ? std::string("no driver") : device.driver) << ")\n";
+  for (const MmioDevice& transport : inv.virtio_mmio)
+    std::cout << "virtio-mmio " << transport.name << " at " << FormatRange(transport.range) << " ("
+              << (transport.driver.empty() ? std::string("no driver") : transport.driver) << ")\n";
   return 0;
 }
 
