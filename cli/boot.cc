@@ -90,6 +90,8 @@ nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
           {"cpus", node.cpus},
           {"cmdline", art.cmdline},
           {"entry", art.entry},
+          {"kernel_base", art.kernel_base},
+          {"kaslr_slots", art.kaslr_slots},
           {"entry_mode", art.long_mode ? "direct (64-bit)" : "decompress (32-bit)"},
           {"boot_params", art.layout.boot_params},
           {"status_page", art.layout.status_page},
@@ -112,8 +114,11 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
               << FormatRange({s.phys, s.phys + s.bytes.size()}) << " " << Bytes(s.bytes.size())
               << "\n";
   std::cout << "  entry " << Hex(art.entry)
-            << (art.long_mode ? " (64-bit, direct: decompressor skipped)" : " (32-bit)")
-            << ", boot_params " << Hex(art.layout.boot_params) << ", RSDP "
+            << (art.long_mode ? " (64-bit, direct: decompressor skipped)" : " (32-bit)");
+  if (art.kaslr_slots > 0)
+    std::cout << ", kernel at " << Hex(art.kernel_base) << " (KASLR: one of " << art.kaslr_slots
+              << " 2 MiB slots)";
+  std::cout << ", boot_params " << Hex(art.layout.boot_params) << ", RSDP "
             << Hex(art.acpi.rsdp_address) << ", status page " << Hex(art.layout.status_page)
             << "\n";
 }
@@ -191,7 +196,7 @@ int Boot(const Args& in) {
       images->read_ms += unpacked->ms;
     }
     auto build_start = std::chrono::steady_clock::now();
-    NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz};
+    NodeInputs inputs{node, images->kernel, &images->image, images->initrd, tsc_khz, KaslrSeed()};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) return Error(art.error().message);
     double build_ms =
@@ -248,6 +253,8 @@ int Boot(const Args& in) {
                         {"trampoline_to_ready_ms", tramp_to_ready},
                         {"init_to_ready_ms", init_to_ready},
                         {"entry", art->long_mode ? "direct" : "decompress"},
+                        {"kernel_base", art->kernel_base},
+                        {"kaslr_slots", art->kaslr_slots},
                         {"tsc_khz", tsc_khz}});
       continue;
     }

@@ -1,5 +1,7 @@
 #include "direct_kernel.h"
 
+#include <sys/random.h>
+
 #include <sys/stat.h>
 
 #include <chrono>
@@ -145,6 +147,13 @@ bool StoreHasUnpackedKernel(StoreSession* store, const std::string& path,
   if (!bzimage_entry) return false;
   return resident.FindBySource(DerivedSource(bzimage_entry->sha256, UnpackedSize(bzimage, image)))
       .has_value();
+}
+
+uint64_t KaslrSeed() {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+    seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return seed;
 }
 
 }  // namespace mint::cli

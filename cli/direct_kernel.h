@@ -58,4 +58,7 @@ bool UseDirectEntry(EntryMode mode, const KernelImage& image, bool unpacked_in_s
 bool StoreHasUnpackedKernel(StoreSession* store, const std::string& path,
                             std::span<const uint8_t> bzimage, const KernelImage& image);
 
+// A seed for NodeInputs::kaslr_seed from the kernel's random pool (getrandom).
+uint64_t KaslrSeed();
+
 }  // namespace mint::cli

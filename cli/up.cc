@@ -85,7 +85,8 @@ class Runner {
       run.read_ms += unpacked->ms;
     }
     auto t0 = std::chrono::steady_clock::now();
-    NodeInputs inputs{run.node, images->kernel, &images->image, images->initrd, clock_.tsc_khz};
+    NodeInputs inputs{run.node,       images->kernel, &images->image,
+                      images->initrd, clock_.tsc_khz, KaslrSeed()};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) return Fail(run, art.error().message);
     run.build_ms = Since(t0);

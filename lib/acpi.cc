@@ -10,6 +10,7 @@
 #include <set>
 #include <string_view>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 
 namespace mint {
@@ -18,7 +19,6 @@ namespace {
 // Tables are placed 16-byte aligned: the RSDP needs it (ACPI 6.3 section 5.2.5.1), the other
 // tables only need 8 (section 5.2.6) and 16 keeps their addresses easy to read in a dump.
 constexpr uint64_t kTableAlignment = 16;
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
 constexpr char kRsdpSignature[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
 constexpr char kCreatorId[4] = {'M', 'I', 'N', 'T'};
 constexpr uint32_t kCreatorRevision = 1;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 
 namespace mint {
@@ -14,9 +15,6 @@ std::string MiB(uint64_t bytes) {
   out << (bytes + (1 << 20) - 1) / (1 << 20) << " MiB";
   return out.str();
 }
-
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
-constexpr uint64_t kPage = 0x1000;
 
 }  // namespace
 

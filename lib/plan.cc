@@ -11,6 +11,7 @@
 
 #include <toml++/toml.h>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 #include "layout.h"
 #include "plan_check.h"
@@ -18,7 +19,6 @@
 namespace mint {
 namespace {
 
-constexpr uint64_t kPage = 0x1000;
 constexpr uint64_t kOneMiB = 0x100000;
 // Mint places sized memory at 2 MiB boundaries, the kernel's own alignment.
 constexpr uint64_t kPlacementAlign = 0x200000;
@@ -264,7 +264,7 @@ class PlanParser {
     };
     CheckKeys(table, where,
               {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console",
-               "dma32"});
+               "dma32", "kaslr"});
     String(table, "name", where, node.name);
     if (node.name.empty()) {
       Problem(node.line, where + ": every node needs a name");
@@ -339,6 +339,12 @@ class PlanParser {
                                       "' must be ttyS1, ttyS2, ttyS3 (a UART of its own) or "
                                       "\"shared\"");
       node.console = "shared";
+    }
+    if (const toml::node* kaslr = table.get("kaslr")) {
+      if (!kaslr->is_boolean())
+        Problem(LineOf(kaslr), where + ": 'kaslr' must be true or false");
+      else
+        node.kaslr = kaslr->as_boolean()->get();
     }
     if (const toml::node* dma32 = table.get("dma32")) {
       if (!dma32->is_boolean())
@@ -637,6 +643,7 @@ std::string SerializePlan(const Plan& plan) {
     if (node.low) out << "low = " << Quote(FormatRange(*node.low)) << "\n";
     out << "console = " << Quote(node.console) << "\n";
     if (!node.dma32) out << "dma32 = false\n";
+    if (node.kaslr) out << "kaslr = true\n";
   }
   return out.str();
 }

@@ -4,13 +4,11 @@
 #include <algorithm>
 #include <sstream>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 
 namespace mint {
 namespace {
-
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
-constexpr uint64_t kPage = 0x1000;
 
 std::string MiB(uint64_t bytes) {
   std::ostringstream out;
