@@ -30,6 +30,8 @@ int Ps(const Args& args);
 int Exec(const Args& args);
 int Console(const Args& args);
 int Restart(const Args& args);
+int Suspend(const Args& args);  // cli/suspend.cc, as is Resume
+int Resume(const Args& args);
 int Store(const Args& args);       // cli/store.cc
 int BenchLoad(const Args& args);   // cli/bench_load.cc: mint bench load
 int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry

@@ -161,6 +161,13 @@ Result<void> HostDevice::Destroy(uint32_t id) {
   return Call(MINT_IOC_DESTROY, &arg, "stopping the node and releasing its resources");
 }
 
+Result<mint_resume> HostDevice::Resume(uint32_t id) {
+  auto arg = WithHeader<mint_resume>();
+  arg.id = id;
+  MINT_TRY_VOID(Call(MINT_IOC_RESUME, &arg, "resuming the node"));
+  return arg;
+}
+
 Result<void> HostDevice::ReadShared(uint32_t id, uint64_t offset, std::span<uint8_t> bytes) {
   auto arg = WithHeader<mint_shared_io>();
   arg.id = id;

@@ -22,6 +22,8 @@ class HostDevice : public NodeLoader {
   Result<StartStamps> Start(uint32_t id, const EntryPoint& entry) override;
   Result<mint_node_status> Status(uint32_t id) override;
   Result<void> Destroy(uint32_t id) override;
+  // MINT_IOC_RESUME: SIPI a suspended node back to its kernel's wakeup code.
+  Result<mint_resume> Resume(uint32_t id);
 
   // A node's shared sections (docs/shared-memory.md): `offset` from its status page.
   Result<void> ReadShared(uint32_t id, uint64_t offset, std::span<uint8_t> bytes);

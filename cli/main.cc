@@ -88,6 +88,9 @@ constexpr const char* kUsage =
     "                                     why a node stopped (also: mint status)\n"
     "  stop NODE                          park a node's cores and give its resources back\n"
     "  restart NODE [PLAN]                stop the node if needed and boot it again\n"
+    "  suspend NODE                       put a node to sleep (ACPI S3): cores parked,\n"
+    "                                     memory kept\n"
+    "  resume NODE                        wake a suspended node where it left off\n"
     "  console NODE                       the node's shared-memory console (Ctrl-] leaves)\n"
     "  exec NODE -- COMMAND...            run a command in the node, with its output and status\n"
     "  store add|ls|rm|verify ...         the resident image store (mint store --help)\n"
@@ -120,6 +123,8 @@ int main(int argc, char** argv) {
   if (command == "console") return Console(args);
   if (command == "restart") return Restart(args);
   if (command == "stop") return Stop(args);
+  if (command == "suspend") return Suspend(args);
+  if (command == "resume") return Resume(args);
   std::cerr << "mint: unknown command '" << command << "'\n\n";
   return Usage(kUsage, 2);
 }

@@ -120,6 +120,9 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   AcpiNodeConfig acpi_config;
   acpi_config.base = layout.acpi;
   acpi_config.apic_ids = node.cpus;
+  // Suspend to RAM with the host as the firmware (docs/suspend.md).
+  acpi_config.sleep_control = layout.status_page + MINT_STATUS_SLEEP_CONTROL;
+  acpi_config.dsdt_aml = SleepStatesAml();
   auto acpi = BuildAcpiTables(acpi_config);
   if (!acpi) return Fail("node ", node.name, ": ACPI tables: ", acpi.error().message);
   out.acpi = std::move(*acpi);

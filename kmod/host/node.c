@@ -24,7 +24,7 @@
  * The live node with this id. `quiet` keeps a free slot out of the log: STATUS on every id is
  * how the CLI lists nodes, so -ENOENT there is an answer, not a failure worth a warning.
  */
-static struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet)
+struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet)
 {
 	struct mint_node *n;
 
@@ -113,7 +113,7 @@ static void mint_trampoline_drop(void)
 	mint.tramp_ok = false;
 }
 
-static struct mint_trampoline_entry *mint_table_entry(u32 apic_id)
+struct mint_trampoline_entry *mint_table_entry(u32 apic_id)
 {
 	struct mint_trampoline_entry *table = mint.tramp_virt + MINT_TRAMPOLINE_CODE_SIZE;
 
@@ -665,13 +665,16 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 	e->status = (u32)n->status_phys;
 	e->pml4 = (u32)s->pml4;
 	e->pml5 = (u32)s->pml5;
-	e->reserved = 0;
+	e->resume = 0;
 	wmb(); /* fields before valid */
 	WRITE_ONCE(e->valid, MINT_TRAMPOLINE_ENTRY_VALID);
 	wmb(); /* valid before the IPIs */
 
 	/* From here the core may be running: the node counts as started whatever happens. */
 	n->state = MINT_STATE_STARTED;
+	if (mint_sleep_watch_node(n))
+		pr_warn("mint: node %s: cannot map its status page; suspend requests go unseen\n",
+			n->name);
 	n->elcr_pending = true;
 	mod_delayed_work(system_wq, &mint.slots[s->id].elcr_work, MINT_ELCR_FALLBACK);
 
@@ -733,6 +736,12 @@ int mint_status(struct mint_file *f, struct mint_node_status *s)
 	memcpy(s->apic_ids, n->apic_ids, sizeof(s->apic_ids));
 	memcpy(s->ranges, n->ranges, sizeof(s->ranges));
 	s->tsc_before_init = n->tsc_before_init;
+	s->tsc_sleep_request = n->tsc_sleep_request;
+	s->tsc_suspended = n->tsc_suspended;
+	s->tsc_resume_sipi = n->tsc_resume_sipi;
+	s->tsc_kernel_back = n->tsc_kernel_back;
+	s->suspends = n->suspends;
+	s->sleep_type = n->sleep_type;
 out:
 	return err;
 }
@@ -760,6 +769,7 @@ int mint_destroy(struct mint_file *f, struct mint_destroy *d)
 		mint_elcr_restore_node(n);
 	}
 	cancel_delayed_work(&mint.slots[d->id].elcr_work);
+	mint_sleep_unwatch_node(n);
 	mint_release_claims(n);
 	for (i = 0; i < n->n_cpus; i++)
 		cpumask_clear_cpu(n->cpus[i], &mint_owned_cpus);

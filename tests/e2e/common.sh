@@ -20,3 +20,17 @@ heartbeats_advanced() { # BEFORE.json AFTER.json: how many nodes' agent heartbea
   done
   echo "$moved"
 }
+
+node_field() { # NODE FIELD: "FIELD" of NODE in mint ps --json (strings without quotes)
+  mint ps --json | tr -d '\n' | sed 's/},/}\n/g' | grep "\"name\": \"$1\"" |
+    sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\)\"\{0,1\}.*/\1/p" | head -1
+}
+wait_state() { # NODE STATE SECONDS: wait until mint ps shows STATE
+  i=0
+  while [ $i -lt $(($3 * 5)) ]; do
+    [ "$(node_field "$1" state)" = "$2" ] && return 0
+    sleep 0.2
+    i=$((i + 1))
+  done
+  return 1
+}
