@@ -1,4 +1,5 @@
 #include "store.h"
+#include "format.h"
 
 #include <openssl/evp.h>
 
@@ -17,12 +18,6 @@ namespace {
 
 constexpr uint64_t RoundUpPage(uint64_t bytes) {
   return (bytes + kStorePage - 1) & ~(kStorePage - 1);
-}
-
-std::string MiB(uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  return text;
 }
 
 uint64_t* GenerationWord(std::span<uint8_t> region) {
