@@ -1,5 +1,5 @@
 // mint bench: the benchmarks. `parallel` lives here; `load` in bench_load.cc, `entry` in
-// bench_entry.cc.
+// bench_entry.cc, `image` in bench_image.cc.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,7 +22,8 @@ constexpr const char* kBenchListUsage =
     "and their ratio:\n"
     "  parallel PLAN   N nodes booted one after the other vs in parallel\n"
     "  load [PLAN]     a node's image load: cold disk vs store first boot vs store later boot\n"
-    "  entry PLAN      INIT -> ready through the decompressor vs direct 64-bit entry\n";
+    "  entry PLAN      INIT -> ready through the decompressor vs direct 64-bit entry\n"
+    "  image PLAN      a node up from a memory image vs booted normally or cold, and resume\n";
 
 constexpr const char* kBenchUsage =
     "usage: mint bench parallel PLAN [--max N] [--rounds R] [--json FILE] [--svg FILE]\n"
@@ -158,7 +159,8 @@ int Bench(const Args& in) {
   args.erase(args.begin());
   if (what == "parallel") return BenchParallel(args);
   if (what == "entry") return BenchEntry(args);  // cli/bench_entry.cc
-  return Error("unknown benchmark '" + what + "' (known: parallel, load, entry)");
+  if (what == "image") return BenchImage(args);  // cli/bench_image.cc
+  return Error("unknown benchmark '" + what + "' (known: parallel, load, entry, image)");
 }
 
 }  // namespace mint::cli

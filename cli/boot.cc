@@ -15,6 +15,7 @@
 #include "direct_kernel.h"
 #include "files.h"
 #include "host_device.h"
+#include "image.h"
 #include "image_store.h"
 #include "images.h"
 #include "node_access.h"
@@ -25,6 +26,7 @@ namespace {
 constexpr const char* kBootUsage =
     "usage: mint boot PLAN [NODE...] [--timeout S] [--dry-run] [--json] [--device PATH]\n"
     "                      [--entry auto|decompress|direct]\n"
+    "       mint boot PLAN [NODE] --image NAME|FILE [--timeout S] [--json] [--device PATH]\n"
     "\n"
     "Boots the plan's nodes (every node, or only those named), one after the other: reads\n"
     "each node's kernel and initrd, builds its boot_params, e820 map, command line and ACPI\n"
@@ -39,7 +41,10 @@ constexpr const char* kBootUsage =
     "                direct: unpack the kernel on the host (or take it from the store) and\n"
     "                enter its 64-bit startup_64 directly (x86_64 only); auto (default):\n"
     "                direct when the plan's store holds the unpacked kernel (mint store\n"
-    "                add puts it there), else decompress\n";
+    "                add puts it there), else decompress\n"
+    "  --image SRC   instead of booting, resume a memory image (mint snapshot): FILE, or NAME\n"
+    "                in the plan's store; into NODE (default: the node it was taken of), which\n"
+    "                must have the image's memory, low slice and cores\n";
 
 constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
@@ -123,6 +128,45 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
             << "\n";
 }
 
+// mint boot PLAN [NODE] --image SRC.
+int BootImage(const Plan& plan, const std::string& plan_path, const std::string& node,
+              const std::string& source, const std::string& device, int timeout_s, bool json) {
+  auto host = HostDevice::Open(device);
+  if (!host) return Error(host.error().message);
+  auto store = OpenPlanStore(plan.host, device);
+  if (!store) return Error(store.error().message);
+  auto booted = BootFromImage(**host, plan, node, source, store->get(), timeout_s);
+  if (!booted) return Error(booted.error().message);
+  RememberPlan(plan_path, booted->node);
+  if (json) {
+    std::cout << nlohmann::json{{"node", booted->node},
+                                {"id", booted->id},
+                                {"image", source},
+                                {"image_bytes", booted->image_bytes},
+                                {"page_bytes", booted->page_bytes},
+                                {"read_ms", booted->read_ms},
+                                {"check_ms", booted->check_ms},
+                                {"decompress_ms", booted->decompress_ms},
+                                {"zero_ms", booted->zero_ms},
+                                {"copy_ms", booted->copy_ms},
+                                {"host_ms", booted->host_ms},
+                                {"sipi_to_kernel_ms", booted->sipi_to_kernel_ms},
+                                {"sipi_to_user_ms", booted->sipi_to_user_ms},
+                                {"total_ms", booted->total_ms}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  std::printf(
+      "mint: node %s resumed from the memory image %s in %.1f ms: read %.1f ms (%s), check "
+      "%.1f ms, LZ4 %.1f ms (%s of pages), zero %.1f ms, copy %.1f ms, then SIPI -> "
+      "userspace %.1f ms\n",
+      booted->node.c_str(), source.c_str(), booted->total_ms, booted->read_ms,
+      Bytes(booted->image_bytes).c_str(), booted->check_ms, booted->decompress_ms,
+      Bytes(booted->page_bytes).c_str(), booted->zero_ms, booted->copy_ms, booted->sipi_to_user_ms);
+  return 0;
+}
+
 }  // namespace
 
 int Boot(const Args& in) {
@@ -135,6 +179,8 @@ int Boot(const Args& in) {
   TakeValue(args, "--timeout", timeout_text, ok);
   TakeValue(args, "--device", device, ok);
   TakeValue(args, "--entry", entry_text, ok);
+  std::string image_source;
+  TakeValue(args, "--image", image_source, ok);
   if (!ok) return 2;
   auto entry_mode = ParseEntryMode(entry_text);
   if (!entry_mode) return Error(entry_mode.error().message);
@@ -156,6 +202,12 @@ int Boot(const Args& in) {
     const NodePlan* node = plan->FindNode(args[i]);
     if (node == nullptr) return Error(args[0] + " has no node named '" + args[i] + "'");
     nodes.push_back(node);
+  }
+  if (!image_source.empty()) {
+    if (nodes.size() > 1) return Error("--image resumes one node; name at most one");
+    if (dry_run) return Error("--image and --dry-run do not go together");
+    return BootImage(*plan, args[0], nodes.empty() ? "" : nodes[0]->name, image_source, device,
+                     timeout_s, json);
   }
   if (nodes.empty())
     for (const NodePlan& node : plan->nodes) nodes.push_back(&node);

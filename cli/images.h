@@ -32,7 +32,6 @@ class ImageBytes {
   ~ImageBytes();
 
   std::span<const uint8_t> span() const { return pin_ ? view_ : std::span<const uint8_t>(owned_); }
-  operator std::span<const uint8_t>() const { return span(); }  // NOLINT: used as bytes
   const uint8_t* data() const { return span().data(); }
   size_t size() const { return span().size(); }
   bool empty() const { return size() == 0; }

@@ -13,6 +13,7 @@
 #include "boot_node.h"
 #include "commands.h"
 #include "console_ring.h"
+#include "image.h"
 #include "node_access.h"
 
 namespace mint::cli {
@@ -96,52 +97,91 @@ Result<mint_node_status> WaitFor(HostDevice& host, uint32_t id, double timeout_s
 
 }  // namespace
 
+Result<SuspendTimes> SuspendNode(HostDevice& host, const mint_node_status& node, double timeout_s) {
+  std::string name(node.name, strnlen(node.name, sizeof(node.name)));
+  if (node.state == MINT_STATE_SUSPENDED) return Fail("node ", name, " is already suspended");
+  if (node.state != MINT_STATE_READY)
+    return Fail("node ", name, " is ", StateOf(node), "; only a running node can suspend");
+  auto info = MINT_TRY(host.Info());
+  uint32_t suspends = node.suspends;
+  auto outcome = MINT_TRY(ExecInNode(host, node, {"mint-agent", "suspend"}, timeout_s));
+  if (outcome.timed_out || outcome.status != 0)
+    return Fail(
+        "node ", name, ": its agent did not take the request (",
+        outcome.timed_out ? std::string("no answer") : "exit " + std::to_string(outcome.status),
+        "): ", std::string(outcome.output.begin(), outcome.output.end()));
+  auto done = WaitFor(host, node.id, timeout_s, [&](const mint_node_status& s) {
+    return s.state != MINT_STATE_READY || s.suspends != suspends;
+  });
+  if (!done) return Fail("node ", name, ": no suspend: ", done.error().message);
+  if (done->state != MINT_STATE_SUSPENDED)
+    return Fail("node ", name, " did not suspend: it is ", StateOf(*done));
+  SuspendTimes times;
+  times.status = *done;
+  times.request_to_s3_ms = TscMs(done->page.tsc_suspend, done->tsc_sleep_request, info.tsc_khz);
+  times.s3_to_parked_ms = TscMs(done->tsc_sleep_request, done->tsc_suspended, info.tsc_khz);
+  return times;
+}
+
+Result<ResumeTimes> ResumeNode(HostDevice& host, const mint_node_status& node, double timeout_s) {
+  std::string name(node.name, strnlen(node.name, sizeof(node.name)));
+  if (node.state != MINT_STATE_SUSPENDED)
+    return Fail("node ", name, " is ", StateOf(node), ", not suspended");
+  auto info = MINT_TRY(host.Info());
+  uint64_t khz = info.tsc_khz;
+  ResumeTimes times;
+  times.slept_s = SecondsSinceTsc(node.tsc_suspended, khz);
+  // The agent asked for this sleep (mint suspend) when its request is the latest and open.
+  times.agent_asked = node.page.tsc_suspend != 0 &&
+                      node.page.tsc_suspend < node.tsc_sleep_request &&
+                      node.page.tsc_resumed < node.page.tsc_suspend;
+  auto resumed = MINT_TRY(host.Resume(node.id));
+  times.wakeup = resumed.wakeup;
+  uint64_t sipi = resumed.tsc_sipi;
+  // Userspace is back when the agent's suspend request returns; a node that suspended itself
+  // from a shell has no such stamp, so then a command run through the agent says it.
+  auto back = WaitFor(host, node.id, timeout_s, [&](const mint_node_status& s) {
+    if (s.state != MINT_STATE_READY) return true;
+    return s.tsc_kernel_back > sipi && (!times.agent_asked || s.page.tsc_resumed > sipi);
+  });
+  if (!back) return Fail("node ", name, ": not back: ", back.error().message);
+  if (back->state != MINT_STATE_READY)
+    return Fail("node ", name, " is ", StateOf(*back), " after the resume");
+  times.sipi_to_kernel_ms = TscMs(sipi, back->tsc_kernel_back, khz);
+  if (times.agent_asked) {
+    times.sipi_to_user_ms = TscMs(sipi, back->page.tsc_resumed, khz);
+  } else {
+    auto ran = ExecInNode(host, *back, {"true"}, timeout_s);
+    if (!ran || ran->timed_out || ran->status != 0)
+      return Fail("node ", name, ": its kernel is back but its agent does not answer");
+    times.sipi_to_user_ms = SecondsSinceTsc(sipi, khz) * 1000;
+  }
+  return times;
+}
+
 int Suspend(const Args& in) {
   int status_code = 0;
   auto options = Parse(in, kSuspendUsage, &status_code);
   if (!options) return status_code;
   auto host = HostDevice::Open(options->device);
   if (!host) return Error(host.error().message);
-  auto info = (*host)->Info();
-  if (!info) return Error(info.error().message);
   auto node = FindNodeByName(**host, options->name);
   if (!node) return Error(node.error().message);
-  if (node->state == MINT_STATE_SUSPENDED)
-    return Error("node " + options->name + " is already suspended");
-  if (node->state != MINT_STATE_READY)
-    return Error("node " + options->name + " is " + StateOf(*node) +
-                 "; only a running node can suspend");
-  uint32_t suspends = node->suspends;
-
-  auto outcome = ExecInNode(**host, *node, {"mint-agent", "suspend"}, options->timeout_s);
-  if (!outcome) return Error("node " + options->name + ": " + outcome.error().message);
-  if (outcome->timed_out || outcome->status != 0)
-    return Error("node " + options->name + ": its agent did not take the request (" +
-                 (outcome->timed_out ? std::string("no answer")
-                                     : "exit " + std::to_string(outcome->status)) +
-                 "): " + std::string(outcome->output.begin(), outcome->output.end()));
-  auto done = WaitFor(**host, node->id, options->timeout_s, [&](const mint_node_status& s) {
-    return s.state != MINT_STATE_READY || s.suspends != suspends;
-  });
-  if (!done) return Error("node " + options->name + ": no suspend: " + done.error().message);
-  if (done->state != MINT_STATE_SUSPENDED)
-    return Error("node " + options->name + " did not suspend: it is " + StateOf(*done));
-  uint64_t khz = info->tsc_khz;
-  double to_request = TscMs(done->page.tsc_suspend, done->tsc_sleep_request, khz);
-  double to_parked = TscMs(done->tsc_sleep_request, done->tsc_suspended, khz);
+  auto done = SuspendNode(**host, *node, options->timeout_s);
+  if (!done) return Error(done.error().message);
   if (options->json) {
     std::cout << nlohmann::json{{"node", options->name},
                                 {"state", "suspended"},
-                                {"request_to_s3_ms", to_request},
-                                {"s3_to_parked_ms", to_parked},
-                                {"suspends", done->suspends}}
+                                {"request_to_s3_ms", done->request_to_s3_ms},
+                                {"s3_to_parked_ms", done->s3_to_parked_ms},
+                                {"suspends", done->status.suspends}}
                      .dump()
               << "\n";
   } else {
     std::printf(
         "mint: node %s suspended to RAM: its kernel asked for S3 %.1f ms after the agent's "
         "request, its cores were parked %.1f ms later\n",
-        options->name.c_str(), to_request, to_parked);
+        options->name.c_str(), done->request_to_s3_ms, done->s3_to_parked_ms);
   }
   return 0;
 }
@@ -152,57 +192,26 @@ int Resume(const Args& in) {
   if (!options) return status_code;
   auto host = HostDevice::Open(options->device);
   if (!host) return Error(host.error().message);
-  auto info = (*host)->Info();
-  if (!info) return Error(info.error().message);
   auto node = FindNodeByName(**host, options->name);
   if (!node) return Error(node.error().message);
-  if (node->state != MINT_STATE_SUSPENDED)
-    return Error("node " + options->name + " is " + StateOf(*node) + ", not suspended");
-  uint64_t khz = info->tsc_khz;
-  double slept_s = SecondsSinceTsc(node->tsc_suspended, khz);
-  // The agent asked for this sleep (mint suspend) when its request is the latest and open.
-  bool agent_asked = node->page.tsc_suspend != 0 &&
-                     node->page.tsc_suspend < node->tsc_sleep_request &&
-                     node->page.tsc_resumed < node->page.tsc_suspend;
-
-  auto resumed = (*host)->Resume(node->id);
-  if (!resumed) return Error("node " + options->name + ": " + resumed.error().message);
-  uint64_t sipi = resumed->tsc_sipi;
-  // Userspace is back when the agent's suspend request returns; a node that suspended itself
-  // from a shell has no such stamp, so then a command run through the agent says it.
-  auto back = WaitFor(**host, node->id, options->timeout_s, [&](const mint_node_status& s) {
-    if (s.state != MINT_STATE_READY) return true;
-    return s.tsc_kernel_back > sipi && (!agent_asked || s.page.tsc_resumed > sipi);
-  });
-  if (!back) return Error("node " + options->name + ": not back: " + back.error().message);
-  if (back->state != MINT_STATE_READY)
-    return Error("node " + options->name + " is " + StateOf(*back) + " after the resume");
-  double kernel_ms = TscMs(sipi, back->tsc_kernel_back, khz);
-  double user_ms = 0;
-  if (agent_asked) {
-    user_ms = TscMs(sipi, back->page.tsc_resumed, khz);
-  } else {
-    auto ran = ExecInNode(**host, *back, {"true"}, options->timeout_s);
-    if (!ran || ran->timed_out || ran->status != 0)
-      return Error("node " + options->name + ": its kernel is back but its agent does not answer");
-    user_ms = SecondsSinceTsc(sipi, khz) * 1000;
-  }
+  auto times = ResumeNode(**host, *node, options->timeout_s);
+  if (!times) return Error(times.error().message);
   if (options->json) {
     std::cout << nlohmann::json{{"node", options->name},
                                 {"state", "running"},
-                                {"slept_s", slept_s},
-                                {"sipi_to_kernel_ms", kernel_ms},
-                                {"sipi_to_user_ms", user_ms},
-                                {"user_measured_by", agent_asked ? "agent" : "exec"},
-                                {"wakeup", resumed->wakeup}}
+                                {"slept_s", times->slept_s},
+                                {"sipi_to_kernel_ms", times->sipi_to_kernel_ms},
+                                {"sipi_to_user_ms", times->sipi_to_user_ms},
+                                {"user_measured_by", times->agent_asked ? "agent" : "exec"},
+                                {"wakeup", times->wakeup}}
                      .dump()
               << "\n";
   } else {
     std::printf(
-        "mint: node %s resumed after %.1f s asleep: kernel back %.1f ms after the SIPI, "
-        "userspace %.1f ms (%s)\n",
-        options->name.c_str(), slept_s, kernel_ms, user_ms,
-        agent_asked ? "its agent's request returned" : "a command ran through its agent");
+        "mint: node %s resumed after %.1f s asleep: kernel back %.1f ms after the SIPI "
+        "(seen within the host's 4 ms poll), userspace %.1f ms (%s)\n",
+        options->name.c_str(), times->slept_s, times->sipi_to_kernel_ms, times->sipi_to_user_ms,
+        times->agent_asked ? "its agent's request returned" : "a command ran through its agent");
   }
   return 0;
 }

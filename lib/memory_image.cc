@@ -58,21 +58,21 @@ Result<void> MemoryImageWriter::Add(uint64_t phys, std::span<const uint8_t> byte
   return Ok{};
 }
 
-Result<std::vector<uint8_t>> MemoryImageWriter::Finish(int level) {
-  if (pages_.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE))
-    return Fail("memory image: ", MiB(pages_.size()), " of non-zero pages is more than LZ4 takes");
-  std::vector<uint8_t> compressed(
-      static_cast<size_t>(LZ4_compressBound(static_cast<int>(pages_.size()))));
-  int packed = level > 0 ? LZ4_compress_HC(reinterpret_cast<const char*>(pages_.data()),
-                                           reinterpret_cast<char*>(compressed.data()),
-                                           static_cast<int>(pages_.size()),
-                                           static_cast<int>(compressed.size()), level)
-                         : LZ4_compress_default(reinterpret_cast<const char*>(pages_.data()),
-                                                reinterpret_cast<char*>(compressed.data()),
-                                                static_cast<int>(pages_.size()),
-                                                static_cast<int>(compressed.size()));
-  if (packed <= 0 && !pages_.empty()) return Fail("memory image: LZ4 compression failed");
-  compressed.resize(static_cast<size_t>(std::max(packed, 0)));
+Result<std::vector<uint8_t>> MemoryImageWriter::Finish(PageCodec codec) const {
+  std::vector<uint8_t> compressed;
+  if (codec == PageCodec::kLz4) {
+    if (pages_.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE))
+      return Fail("memory image: ", MiB(pages_.size()),
+                  " of non-zero pages is more than LZ4 takes; store it raw");
+    compressed.resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(pages_.size()))));
+    int packed = LZ4_compress_default(
+        reinterpret_cast<const char*>(pages_.data()), reinterpret_cast<char*>(compressed.data()),
+        static_cast<int>(pages_.size()), static_cast<int>(compressed.size()));
+    if (packed <= 0 && !pages_.empty()) return Fail("memory image: LZ4 compression failed");
+    compressed.resize(static_cast<size_t>(std::max(packed, 0)));
+  }
+  std::span<const uint8_t> data = codec == PageCodec::kLz4 ? std::span<const uint8_t>(compressed)
+                                                           : std::span<const uint8_t>(pages_);
 
   std::vector<uint8_t> body;
   for (const PhysRange& range : layout_.ranges) {
@@ -85,7 +85,7 @@ Result<std::vector<uint8_t>> MemoryImageWriter::Finish(int level) {
     Put64(body, run.phys);
     Put64(body, run.pages);
   }
-  Put(body, compressed.data(), compressed.size());
+  Put(body, data.data(), data.size());
 
   MemoryImageHeader header{};
   std::memcpy(header.magic, kMemoryImageMagic, sizeof(header.magic));
@@ -98,7 +98,8 @@ Result<std::vector<uint8_t>> MemoryImageWriter::Finish(int level) {
   header.n_runs = runs_.size();
   header.status_page = layout_.status_page;
   header.page_bytes = pages_.size();
-  header.compressed_bytes = compressed.size();
+  header.compressed_bytes = data.size();
+  header.flags = codec == PageCodec::kRaw ? kMemoryImageRaw : 0;
   for (const PhysRange& range : layout_.ranges) header.total_pages += range.size() / kPage;
   header.checksum = Xxh64Of(body);
   std::vector<uint8_t> out;
@@ -178,19 +179,27 @@ Result<MemoryImage> ParseMemoryImage(std::span<const uint8_t> bytes) {
   }
   if (pages * kPage != header.page_bytes || header.total_pages != total)
     return Fail("memory image: the page counts do not add up");
+  if (header.flags & ~kMemoryImageRaw)
+    return Fail("memory image: unknown flags ", Hex(header.flags));
+  image.codec = header.flags & kMemoryImageRaw ? PageCodec::kRaw : PageCodec::kLz4;
+  if (image.codec == PageCodec::kRaw && header.compressed_bytes != header.page_bytes)
+    return Fail("memory image: raw page data of ", std::to_string(header.compressed_bytes),
+                " bytes for ", std::to_string(header.page_bytes));
   image.page_bytes = header.page_bytes;
   image.total_pages = total;
-  image.compressed = payload.subspan(at, header.compressed_bytes);
+  image.data = payload.subspan(at, header.compressed_bytes);
   return image;
 }
 
 Result<std::vector<uint8_t>> DecompressPages(const MemoryImage& image) {
+  if (image.codec == PageCodec::kRaw)
+    return std::vector<uint8_t>(image.data.begin(), image.data.end());
   if (image.page_bytes > static_cast<uint64_t>(LZ4_MAX_INPUT_SIZE))
     return Fail("memory image: ", MiB(image.page_bytes), " of pages is more than LZ4 holds");
   std::vector<uint8_t> pages(image.page_bytes);
   int got = LZ4_decompress_safe(
-      reinterpret_cast<const char*>(image.compressed.data()), reinterpret_cast<char*>(pages.data()),
-      static_cast<int>(image.compressed.size()), static_cast<int>(pages.size()));
+      reinterpret_cast<const char*>(image.data.data()), reinterpret_cast<char*>(pages.data()),
+      static_cast<int>(image.data.size()), static_cast<int>(pages.size()));
   if (got < 0 || static_cast<uint64_t>(got) != image.page_bytes)
     return Fail("memory image: the page data does not decompress to its ", MiB(image.page_bytes));
   return pages;

@@ -1,8 +1,10 @@
 // A node's memory image: what `mint snapshot` saves of a suspended node and `mint boot --image`
 // puts back, so the node resumes instead of booting (docs/suspend.md).
 //
-// Only the pages that are not all zero are kept, in runs of consecutive pages, LZ4-compressed
-// as one block (LZ4 for its decompression speed: restoring is on the boot path). A restore
+// Only the pages that are not all zero are kept, in runs of consecutive pages, either raw (a
+// restore then copies them straight from where the image lies, e.g. the resident store) or
+// LZ4-compressed as one block (LZ4 for its decompression speed: restoring is on the boot path,
+// though under QEMU TCG it runs at ~190 MB/s). A restore
 // zeroes every other page of the node's memory, so an image never depends on what a previous
 // tenant left there. The image is tied to its physical layout: the same memory ranges, low
 // slice, cores (APIC IDs) and status page; a plan that differs is refused.
@@ -12,7 +14,8 @@
 //   n_ranges x {start, end}      the node's memory, the low slice first (u64 pairs)
 //   n_cpus x u32 APIC IDs        padded to 8 bytes
 //   n_runs x {phys, pages}       non-zero page runs, ascending, inside the ranges (u64 pairs)
-//   compressed page data         LZ4 block of sum(pages) * 4096 bytes, the runs in order
+//   page data                    sum(pages) * 4096 bytes, the runs in order: raw, or one LZ4
+//                                block (flags)
 // `checksum` is the XXH64 of everything after the header.
 #pragma once
 
@@ -42,8 +45,12 @@ struct MemoryImageHeader {
   uint64_t compressed_bytes;  // the LZ4 block
   uint64_t total_pages;       // pages in the ranges (zero ones included)
   uint64_t checksum;          // XXH64 of the bytes after the header
-  uint64_t reserved[3];
+  uint64_t flags;             // kMemoryImageRaw, or 0: LZ4
+  uint64_t reserved[2];
 };
+inline constexpr uint64_t kMemoryImageRaw = 1;  // page data stored as is
+
+enum class PageCodec { kRaw, kLz4 };
 static_assert(sizeof(MemoryImageHeader) == 128);
 
 // What an image depends on.
@@ -68,8 +75,8 @@ class MemoryImageWriter {
   // `bytes` are the node's memory at `phys` (page aligned, a whole number of pages, inside a
   // range of the layout).
   Result<void> Add(uint64_t phys, std::span<const uint8_t> bytes);
-  // The image; `level` > 0 trades speed for size (LZ4 HC), 0 is LZ4's fast mode.
-  Result<std::vector<uint8_t>> Finish(int level = 0);
+  // The image, its page data stored raw or LZ4-compressed. Can be called more than once.
+  Result<std::vector<uint8_t>> Finish(PageCodec codec = PageCodec::kLz4) const;
   uint64_t nonzero_pages() const { return pages_.size() / 4096; }
 
  private:
@@ -84,13 +91,14 @@ struct MemoryImage {
   std::vector<PageRun> runs;
   uint64_t page_bytes = 0;
   uint64_t total_pages = 0;
-  std::span<const uint8_t> compressed;  // into the bytes given to ParseMemoryImage
+  PageCodec codec = PageCodec::kLz4;
+  std::span<const uint8_t> data;  // the page data as stored: into the bytes parsed
 };
 
 // Checks everything (magic, version, sizes, checksum, ranges, runs inside them and in order)
 // without decompressing; trailing bytes after the image are ignored (a block device).
 Result<MemoryImage> ParseMemoryImage(std::span<const uint8_t> bytes);
-// The page data, runs in order (page_bytes bytes).
+// The page data of an LZ4 image, runs in order (page_bytes bytes). A raw image's is `data`.
 Result<std::vector<uint8_t>> DecompressPages(const MemoryImage& image);
 // The pages of the layout's ranges that are in no run: what a restore zeroes.
 std::vector<PageRun> ZeroRuns(const MemoryImage& image);

@@ -76,6 +76,26 @@ TEST(MemoryImage, KeepsOnlyNonZeroPagesAndRestoresThemExactly) {
   EXPECT_TRUE(ParseMemoryImage(bytes).ok());
 }
 
+// Raw page data: the same pages, readable in place (no copy, no decompression).
+TEST(MemoryImage, RawImagesHoldThePagesAsTheyAre) {
+  Memory memory;
+  MemoryImageWriter writer(Layout());
+  ASSERT_TRUE(writer.Add(kLow, memory.low).ok());
+  ASSERT_TRUE(writer.Add(kBase, memory.high).ok());
+  auto raw = writer.Finish(PageCodec::kRaw);
+  auto lz4 = writer.Finish(PageCodec::kLz4);
+  ASSERT_TRUE(raw.ok() && lz4.ok());
+  auto a = ParseMemoryImage(*raw), b = ParseMemoryImage(*lz4);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->codec, PageCodec::kRaw);
+  EXPECT_EQ(b->codec, PageCodec::kLz4);
+  EXPECT_EQ(a->data.size(), 5u * 0x1000);
+  auto pages = DecompressPages(*b);
+  ASSERT_TRUE(pages.ok());
+  EXPECT_TRUE(std::equal(a->data.begin(), a->data.end(), pages->begin(), pages->end()));
+  EXPECT_EQ(a->data[0x1000 * 0 + 17], memory.low[0x1000 + 17]);  // the low page comes first
+}
+
 TEST(MemoryImage, RefusesDamageNamingIt) {
   auto bytes = Build(Memory());
   auto expect = [&](std::vector<uint8_t> spoiled, const char* fragment) {

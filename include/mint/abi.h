@@ -115,11 +115,17 @@ struct mint_create {
 	__u32 pad0;
 };
 
-/* MINT_IOC_LOAD: copy `size` bytes from user `data` to physical `phys`, all of it owned. */
+/*
+ * MINT_IOC_LOAD: copy `size` bytes from user `data` to physical `phys`, all of it owned, before
+ * START; with MINT_LOAD_ZERO, zero them instead (`data` unused).
+ * MINT_IOC_READ: the other way, from a node's memory into user `data`, only while the node is
+ * suspended or stopped (its memory is still): how mint snapshot takes a memory image.
+ */
+#define MINT_LOAD_ZERO 0x1u
 struct mint_load {
 	struct mint_hdr hdr;
 	__u32 id;
-	__u32 pad0;
+	__u32 flags; /* LOAD: MINT_LOAD_ZERO or 0; READ: 0 */
 	__u64 phys;
 	__u64 data; /* user pointer */
 	__u64 size;
@@ -211,13 +217,16 @@ struct mint_node_status {
 	__u64 tsc_kernel_back;    /* when the node wrote S0 after resuming */
 	__u32 suspends;           /* S3 entries since the node was created */
 	__u32 sleep_type;         /* SLP_TYP of the latest request: MINT_SLEEP_S3, _S5, or 0 */
+	__u64 status_phys;        /* the node's status page */
 	struct mint_status_page page;
 };
 
 /*
  * MINT_IOC_RESUME: wake a node in MINT_STATE_SUSPENDED. The module finds the kernel's wakeup
  * code in the node's low slice (its wakeup header, signature 0x51ee1111) and sends its boot
- * core a SIPI to the trampoline, whose entry sends it there (MINT_ENTRY_RESUME).
+ * core a SIPI to the trampoline, whose entry sends it there (MINT_ENTRY_RESUME). A node still
+ * in MINT_STATE_OWNED whose memory was loaded from a memory image resumes the same way, after
+ * an INIT (its core was never parked by this node).
  */
 struct mint_resume {
 	struct mint_hdr hdr;
@@ -352,6 +361,7 @@ struct mint_shared_io {
 #define MINT_IOC_LAST_ERROR _IOWR(MINT_IOC_TYPE, 7, struct mint_last_error)
 #define MINT_IOC_SHARED _IOW(MINT_IOC_TYPE, 8, struct mint_shared_io)
 #define MINT_IOC_RESUME _IOWR(MINT_IOC_TYPE, 9, struct mint_resume)
+#define MINT_IOC_READ _IOW(MINT_IOC_TYPE, 10, struct mint_load)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -374,7 +384,7 @@ MINT_STATIC_ASSERT(sizeof(struct mint_start) == 64, "mint_start");
 MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104 + 24, "mint_status_page");
 MINT_STATIC_ASSERT(MINT_STATUS_SLEEP_CONTROL >= sizeof(struct mint_status_page), "sleep byte");
 MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
-			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 40 + 128, "mint_node_status");
+			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 48 + 128, "mint_node_status");
 MINT_STATIC_ASSERT(sizeof(struct mint_resume) == 24, "mint_resume");
 MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
 MINT_STATIC_ASSERT(sizeof(struct mint_last_error) == 128, "mint_last_error");

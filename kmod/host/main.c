@@ -67,7 +67,9 @@ static bool mint_pad_ok(unsigned int cmd, const union mint_arg *a)
 	case MINT_IOC_CREATE:
 		return !a->create.pad0;
 	case MINT_IOC_LOAD:
-		return !a->load.pad0;
+		return !(a->load.flags & ~MINT_LOAD_ZERO);
+	case MINT_IOC_READ:
+		return !a->load.flags;
 	case MINT_IOC_START:
 		return true; /* no padding: node.c checks flags and the page-table roots */
 	case MINT_IOC_DESTROY:
@@ -97,6 +99,7 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MINT_IOC_STORE:
 	case MINT_IOC_SHARED:
 	case MINT_IOC_RESUME:
+	case MINT_IOC_READ:
 		break;
 	default:
 		return -ENOTTY;
@@ -163,6 +166,9 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case MINT_IOC_RESUME:
 		err = mint_resume(f, &a->resume);
+		break;
+	case MINT_IOC_READ:
+		err = mint_read(f, &a->load);
 		break;
 	case MINT_IOC_LAST_ERROR:
 		strscpy(a->last_error.text, f->last_error, sizeof(a->last_error.text));

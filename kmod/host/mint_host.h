@@ -103,6 +103,7 @@ void mint_release_reserved(struct resource *res);
 void mint_find_realmode(u64 *start, u64 *end);
 int mint_copy_to_phys(u64 phys, const void __user *src, u64 size);
 int mint_zero_phys(u64 phys, u64 size);
+int mint_copy_from_phys(void __user *dst, u64 phys, u64 size);
 int mint_read_phys(u64 phys, void *dst, size_t size);
 
 /* cpu.c */
@@ -120,6 +121,7 @@ void mint_nodes_exit(void);
 int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
 int mint_create(struct mint_file *f, struct mint_create *c);
 int mint_load(struct mint_file *f, struct mint_load *l);
+int mint_read(struct mint_file *f, struct mint_load *l);
 int mint_start(struct mint_file *f, struct mint_start *s);
 int mint_status(struct mint_file *f, struct mint_node_status *s);
 int mint_destroy(struct mint_file *f, struct mint_destroy *d);

@@ -545,12 +545,40 @@ int mint_load(struct mint_file *f, struct mint_load *l)
 		err = -EINVAL;
 		goto out;
 	}
-	err = mint_copy_to_phys(l->phys, u64_to_user_ptr(l->data), l->size);
+	if (l->flags & MINT_LOAD_ZERO)
+		err = mint_zero_phys(l->phys, l->size);
+	else
+		err = mint_copy_to_phys(l->phys, u64_to_user_ptr(l->data), l->size);
 	if (err)
 		mint_fail(f, "node %s: LOAD 0x%llx-0x%llx: %s", n->name, l->phys,
 			  l->phys + l->size - 1,
 			  err == -EFAULT ? "cannot read the caller's buffer" : "cannot map the target");
 out:
+	return err;
+}
+
+int mint_read(struct mint_file *f, struct mint_load *l)
+{
+	struct mint_node *n = mint_node_get(f, l->id, false);
+	int err;
+
+	if (IS_ERR(n))
+		return PTR_ERR(n);
+	if (n->state != MINT_STATE_SUSPENDED && n->state != MINT_STATE_STOPPED) {
+		mint_fail(f, "node %s: READ only while the node is suspended or stopped", n->name);
+		return -EBUSY;
+	}
+	if (!l->size || l->phys + l->size < l->phys ||
+	    mint_node_range_of(n, l->phys, l->size) < 0) {
+		mint_fail(f, "node %s: READ 0x%llx+0x%llx is not inside one range the node owns",
+			  n->name, l->phys, l->size);
+		return -EINVAL;
+	}
+	err = mint_copy_from_phys(u64_to_user_ptr(l->data), l->phys, l->size);
+	if (err)
+		mint_fail(f, "node %s: READ 0x%llx-0x%llx: %s", n->name, l->phys,
+			  l->phys + l->size - 1,
+			  err == -EFAULT ? "cannot write the caller's buffer" : "cannot map the source");
 	return err;
 }
 
@@ -742,6 +770,7 @@ int mint_status(struct mint_file *f, struct mint_node_status *s)
 	s->tsc_kernel_back = n->tsc_kernel_back;
 	s->suspends = n->suspends;
 	s->sleep_type = n->sleep_type;
+	s->status_phys = n->status_phys;
 out:
 	return err;
 }

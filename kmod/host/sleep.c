@@ -178,14 +178,16 @@ int mint_resume(struct mint_file *f, struct mint_resume *r)
 	struct mint_node *n = mint_node_get(f, r->id, false);
 	struct mint_trampoline_entry *e;
 	u32 apic_id, wakeup;
+	bool image;
 	int err;
 
 	if (IS_ERR(n))
 		return PTR_ERR(n);
-	if (n->state != MINT_STATE_SUSPENDED) {
+	if (n->state != MINT_STATE_SUSPENDED && n->state != MINT_STATE_OWNED) {
 		mint_fail(f, "node %s: not suspended", n->name);
 		return -EINVAL;
 	}
+	image = n->state == MINT_STATE_OWNED;
 	if (!mint.tramp_ok) {
 		mint_fail(f, "node %s: no trampoline installed", n->name);
 		return -ENXIO;
@@ -211,18 +213,28 @@ int mint_resume(struct mint_file *f, struct mint_resume *r)
 	WRITE_ONCE(e->valid, MINT_TRAMPOLINE_ENTRY_VALID);
 	wmb(); /* valid before the IPIs */
 
-	n->state = MINT_STATE_READY;
-	n->tsc_kernel_back = 0;
 	err = mint_sleep_watch_node(n);
 	if (err) {
 		mint_fail(f, "node %s: cannot map the status page 0x%llx", n->name, n->status_phys);
-		n->state = MINT_STATE_SUSPENDED;
 		return err;
 	}
-	/* The core has waited for a SIPI since INIT parked it: no INIT, no 10 ms wait. */
+	n->state = MINT_STATE_READY;
+	n->tsc_kernel_back = 0;
 	r->tsc_sipi = rdtsc_ordered();
 	n->tsc_resume_sipi = r->tsc_sipi;
-	err = mint_send_sipi(apic_id, mint.tramp_phys >> PAGE_SHIFT);
+	/*
+	 * A suspended node's core has waited for a SIPI since INIT parked it: no INIT, no 10 ms
+	 * wait. A node restored from an image gets the INIT first, as a boot does.
+	 */
+	err = 0;
+	if (image) {
+		n->tsc_before_init = r->tsc_sipi;
+		err = mint_send_init(apic_id);
+		if (!err)
+			usleep_range(10000, 10500);
+	}
+	if (!err)
+		err = mint_send_sipi(apic_id, mint.tramp_phys >> PAGE_SHIFT);
 	if (!err) {
 		udelay(200);
 		err = mint_send_sipi(apic_id, mint.tramp_phys >> PAGE_SHIFT);
@@ -233,8 +245,8 @@ int mint_resume(struct mint_file *f, struct mint_resume *r)
 		return err;
 	}
 	r->wakeup = wakeup;
-	pr_info("mint: node %s resuming on APIC ID %u (wakeup code at 0x%x)\n", n->name, apic_id,
-		wakeup);
+	pr_info("mint: node %s resuming on APIC ID %u (wakeup code at 0x%x%s)\n", n->name, apic_id,
+		wakeup, image ? ", memory from an image" : "");
 	return 0;
 }
 
