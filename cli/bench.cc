@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_common.h"
 #include "commands.h"
 #include "up.h"
 
@@ -37,17 +38,6 @@ constexpr const char* kBenchUsage =
     "  --rounds R   runs of each mode per N (default 3)\n"
     "  --json FILE  write every measurement (default: none)\n"
     "  --svg FILE   the largest parallel run's timeline (default: none)\n";
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  size_t n = values.size();
-  if (n == 0) return 0;
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-double Min(const std::vector<double>& values) {
-  return values.empty() ? 0 : *std::min_element(values.begin(), values.end());
-}
 
 void StopAll(HostDevice& host, const UpResult& result) {
   for (const NodeRun& run : result.nodes) {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_common.h"
 #include "commands.h"
 #include "image.h"
 #include "image_store.h"
@@ -38,15 +39,6 @@ constexpr const char* kUsage =
 
 constexpr const char* kSnapshotName = "bench-image";
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-double Min(const std::vector<double>& v) {
-  return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
-}
-
 // Boots the node the normal way (from the store, or cold from disk), returns start -> ready.
 Result<double> NormalBoot(HostDevice& host, const Plan& plan, const NodePlan& node,
                           StoreSession* store) {
@@ -70,26 +62,15 @@ Result<mint_node_status> Running(HostDevice& host, const std::string& name) {
 }  // namespace
 
 int BenchImage(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kUsage, 0);
-  std::string rounds_text = "3", json_path, device = "/dev/mint";
-  bool ok = true;
-  TakeValue(args, "--rounds", rounds_text, ok);
-  TakeValue(args, "--json", json_path, ok);
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (args.empty() || args.size() > 2 || args[0].starts_with("-")) return Usage(kUsage, 2);
-  int rounds = std::atoi(rounds_text.c_str());
-  if (rounds <= 0) return Error("--rounds '" + rounds_text + "' must be a positive number");
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
-  if (plan->nodes.empty()) return Error(args[0] + " has no nodes");
-  const NodePlan* node = &plan->nodes[0];
-  if (args.size() == 2) {
-    node = plan->FindNode(args[1]);
-    if (node == nullptr) return Error(args[0] + " has no node named '" + args[1] + "'");
-  }
-  if (!plan->host.store) return Error(args[0] + " has no [host] store to keep the image in");
+  int status_code = 0;
+  auto target = ParseBenchTarget(in, kUsage, &status_code);
+  if (!target) return status_code;
+  const Plan* plan = &target->plan;
+  const NodePlan* node = &target->node();
+  int rounds = target->rounds;
+  const std::string& json_path = target->json_path;
+  const std::string& device = target->device;
+  if (!plan->host.store) return Error(in[0] + " has no [host] store to keep the image in");
   auto host = HostDevice::Open(device);
   if (!host) return Error(host.error().message);
   auto store = OpenPlanStore(plan->host, device);
@@ -194,13 +175,8 @@ int BenchImage(const Args& in) {
                           {"runs", runs},
                           {"summary", summary},
                           {"image_over_normal", share}};
-    if (json_path == "-") {
-      std::printf("BENCH-JSON %s\n", out.dump().c_str());
-    } else {
-      std::ofstream file(json_path);
-      file << out.dump(2) << "\n";
-      if (!file) return Error("cannot write " + json_path);
-    }
+    auto written = WriteBenchJson(out, json_path);
+    if (!written) return Error(written.error().message);
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifacts.h"
+#include "bench_common.h"
 #include "bzimage.h"
 #include "commands.h"
 #include "files.h"
@@ -129,12 +130,6 @@ Result<Rows> RunCase(Case c, const NodePlan& node, StoreSession& store,
   rows["place kernel in store (after start)"] = kt.place_ms;
   rows["place initrd in store (after start)"] = it.place_ms;
   return rows;
-}
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 }  // namespace
@@ -285,13 +280,8 @@ int BenchLoad(const Args& in) {
       for (const Rows& r : results[c]) per["rounds_ms"].push_back(r);
       out["cases"][CaseKey(c)] = per;
     }
-    if (json_path == "-") {
-      std::cout << "BENCH-JSON " << out.dump() << "\n";
-    } else {
-      std::ofstream file(json_path);
-      file << out.dump(2) << "\n";
-      if (!file) return Error("cannot write " + json_path);
-    }
+    auto written = WriteBenchJson(out, json_path);
+    if (!written) return Error(written.error().message);
   }
   return 0;
 }

@@ -34,3 +34,17 @@ wait_state() { # NODE STATE SECONDS: wait until mint ps shows STATE
   done
   return 1
 }
+
+start_counter() { # NODE: a background process in NODE counting in /tmp/count, its pid in /tmp/counter.pid
+  mint exec "$1" -- sh -c '(i=0; while true; do i=$((i + 1)); echo $i > /tmp/count; sleep 0.1; done) >/dev/null 2>&1 & echo $! > /tmp/counter.pid'
+}
+
+still_counting() { # NODE: start_counter's process is alive and counting; says how in $counted
+  counter_pid=$(mint exec "$1" -- cat /tmp/counter.pid)
+  c1=$(mint exec "$1" -- cat /tmp/count)
+  sleep 0.5
+  c2=$(mint exec "$1" -- cat /tmp/count)
+  counted="counter pid $counter_pid, $c1 -> $c2"
+  [ -n "$c1" ] && [ "$c2" -gt "$c1" ] &&
+    [ "$(mint exec "$1" -- sh -c "kill -0 $counter_pid && echo alive")" = alive ]
+}

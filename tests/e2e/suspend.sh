@@ -23,8 +23,8 @@ echo "$out" | grep -q "mem" && echo "$out" | grep -q "\[deep\]"
 check node_offers_s3 $? "/sys/power/state and mem_sleep: $out"
 
 # State that must survive: a file, and a process counting in the background.
-mint exec alpha -- sh -c 'echo kept > /tmp/marker; (i=0; while true; do i=$((i + 1)); echo $i > /tmp/count; sleep 0.1; done) >/dev/null 2>&1 & echo $! > /tmp/counter.pid'
-counter_pid=$(mint exec alpha -- cat /tmp/counter.pid)
+mint exec alpha -- sh -c 'echo kept > /tmp/marker'
+start_counter alpha
 
 cycles=${MINT_E2E_CYCLES:-20}
 hb0=$(cat /tmp/host-heartbeat)
@@ -35,8 +35,8 @@ while [ $i -lt "$cycles" ]; do
   mint suspend alpha > /tmp/suspend.txt 2>&1 || { failed=$((failed + 1)); cat /tmp/suspend.txt; }
   state=$(node_field alpha state)
   [ "$state" = suspended ] || { failed=$((failed + 1)); states="$states $i:$state"; }
-  count0=$(mint exec alpha -- true 2>/dev/null; echo $?)  # refused while asleep: 125
-  [ "$count0" = 125 ] || failed=$((failed + 1))
+  refused=$(mint exec alpha -- true 2>/dev/null; echo $?)  # while asleep: 125
+  [ "$refused" = 125 ] || failed=$((failed + 1))
   line=$(mint resume alpha --json 2>&1) || { failed=$((failed + 1)); echo "$line"; }
   kernel_times="$kernel_times $(json_field "$line" sipi_to_kernel_ms | cut -c1-5)"
   user_times="$user_times $(json_field "$line" sipi_to_user_ms | cut -c1-5)"
@@ -46,12 +46,8 @@ echo "resume, SIPI -> kernel back (ms):$kernel_times"
 echo "resume, SIPI -> userspace (ms):$user_times"
 check suspend_resume_cycles $((failed != 0)) "$cycles cycles, $failed failures$states; SIPI -> userspace (ms):$user_times"
 
-count1=$(mint exec alpha -- cat /tmp/count)
-sleep 0.5
-count2=$(mint exec alpha -- cat /tmp/count)
-[ "$(mint exec alpha -- sh -c "kill -0 $counter_pid && echo alive")" = alive ] &&
-  [ "$count2" -gt "$count1" ]
-check userspace_state_intact $? "background counter pid $counter_pid still counting ($count1 -> $count2)"
+still_counting alpha
+check userspace_state_intact $? "background $counted"
 online=$(mint exec alpha -- cat /sys/devices/system/cpu/online)
 [ "$online" = 0-1 ]
 check both_cores_back $? "alpha's online CPUs: $online"
