@@ -700,26 +700,8 @@ TEST(AcpiVerify, RejectsABaseThatWraps) {
 // Outside check: Debian's acpica-tools (iasl 20200925) must decode every table cleanly.
 // ---------------------------------------------------------------------------------------------
 
-struct CommandResult {
-  int status = -1;
-  std::string output;
-};
-
-CommandResult RunShell(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) {
-    return result;
-  }
-  char buffer[4096];
-  size_t count;
-  while ((count = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, count);
-  }
-  int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using CommandResult = testing::ShellResult;
+using testing::RunShell;
 
 // A line that reports a problem. iasl's compile summary ("0 Errors, 0 Warnings") is not one.
 std::vector<std::string> Diagnostics(const std::string& text) {
