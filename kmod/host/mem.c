@@ -216,23 +216,49 @@ void mint_find_realmode(u64 *start, u64 *end)
  */
 #define MINT_BOUNCE_SIZE (64u << 10)
 
-/* Word by word: the kernel's memcmp() goes byte by byte. `len` is a multiple of 8. */
+/*
+ * Word loops for the bulk work on node memory. The kernel's memcmp() goes byte by byte, and its
+ * memset()/memcpy() use REP STOSB/MOVSB on CPUs with ERMS, which QEMU TCG runs one byte per
+ * iteration. Any length works; the bytes past the last whole word go one at a time.
+ */
+static void mint_zero_words(u8 *dst, size_t len)
+{
+	u64 *d = (u64 *)dst;
+	size_t i, words = len / 8;
+
+	/* WRITE_ONCE: otherwise the compiler turns the loop back into a memset() call. */
+	for (i = 0; i < words; i++)
+		WRITE_ONCE(d[i], 0);
+	for (i = words * 8; i < len; i++)
+		dst[i] = 0;
+}
+
+static void mint_copy_words(u8 *dst, const u8 *src, size_t len)
+{
+	u64 *d = (u64 *)dst;
+	const u64 *s = (const u64 *)src;
+	size_t i, words = len / 8;
+
+	for (i = 0; i < words; i++)
+		WRITE_ONCE(d[i], s[i]);
+	for (i = words * 8; i < len; i++)
+		dst[i] = src[i];
+}
+
 static bool mint_same(const u8 *a, const u8 *b, size_t len)
 {
 	const u64 *x = (const u64 *)a, *y = (const u64 *)b;
 	size_t i, words = len / 8;
 	u64 diff = 0;
 
-	for (i = 0; i + 8 <= words; i += 8) {
-		diff |= (x[i] ^ y[i]) | (x[i + 1] ^ y[i + 1]) | (x[i + 2] ^ y[i + 2]) |
-			(x[i + 3] ^ y[i + 3]) | (x[i + 4] ^ y[i + 4]) | (x[i + 5] ^ y[i + 5]) |
-			(x[i + 6] ^ y[i + 6]) | (x[i + 7] ^ y[i + 7]);
-		if (diff)
+	for (i = 0; i < words; i++) {
+		diff |= x[i] ^ y[i];
+		if ((i & 63) == 63 && diff)
 			return false;
 	}
-	for (; i < words; i++)
-		diff |= x[i] ^ y[i];
-	return !diff && !memcmp(a + words * 8, b + words * 8, len % 8);
+	for (i = words * 8; i < len; i++)
+		diff |= a[i] ^ b[i];
+	return !diff;
 }
 
 int mint_copy_to_phys(u64 phys, const void __user *src, u64 size)
@@ -263,7 +289,7 @@ int mint_copy_to_phys(u64 phys, const void __user *src, u64 size)
 			for (page = 0; page < len; page += part) {
 				part = min_t(size_t, PAGE_SIZE, len - page);
 				if (!mint_same(dst + off + page, bounce + page, part))
-					memcpy(dst + off + page, bounce + page, part);
+					mint_copy_words(dst + off + page, bounce + page, part);
 			}
 		}
 		memunmap(dst);
@@ -314,7 +340,7 @@ int mint_zero_phys(u64 phys, u64 size)
 			size_t len = min_t(u64, PAGE_SIZE, n - off);
 
 			if (memchr_inv(dst + off, 0, len))
-				memset(dst + off, 0, len);
+				mint_zero_words(dst + off, len);
 		}
 		memunmap(dst);
 		phys += n;
