@@ -530,12 +530,16 @@ Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_
   return summary;
 }
 
-std::vector<uint8_t> SleepStatesAml() {
-  auto encoded = aml::Encode({
+std::vector<aml::Term> SleepStates() {
+  return {
       aml::Name("_S0", aml::Package({0, 0})),
       aml::Name("_S3", aml::Package({kSleepTypeS3, kSleepTypeS3})),
       aml::Name("_S5", aml::Package({kSleepTypeS5, kSleepTypeS5})),
-  });
+  };
+}
+
+std::vector<uint8_t> SleepStatesAml() {
+  auto encoded = aml::Encode(SleepStates());
   return encoded.ok() ? *encoded : std::vector<uint8_t>{};  // fixed input: cannot fail
 }
 

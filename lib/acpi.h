@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "aml.h"
 #include "result.h"
 
 namespace mint {
@@ -351,7 +352,8 @@ struct AcpiTableSummary {
 // The DSDT objects a node that may suspend needs: Name(_S0, Package(){0, 0}),
 // Name(_S3, Package(){5, 5}), Name(_S5, Package(){7, 7}). The values are the SLP_TYP the node
 // writes to its sleep control register (bits 2-4, with SLP_EN, bit 5).
-std::vector<uint8_t> SleepStatesAml();
+std::vector<aml::Term> SleepStates();
+std::vector<uint8_t> SleepStatesAml();  // SleepStates(), encoded
 inline constexpr uint8_t kSleepEnable = 0x20;
 inline constexpr uint8_t kSleepTypeS3 = 5;
 inline constexpr uint8_t kSleepTypeS5 = 7;
