@@ -17,6 +17,9 @@
  *      CR3 = the node's identity map, 5-level root with LA57 and 4-level root without;
  *      EFER.LME; CR0.PG) and enters the kernel's 64-bit startup_64 with RSI = boot_params
  *      and RBX = RBP = RDI = 0 (boot.rst, "64-bit Boot Protocol").
+ * An entry marked MINT_TRAMP_FLAG_RESUME is a suspended node's boot core coming back: right
+ * after step 1, still in real mode, the core clears CR0.CD/NW and far-jumps through the
+ * entry's real-mode pointer to its kernel's own wakeup code (docs/suspend.md).
  * A core with no valid entry halts forever with interrupts off.
  *
  * Several cores may run this at once; the only stores into the trampoline's own page (the
@@ -46,6 +49,23 @@ mint_trampoline_start:
 	xorl	%ebp, %ebp
 	movw	%ax, %bp
 	shll	$4, %ebp			/* ebp = linear base of this page */
+
+	/* A resume entry leaves from real mode: the table is within DS's 64 KiB. */
+	movl	$1, %eax
+	cpuid
+	shrl	$24, %ebx			/* ebx = initial xAPIC ID */
+	shll	$MINT_TRAMP_ENTRY_SHIFT, %ebx
+	addw	$MINT_TRAMP_TABLE_OFFSET, %bx	/* ds:bx = our table entry */
+	cmpl	$MINT_TRAMP_VALID_MAGIC, MINT_TRAMP_ENTRY_VALID(%bx)
+	jne	boot16
+	testl	$MINT_TRAMP_FLAG_RESUME, MINT_TRAMP_ENTRY_FLAGS(%bx)
+	jz	boot16
+	movl	%cr0, %eax
+	andl	$~((1 << 30) | (1 << 29)), %eax	/* CD, NW: INIT leaves the caches off */
+	movl	%eax, %cr0
+	ljmpw	*MINT_TRAMP_ENTRY_RESUME(%bx)
+
+boot16:
 
 	leal	OFF(gdt)(%ebp), %eax
 	movl	%eax, OFF(gdt_desc) + 2

@@ -24,8 +24,10 @@
 #define MINT_TRAMP_ENTRY_STATUS 16
 #define MINT_TRAMP_ENTRY_PML4 20
 #define MINT_TRAMP_ENTRY_PML5 24
+#define MINT_TRAMP_ENTRY_RESUME 28
 #define MINT_TRAMP_VALID_MAGIC 0x4e4f4445 /* == MINT_TRAMPOLINE_ENTRY_VALID */
 #define MINT_TRAMP_FLAG_LONG_MODE 0x1     /* == MINT_ENTRY_LONG_MODE */
+#define MINT_TRAMP_FLAG_RESUME 0x2        /* == MINT_ENTRY_RESUME */
 
 /* struct mint_status_page fields the trampoline writes */
 #define MINT_STATUS_TSC_TRAMPOLINE 8
@@ -53,6 +55,8 @@ MINT_STATIC_ASSERT(MINT_TRAMP_ENTRY_PML4 == offsetof(struct mint_trampoline_entr
 MINT_STATIC_ASSERT(MINT_TRAMP_ENTRY_PML5 == offsetof(struct mint_trampoline_entry, pml5), "p5");
 MINT_STATIC_ASSERT(MINT_TRAMP_VALID_MAGIC == MINT_TRAMPOLINE_ENTRY_VALID, "magic");
 MINT_STATIC_ASSERT(MINT_TRAMP_FLAG_LONG_MODE == MINT_ENTRY_LONG_MODE, "long mode flag");
+MINT_STATIC_ASSERT(MINT_TRAMP_FLAG_RESUME == MINT_ENTRY_RESUME, "resume flag");
+MINT_STATIC_ASSERT(MINT_TRAMP_ENTRY_RESUME == offsetof(struct mint_trampoline_entry, resume), "r");
 MINT_STATIC_ASSERT(MINT_TRAMPOLINE_TABLE_SIZE == 256 << MINT_TRAMP_ENTRY_SHIFT, "table size");
 MINT_STATIC_ASSERT(MINT_STATUS_TSC_TRAMPOLINE ==
 		   offsetof(struct mint_status_page, tsc_trampoline), "tsc");

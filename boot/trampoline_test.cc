@@ -317,4 +317,31 @@ TEST(Trampoline, ACoreWithoutAnEntryParks) {
   EXPECT_EQ(page.trampoline_apic, 0u);
 }
 
+// A suspended node's boot core (MINT_ENTRY_RESUME): still in real mode, caches back on, it
+// far-jumps to its kernel's wakeup code, which is not page aligned, for every xAPIC ID; no
+// stamp (the status page is out of real mode's reach), no protected mode.
+TEST(Trampoline, ResumeEntryJumpsToTheWakeupCodeInRealMode) {
+  for (uint32_t apic = 0; apic < 255; ++apic) {
+    Core core;
+    core.apic = apic;
+    Boot(core, {apic});
+    uint32_t wakeup = 0x70000 + apic * 0x40 + 0x24;  // like the kernel's wakeup_start
+    uint64_t at =
+        kTrampoline + MINT_TRAMP_TABLE_OFFSET + (uint64_t{apic} << MINT_TRAMP_ENTRY_SHIFT);
+    uint32_t flags = MINT_ENTRY_RESUME, far = (wakeup >> 4) << 16 | (wakeup & 0xf);
+    uc_mem_write(core.uc, at + MINT_TRAMP_ENTRY_FLAGS, &flags, 4);
+    uc_mem_write(core.uc, at + MINT_TRAMP_ENTRY_RESUME, &far, 4);
+    uc_err err = uc_emu_start(core.uc, kTrampoline, wakeup, 1000000, 1000);
+    ASSERT_EQ(err, UC_ERR_OK) << "APIC ID " << apic << ": " << uc_strerror(err);
+    EXPECT_EQ(Reg(core, UC_X86_REG_CS), wakeup >> 4) << apic;
+    EXPECT_EQ(Reg(core, UC_X86_REG_EIP) & 0xffff, wakeup & 0xf) << apic;
+    EXPECT_EQ(Reg(core, UC_X86_REG_CR0) & 1u, 0u) << "still real mode";
+    EXPECT_EQ(Reg(core, UC_X86_REG_CR0) & 0x60000000u, 0u) << "CD and NW cleared";
+    mint_status_page page{};
+    uc_mem_read(core.uc, StatusFor(apic), &page, sizeof(page));
+    EXPECT_EQ(page.tsc_trampoline, 0u);
+    if (HasFailure()) break;
+  }
+}
+
 }  // namespace

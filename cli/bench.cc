@@ -1,5 +1,5 @@
 // mint bench: the benchmarks. `parallel` lives here; `load` in bench_load.cc, `entry` in
-// bench_entry.cc.
+// bench_entry.cc, `image` in bench_image.cc.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_common.h"
 #include "commands.h"
 #include "up.h"
 
@@ -22,7 +23,8 @@ constexpr const char* kBenchListUsage =
     "and their ratio:\n"
     "  parallel PLAN   N nodes booted one after the other vs in parallel\n"
     "  load [PLAN]     a node's image load: cold disk vs store first boot vs store later boot\n"
-    "  entry PLAN      INIT -> ready through the decompressor vs direct 64-bit entry\n";
+    "  entry PLAN      INIT -> ready through the decompressor vs direct 64-bit entry\n"
+    "  image PLAN      a node up from a memory image vs booted normally or cold, and resume\n";
 
 constexpr const char* kBenchUsage =
     "usage: mint bench parallel PLAN [--max N] [--rounds R] [--json FILE] [--svg FILE]\n"
@@ -36,17 +38,6 @@ constexpr const char* kBenchUsage =
     "  --rounds R   runs of each mode per N (default 3)\n"
     "  --json FILE  write every measurement (default: none)\n"
     "  --svg FILE   the largest parallel run's timeline (default: none)\n";
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  size_t n = values.size();
-  if (n == 0) return 0;
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-double Min(const std::vector<double>& values) {
-  return values.empty() ? 0 : *std::min_element(values.begin(), values.end());
-}
 
 void StopAll(HostDevice& host, const UpResult& result) {
   for (const NodeRun& run : result.nodes) {
@@ -158,7 +149,8 @@ int Bench(const Args& in) {
   args.erase(args.begin());
   if (what == "parallel") return BenchParallel(args);
   if (what == "entry") return BenchEntry(args);  // cli/bench_entry.cc
-  return Error("unknown benchmark '" + what + "' (known: parallel, load, entry)");
+  if (what == "image") return BenchImage(args);  // cli/bench_image.cc
+  return Error("unknown benchmark '" + what + "' (known: parallel, load, entry, image)");
 }
 
 }  // namespace mint::cli

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_common.h"
 #include "commands.h"
 #include "decompress.h"
 #include "direct_kernel.h"
@@ -29,16 +30,7 @@ constexpr const char* kUsage =
     "build, claim, copy). Prints min and median per mode, the direct/decompress ratio of the\n"
     "medians, and the bytes each mode copies into the node.\n"
     "  --rounds R   boots per mode (default 3)\n"
-    "  --json FILE  write every run and the summary as JSON\n";
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-double Min(const std::vector<double>& v) {
-  return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
-}
+    "  --json FILE  write every run and the summary as JSON ('-': one stdout line, BENCH-JSON)\n";
 
 struct Mode {
   const char* name;
@@ -50,25 +42,14 @@ struct Mode {
 }  // namespace
 
 int BenchEntry(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kUsage, 0);
-  std::string rounds_text = "3", json_path, device = "/dev/mint";
-  bool ok = true;
-  TakeValue(args, "--rounds", rounds_text, ok);
-  TakeValue(args, "--json", json_path, ok);
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (args.empty() || args.size() > 2 || args[0].starts_with("-")) return Usage(kUsage, 2);
-  int rounds = std::atoi(rounds_text.c_str());
-  if (rounds <= 0) return Error("--rounds '" + rounds_text + "' must be a positive number");
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
-  if (plan->nodes.empty()) return Error(args[0] + " has no nodes");
-  const NodePlan* node = &plan->nodes[0];
-  if (args.size() == 2) {
-    node = plan->FindNode(args[1]);
-    if (node == nullptr) return Error(args[0] + " has no node named '" + args[1] + "'");
-  }
+  int status = 0;
+  auto target = ParseBenchTarget(in, kUsage, &status);
+  if (!target) return status;
+  const Plan* plan = &target->plan;
+  const NodePlan* node = &target->node();
+  int rounds = target->rounds;
+  const std::string& json_path = target->json_path;
+  const std::string& device = target->device;
   auto host = HostDevice::Open(device);
   if (!host) return Error(host.error().message);
   auto store = OpenPlanStore(plan->host, device);
@@ -94,7 +75,7 @@ int BenchEntry(const Args& in) {
   std::fflush(stdout);
 
   nlohmann::json out = {
-      {"plan", args[0]},        {"node", node->name},
+      {"plan", in[0]},          {"node", node->name},
       {"kernel", node->kernel}, {"compression", CompressionName(images->image.compression)},
       {"rounds", rounds},       {"runs", nlohmann::json::array()}};
   for (int round = 0; round < rounds; ++round) {
@@ -154,9 +135,8 @@ int BenchEntry(const Args& in) {
   out["summary"]["boot_ratio"] = boot_ratio;
   out["summary"]["total_ratio"] = total_ratio;
   if (!json_path.empty()) {
-    std::ofstream file(json_path);
-    file << out.dump(2) << "\n";
-    if (!file) return Error("cannot write " + json_path);
+    auto written = WriteBenchJson(out, json_path);
+    if (!written) return Error(written.error().message);
   }
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "direct_kernel.h"
 #include "files.h"
 #include "host_device.h"
+#include "image.h"
 #include "image_store.h"
 #include "images.h"
 #include "node_access.h"
@@ -26,6 +27,7 @@ namespace {
 constexpr const char* kBootUsage =
     "usage: mint boot PLAN [NODE...] [--timeout S] [--dry-run] [--json] [--device PATH]\n"
     "                      [--entry auto|decompress|direct]\n"
+    "       mint boot PLAN [NODE] --image NAME|FILE [--timeout S] [--json] [--device PATH]\n"
     "\n"
     "Boots the plan's nodes (every node, or only those named), one after the other: reads\n"
     "each node's kernel and initrd, builds its boot_params, e820 map, command line and ACPI\n"
@@ -40,7 +42,10 @@ constexpr const char* kBootUsage =
     "                direct: unpack the kernel on the host (or take it from the store) and\n"
     "                enter its 64-bit startup_64 directly (x86_64 only); auto (default):\n"
     "                direct when the plan's store holds the unpacked kernel (mint store\n"
-    "                add puts it there), else decompress\n";
+    "                add puts it there), else decompress\n"
+    "  --image SRC   instead of booting, resume a memory image (mint snapshot): FILE, or NAME\n"
+    "                in the plan's store; into NODE (default: the node it was taken of), which\n"
+    "                must have the image's memory, low slice and cores\n";
 
 constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
@@ -91,6 +96,8 @@ nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
           {"cpus", node.cpus},
           {"cmdline", art.cmdline},
           {"entry", art.entry},
+          {"kernel_base", art.kernel_base},
+          {"kaslr_slots", art.kaslr_slots},
           {"entry_mode", art.long_mode ? "direct (64-bit)" : "decompress (32-bit)"},
           {"boot_params", art.layout.boot_params},
           {"status_page", art.layout.status_page},
@@ -124,10 +131,52 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
               << FormatRange({s.phys, s.phys + s.bytes.size()}) << " " << Bytes(s.bytes.size())
               << "\n";
   std::cout << "  entry " << Hex(art.entry)
-            << (art.long_mode ? " (64-bit, direct: decompressor skipped)" : " (32-bit)")
-            << ", boot_params " << Hex(art.layout.boot_params) << ", RSDP "
+            << (art.long_mode ? " (64-bit, direct: decompressor skipped)" : " (32-bit)");
+  if (art.kaslr_slots > 0)
+    std::cout << ", kernel at " << Hex(art.kernel_base) << " (KASLR: one of " << art.kaslr_slots
+              << " 2 MiB slots)";
+  std::cout << ", boot_params " << Hex(art.layout.boot_params) << ", RSDP "
             << Hex(art.acpi.rsdp_address) << ", status page " << Hex(art.layout.status_page)
             << "\n";
+}
+
+// mint boot PLAN [NODE] --image SRC.
+int BootImage(const Plan& plan, const std::string& plan_path, const std::string& node,
+              const std::string& source, const std::string& device, int timeout_s, bool json) {
+  auto host = HostDevice::Open(device);
+  if (!host) return Error(host.error().message);
+  auto store = OpenPlanStore(plan.host, device);
+  if (!store) return Error(store.error().message);
+  auto booted = BootFromImage(**host, plan, node, source, store->get(), timeout_s);
+  if (!booted) return Error(booted.error().message);
+  RememberPlan(plan_path, booted->node);
+  if (json) {
+    std::cout << nlohmann::json{{"node", booted->node},
+                                {"id", booted->id},
+                                {"image", source},
+                                {"image_bytes", booted->image_bytes},
+                                {"page_bytes", booted->page_bytes},
+                                {"read_ms", booted->read_ms},
+                                {"check_ms", booted->check_ms},
+                                {"decompress_ms", booted->decompress_ms},
+                                {"zero_ms", booted->zero_ms},
+                                {"copy_ms", booted->copy_ms},
+                                {"host_ms", booted->host_ms},
+                                {"sipi_to_kernel_ms", booted->sipi_to_kernel_ms},
+                                {"sipi_to_user_ms", booted->sipi_to_user_ms},
+                                {"total_ms", booted->total_ms}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  std::printf(
+      "mint: node %s resumed from the memory image %s in %.1f ms: read %.1f ms (%s), check "
+      "%.1f ms, LZ4 %.1f ms (%s of pages), zero %.1f ms, copy %.1f ms, then SIPI -> "
+      "userspace %.1f ms\n",
+      booted->node.c_str(), source.c_str(), booted->total_ms, booted->read_ms,
+      Bytes(booted->image_bytes).c_str(), booted->check_ms, booted->decompress_ms,
+      Bytes(booted->page_bytes).c_str(), booted->zero_ms, booted->copy_ms, booted->sipi_to_user_ms);
+  return 0;
 }
 
 }  // namespace
@@ -142,6 +191,8 @@ int Boot(const Args& in) {
   TakeValue(args, "--timeout", timeout_text, ok);
   TakeValue(args, "--device", device, ok);
   TakeValue(args, "--entry", entry_text, ok);
+  std::string image_source;
+  TakeValue(args, "--image", image_source, ok);
   if (!ok) return 2;
   auto entry_mode = ParseEntryMode(entry_text);
   if (!entry_mode) return Error(entry_mode.error().message);
@@ -163,6 +214,12 @@ int Boot(const Args& in) {
     const NodePlan* node = plan->FindNode(args[i]);
     if (node == nullptr) return Error(args[0] + " has no node named '" + args[i] + "'");
     nodes.push_back(node);
+  }
+  if (!image_source.empty()) {
+    if (nodes.size() > 1) return Error("--image resumes one node; name at most one");
+    if (dry_run) return Error("--image and --dry-run do not go together");
+    return BootImage(*plan, args[0], nodes.empty() ? "" : nodes[0]->name, image_source, device,
+                     timeout_s, json);
   }
   if (nodes.empty())
     for (const NodePlan& node : plan->nodes) nodes.push_back(&node);
@@ -207,7 +264,7 @@ int Boot(const Args& in) {
     if (!devices) return Error("node " + node->name + ": " + devices.error().message);
     auto build_start = std::chrono::steady_clock::now();
     NodeInputs inputs{node,    images->kernel, &images->image, images->initrd,
-                      tsc_khz, &devices->pci,  &devices->mmio};
+                      tsc_khz, KaslrSeed(),    &devices->pci,  &devices->mmio};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) {
       if (!dry_run) GiveBackNodeDevices(node->name);
@@ -270,6 +327,8 @@ int Boot(const Args& in) {
                         {"trampoline_to_ready_ms", tramp_to_ready},
                         {"init_to_ready_ms", init_to_ready},
                         {"entry", art->long_mode ? "direct" : "decompress"},
+                        {"kernel_base", art->kernel_base},
+                        {"kaslr_slots", art->kaslr_slots},
                         {"tsc_khz", tsc_khz}});
       continue;
     }

@@ -1,5 +1,7 @@
 #include "direct_kernel.h"
 
+#include <sys/random.h>
+
 #include <sys/stat.h>
 
 #include <chrono>
@@ -76,13 +78,15 @@ Result<DirectKernelBytes> LoadDirectKernel(const std::string& path,
     sha = ImageSha(path, bzimage, locked->store());
     auto found = (*locked)->FindBySource(DerivedSource(sha, size));
     if (found) {
+      // No copy: the host module copies the segments straight from the store into the node.
       auto stored = (*locked)->Bytes(*found);
-      DirectKernelBytes out;
-      out.elf.assign(stored.begin(), stored.end());
-      if (ResidentStore::FastCheck(*found, out.elf)) {
+      if (ResidentStore::FastCheck(*found, stored)) {
         (*locked)->Touch(*found);
-        auto parsed = ParseKernelElf(out.elf, image.header.pref_address, image.header.init_size);
+        auto parsed = ParseKernelElf(stored, image.header.pref_address, image.header.init_size);
         if (parsed) {
+          DirectKernelBytes out;
+          locked->Pin(found->sha256);
+          out.elf = ImageBytes(stored, std::move(locked));
           out.parsed = std::move(*parsed);
           out.from_store = true;
           out.ms = MsSince(start);
@@ -145,6 +149,13 @@ bool StoreHasUnpackedKernel(StoreSession* store, const std::string& path,
   if (!bzimage_entry) return false;
   return resident.FindBySource(DerivedSource(bzimage_entry->sha256, UnpackedSize(bzimage, image)))
       .has_value();
+}
+
+uint64_t KaslrSeed() {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+    seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return seed;
 }
 
 }  // namespace mint::cli

@@ -1,7 +1,7 @@
 // The kernel's ELF vmlinux for direct entry (lib/decompress.h, lib/elf.h), and where it comes
 // from: the resident store keeps it beside the bzImage it was unpacked from, as an entry of its
 // own whose source path is "vmlinux-of:<SHA-256 of the bzImage>" (so it is found by the image's
-// hash, checked by XXH3 on every use, evicted like any image); without a store, or when the
+// hash, checked by XXH64 on every use, evicted like any image); without a store, or when the
 // store lacks it, it is unpacked now (and placed in the store when there is one).
 #pragma once
 
@@ -12,6 +12,7 @@
 
 #include "bzimage.h"
 #include "elf.h"
+#include "images.h"
 #include "result.h"
 #include "store.h"
 
@@ -20,7 +21,7 @@ namespace mint::cli {
 class StoreSession;
 
 struct DirectKernelBytes {
-  std::vector<uint8_t> elf;
+  ImageBytes elf;  // a view of the store (locked while it lives), or unpacked here
   KernelElf parsed;
   bool from_store = false;
   double ms = 0;  // host time to get it: store copy + check, or decompression
@@ -57,5 +58,8 @@ bool UseDirectEntry(EntryMode mode, const KernelImage& image, bool unpacked_in_s
 // Whether the store holds the bzImage at `path` and its unpacked kernel (looked up, not hashed).
 bool StoreHasUnpackedKernel(StoreSession* store, const std::string& path,
                             std::span<const uint8_t> bzimage, const KernelImage& image);
+
+// A seed for NodeInputs::kaslr_seed from the kernel's random pool (getrandom).
+uint64_t KaslrSeed();
 
 }  // namespace mint::cli

@@ -161,6 +161,31 @@ Result<void> HostDevice::Destroy(uint32_t id) {
   return Call(MINT_IOC_DESTROY, &arg, "stopping the node and releasing its resources");
 }
 
+Result<mint_resume> HostDevice::Resume(uint32_t id) {
+  auto arg = WithHeader<mint_resume>();
+  arg.id = id;
+  MINT_TRY_VOID(Call(MINT_IOC_RESUME, &arg, "resuming the node"));
+  return arg;
+}
+
+Result<void> HostDevice::Read(uint32_t id, uint64_t phys, std::span<uint8_t> bytes) {
+  auto arg = WithHeader<mint_load>();
+  arg.id = id;
+  arg.phys = phys;
+  arg.data = reinterpret_cast<uintptr_t>(bytes.data());
+  arg.size = bytes.size();
+  return Call(MINT_IOC_READ, &arg, "reading the node's memory");
+}
+
+Result<void> HostDevice::Zero(uint32_t id, uint64_t phys, uint64_t size) {
+  auto arg = WithHeader<mint_load>();
+  arg.id = id;
+  arg.flags = MINT_LOAD_ZERO;
+  arg.phys = phys;
+  arg.size = size;
+  return Call(MINT_IOC_LOAD, &arg, "zeroing the node's memory");
+}
+
 Result<void> HostDevice::ReadShared(uint32_t id, uint64_t offset, std::span<uint8_t> bytes) {
   auto arg = WithHeader<mint_shared_io>();
   arg.id = id;

@@ -22,6 +22,12 @@ class HostDevice : public NodeLoader {
   Result<StartStamps> Start(uint32_t id, const EntryPoint& entry) override;
   Result<mint_node_status> Status(uint32_t id) override;
   Result<void> Destroy(uint32_t id) override;
+  // MINT_IOC_RESUME: SIPI a suspended node back to its kernel's wakeup code.
+  Result<mint_resume> Resume(uint32_t id);
+  // MINT_IOC_READ: a suspended or stopped node's memory at `phys`.
+  Result<void> Read(uint32_t id, uint64_t phys, std::span<uint8_t> bytes);
+  // MINT_IOC_LOAD with MINT_LOAD_ZERO: zeroes `size` bytes at `phys` before START.
+  Result<void> Zero(uint32_t id, uint64_t phys, uint64_t size);
 
   // A node's shared sections (docs/shared-memory.md): `offset` from its status page.
   Result<void> ReadShared(uint32_t id, uint64_t offset, std::span<uint8_t> bytes);

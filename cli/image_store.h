@@ -27,7 +27,8 @@ struct StoreLocation {
 
 class StoreSession;
 
-// The store opened under the session's lock. Unlocks when destroyed.
+// The store opened under the session's lock. Unlocks when the last LockedStore of its session
+// is destroyed.
 class LockedStore {
  public:
   ~LockedStore();
@@ -35,12 +36,16 @@ class LockedStore {
   LockedStore& operator=(const LockedStore&) = delete;
   ResidentStore& store() { return store_; }
   ResidentStore* operator->() { return &store_; }
+  // Keeps `sha` from being evicted by this session until this LockedStore is destroyed (an
+  // ImageBytes view holds its LockedStore for that).
+  void Pin(const Sha256Digest& sha);
 
  private:
   friend class StoreSession;
-  LockedStore(int fd, ResidentStore store) : fd_(fd), store_(store) {}
-  int fd_;
+  LockedStore(StoreSession* session, ResidentStore store) : session_(session), store_(store) {}
+  StoreSession* session_;
   ResidentStore store_;
+  std::optional<Sha256Digest> pinned_;
 };
 
 class StoreSession {
@@ -51,7 +56,10 @@ class StoreSession {
   StoreSession& operator=(const StoreSession&) = delete;
 
   // Takes the store's lock (waits at most 30 s for another mint), then opens the index,
-  // formatting or repairing it when needed and saying so on stderr.
+  // formatting or repairing it when needed and saying so on stderr. The lock is an flock on the
+  // session's file, which one process holds once however often it asks: so the session counts
+  // its LockedStores and unlocks when the last one goes (a boot path may hold a view of an
+  // image, ImageBytes, while it places another). One thread per session.
   Result<std::unique_ptr<LockedStore>> Lock();
   // "store 0x7f000000-0x7fffffff (16.0 MiB) through /dev/mint"
   const std::string& Describe() const { return description_; }
@@ -59,8 +67,12 @@ class StoreSession {
   std::span<uint8_t> Mapping() { return {map_, size_}; }
 
  private:
+  friend class LockedStore;
   StoreSession() = default;
+  void Unlock();
   int fd_ = -1;
+  int lock_depth_ = 0;
+  std::vector<Sha256Digest> pinned_;  // images an ImageBytes views: never evicted meanwhile
   uint8_t* map_ = nullptr;
   size_t size_ = 0;
   std::string description_;
@@ -74,14 +86,15 @@ Result<std::unique_ptr<StoreSession>> OpenPlanStore(const HostPlan& host,
 struct ImageLoadTimes {
   double lookup_ms = 0;  // stat, lock, index lookup
   double read_ms = 0;    // read from disk
-  double place_ms = 0;   // SHA-256 + XXH3 + copy into the store (first boot)
-  double copy_ms = 0;    // copy out of the store (later boots)
-  double check_ms = 0;   // XXH3 of the copy
+  double place_ms = 0;   // SHA-256 + XXH64 + copy into the store (first boot)
+  double copy_ms = 0;    // later boots: view the store (the module copies it into the node)
+  double check_ms = 0;   // XXH64 of the stored bytes
   bool from_store = false;
 };
 
-// The bytes of the image at `path` (`what` names it in messages): from the store when it holds
-// this file (same path, size, mtime, inode) and the copy passes its XXH3 check; otherwise read
+// The bytes of the image at `path` (`what` names it in messages): a view of the store when it
+// holds this file (same path, size, mtime, inode) and the bytes pass their XXH64 check (the
+// view keeps the store locked while it lives: ImageBytes); otherwise read
 // from disk and placed in the store (evicting least recently used images, said on stderr). A
 // corrupt entry is reported, dropped, and the file read instead. Without a store: the file.
 //
@@ -89,10 +102,10 @@ struct ImageLoadTimes {
 // appended to `defer`, for PlaceDeferred once the node has started. Hashing and copying into
 // the store then overlap the node's boot instead of delaying it (a first boot costs what a
 // boot without a store costs).
-Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::string& what,
-                                            StoreSession* store, ImageLoadTimes* times = nullptr,
-                                            std::vector<DeferredPlacement>* defer = nullptr);
-// Places `bytes`, read from disk for `placement`, in the store (SHA-256, XXH3, copy; evicting
+Result<ImageBytes> LoadImageBytes(const std::string& path, const std::string& what,
+                                  StoreSession* store, ImageLoadTimes* times = nullptr,
+                                  std::vector<DeferredPlacement>* defer = nullptr);
+// Places `bytes`, read from disk for `placement`, in the store (SHA-256, XXH64, copy; evicting
 // least recently used images when full, said on stderr). Failing to place is said, not fatal.
 void PlaceDeferred(StoreSession& store, const DeferredPlacement& placement,
                    std::span<const uint8_t> bytes, ImageLoadTimes* times = nullptr);

@@ -7,6 +7,14 @@
 
 namespace mint::cli {
 
+ImageBytes::ImageBytes() = default;
+ImageBytes::ImageBytes(std::vector<uint8_t> owned) : owned_(std::move(owned)) {}
+ImageBytes::ImageBytes(std::span<const uint8_t> stored, std::unique_ptr<LockedStore> pin)
+    : view_(stored), pin_(std::move(pin)) {}
+ImageBytes::ImageBytes(ImageBytes&&) noexcept = default;
+ImageBytes& ImageBytes::operator=(ImageBytes&&) noexcept = default;
+ImageBytes::~ImageBytes() = default;
+
 Result<LoadedImages> ReadImages(const NodePlan& node, StoreSession* store, bool defer_placement) {
   LoadedImages out;
   auto start = std::chrono::steady_clock::now();

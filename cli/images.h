@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,34 @@
 namespace mint::cli {
 
 class StoreSession;  // cli/image_store.h
+class LockedStore;   // cli/image_store.h
+
+// An image's bytes: a copy of its own (read from disk, or unpacked), or a view straight into
+// the resident store's mapping. A view keeps the store locked while it lives, so no other mint
+// can evict or overwrite the bytes before the host module has copied them into the node: the
+// boot paths hold it until the node is started. Move-only.
+class ImageBytes {
+ public:
+  ImageBytes();
+  ImageBytes(std::vector<uint8_t> owned);  // NOLINT(google-explicit-constructor): a plain copy
+  ImageBytes(std::span<const uint8_t> stored, std::unique_ptr<LockedStore> pin);
+  ImageBytes(ImageBytes&&) noexcept;
+  ImageBytes& operator=(ImageBytes&&) noexcept;
+  ~ImageBytes();
+
+  std::span<const uint8_t> span() const { return pin_ ? view_ : std::span<const uint8_t>(owned_); }
+  const uint8_t* data() const { return span().data(); }
+  size_t size() const { return span().size(); }
+  bool empty() const { return size() == 0; }
+  const uint8_t* begin() const { return data(); }
+  const uint8_t* end() const { return data() + size(); }
+  bool in_store() const { return pin_ != nullptr; }
+
+ private:
+  std::vector<uint8_t> owned_;
+  std::span<const uint8_t> view_;
+  std::unique_ptr<LockedStore> pin_;
+};
 
 // An image read from disk that still goes into the store (see LoadImageBytes).
 struct DeferredPlacement {
@@ -23,8 +53,8 @@ struct DeferredPlacement {
 };
 
 struct LoadedImages {
-  std::vector<uint8_t> kernel;
-  std::vector<uint8_t> initrd;
+  ImageBytes kernel;
+  ImageBytes initrd;
   std::string kernel_path;
   KernelImage image;
   double read_ms = 0;

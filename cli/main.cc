@@ -78,9 +78,9 @@ constexpr const char* kUsage =
     "                                     validate a plan, listing every problem\n"
     "  plan PLAN [--svg FILE]             draw a plan's memory map and core map\n"
     "  down PLAN                          stop every running node of a plan\n"
-    "  boot PLAN [NODE...] [--timeout S] [--dry-run] [--json]\n"
+    "  boot PLAN [NODE...] [--timeout S] [--dry-run] [--json] [--image NAME|FILE]\n"
     "                                     boot the plan's nodes (all, or those named) and\n"
-    "                                     print each one's timeline\n"
+    "                                     print each one's timeline; or resume a memory image\n"
     "  up PLAN [NODE...] [--sequential] [--svg FILE] [--json]\n"
     "                                     boot the plan's nodes in parallel, with a live\n"
     "                                     phase display and a final timing table\n"
@@ -88,10 +88,15 @@ constexpr const char* kUsage =
     "                                     why a node stopped (also: mint status)\n"
     "  stop NODE                          park a node's cores and give its resources back\n"
     "  restart NODE [PLAN]                stop the node if needed and boot it again\n"
+    "  suspend NODE                       put a node to sleep (ACPI S3): cores parked,\n"
+    "                                     memory kept\n"
+    "  resume NODE                        wake a suspended node where it left off\n"
+    "  snapshot NODE [--out FILE]         save a suspended node's memory as an image that\n"
+    "                                     mint boot PLAN --image resumes\n"
     "  console NODE                       the node's shared-memory console (Ctrl-] leaves)\n"
     "  exec NODE -- COMMAND...            run a command in the node, with its output and status\n"
     "  store add|ls|rm|verify ...         the resident image store (mint store --help)\n"
-    "  bench parallel|load|entry ...      benchmarks, each comparing within one run\n"
+    "  bench parallel|load|entry|image .. benchmarks, each comparing within one run\n"
     "                                     (mint bench --help)\n"
     "\n"
     "Run 'mint COMMAND --help' for a command's options.\n";
@@ -120,6 +125,9 @@ int main(int argc, char** argv) {
   if (command == "console") return Console(args);
   if (command == "restart") return Restart(args);
   if (command == "stop") return Stop(args);
+  if (command == "suspend") return Suspend(args);
+  if (command == "resume") return Resume(args);
+  if (command == "snapshot") return Snapshot(args);
   std::cerr << "mint: unknown command '" << command << "'\n\n";
   return Usage(kUsage, 2);
 }

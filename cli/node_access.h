@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "host_device.h"
 #include "mint/abi.h"
@@ -20,6 +21,21 @@ std::optional<mint_node_page> ReadNodePage(HostDevice& host, uint32_t id);
 
 // Seconds from TSC `from` to now on this machine (the TSC is one clock for every core).
 double SecondsSinceTsc(uint64_t from, uint64_t tsc_khz);
+
+// What a command run through the node's agent gave back (mint exec, mint suspend).
+struct ExecOutcome {
+  bool timed_out = false;  // not finished in time; picked_up says whether it had started
+  bool picked_up = false;
+  int32_t status = 0;  // exit code, 128 + signal, 127 if it could not run
+  bool truncated = false;
+  std::vector<uint8_t> output;  // stdout and stderr together
+};
+
+// Runs `command` in `node` through its agent's exec mailbox (docs/shared-memory.md), one
+// exec per node at a time, waiting at most `timeout_s`. Errors: a parked or suspended node,
+// a mailbox the module cannot reach.
+Result<ExecOutcome> ExecInNode(HostDevice& host, const mint_node_status& node,
+                               const std::vector<std::string>& command, double timeout_s);
 
 // /run/mint: the CLI's own state (one file per booted node naming its plan, lock files).
 std::string RunDir();

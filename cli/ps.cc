@@ -21,12 +21,14 @@ constexpr const char* kPsUsage =
     "\n"
     "Lists the nodes the host module owns:\n"
     "  STATE      loading (claimed, being copied), booting (woken, not ready yet), running,\n"
+    "             suspended (in ACPI S3: cores parked, memory kept, until 'mint resume'),\n"
     "             stopped (the node rebooted, powered off or halted: its cores are parked),\n"
     "             crashed (the node panicked: its cores are parked), hung (its kernel\n"
     "             heartbeat stopped for more than S seconds, default 3)\n"
     "  CORES      APIC IDs, MEMORY its memory above 1 MiB, UP seconds since INIT\n"
     "  BEAT       seconds since the node kernel's last heartbeat (mint_node.ko)\n"
-    "  REASON     why a stopped or crashed node stopped, in the node's words\n"
+    "  REASON     why a stopped or crashed node stopped, in the node's words; how long a\n"
+    "             suspended node has slept\n"
     "A stopped or crashed node keeps its cores and memory until 'mint stop' or 'mint restart'.\n";
 
 std::string Seconds(double seconds) {
@@ -60,7 +62,7 @@ int Ps(const Args& in) {
   if (!info) return Error(info.error().message);
   nlohmann::json out = nlohmann::json::array();
   if (!json)
-    std::cout << std::left << std::setw(4) << "ID" << std::setw(12) << "NAME" << std::setw(9)
+    std::cout << std::left << std::setw(4) << "ID" << std::setw(12) << "NAME" << std::setw(10)
               << "STATE" << std::setw(7) << "CORES" << std::setw(11) << "MEMORY" << std::setw(9)
               << "UP" << std::setw(11) << "BEAT"
               << "REASON\n";
@@ -100,6 +102,13 @@ int Ps(const Args& in) {
     bool parked = page && page->condition == MINT_NODE_PARKED;
     std::string reason = parked ? std::string(page->reason_text) : "";
     if (parked && reason.empty()) reason = ParkReasonName(page->reason);
+    double asleep = -1;
+    if (status->state == MINT_STATE_SUSPENDED) {
+      asleep = SecondsSinceTsc(status->tsc_suspended, info->tsc_khz);
+      reason = "asleep " + Seconds(asleep) + " s (mint resume wakes it)";
+    }
+    if (status->state == MINT_STATE_STOPPED && status->sleep_type == MINT_SLEEP_S5)
+      reason = "power-off (ACPI S5)";
     double up = 0;
     if (status->tsc_before_init != 0) {
       up = SecondsSinceTsc(status->tsc_before_init, info->tsc_khz);
@@ -116,7 +125,9 @@ int Ps(const Args& in) {
                               {"uptime_s", up},
                               {"heartbeat", status->page.heartbeat},
                               {"reason", reason},
-                              {"reason_code", parked ? ParkReasonName(page->reason) : ""}};
+                              {"reason_code", parked ? ParkReasonName(page->reason) : ""},
+                              {"suspends", status->suspends}};
+      if (asleep >= 0) entry["asleep_s"] = asleep;
       if (page) {
         entry["kernel_heartbeat"] = page->heartbeat;
         entry["heartbeat_age_s"] = beat_age;
@@ -127,9 +138,9 @@ int Ps(const Args& in) {
       }
       out.push_back(entry);
     } else {
-      std::cout << std::left << std::setw(4) << id << std::setw(12) << name << std::setw(9) << state
-                << std::setw(7) << cores << std::setw(11) << Bytes(memory_bytes) << std::setw(9)
-                << (up > 0 ? Seconds(up) + " s" : "-") << std::setw(11)
+      std::cout << std::left << std::setw(4) << id << std::setw(12) << name << std::setw(10)
+                << state << std::setw(7) << cores << std::setw(11) << Bytes(memory_bytes)
+                << std::setw(9) << (up > 0 ? Seconds(up) + " s" : "-") << std::setw(11)
                 << (page && !parked ? Seconds(beat_age) + " s ago" : "-") << reason << "\n";
     }
   }

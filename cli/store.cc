@@ -78,7 +78,21 @@ void SayEvicted(const std::vector<StoredImage>& evicted) {
 }  // namespace
 
 LockedStore::~LockedStore() {
-  ::flock(fd_, LOCK_UN);
+  if (pinned_) {
+    auto& pins = session_->pinned_;
+    pins.erase(std::find(pins.begin(), pins.end(), *pinned_));
+  }
+  session_->Unlock();
+}
+
+void LockedStore::Pin(const Sha256Digest& sha) {
+  if (pinned_) return;
+  pinned_ = sha;
+  session_->pinned_.push_back(sha);
+}
+
+void StoreSession::Unlock() {
+  if (--lock_depth_ == 0) ::flock(fd_, LOCK_UN);
 }
 
 StoreSession::~StoreSession() {
@@ -138,23 +152,25 @@ Result<std::unique_ptr<StoreSession>> StoreSession::Open(const StoreLocation& lo
 
 Result<std::unique_ptr<LockedStore>> StoreSession::Lock() {
   auto deadline = Clock::now() + kLockWait;
-  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+  while (lock_depth_ == 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR)
       return Fail("cannot lock the ", description_, ": ", std::strerror(errno));
     if (Clock::now() > deadline)
       return Fail("the ", description_, " stayed locked by another mint for 30 s; is one stuck?");
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  ++lock_depth_;
   StoreOpenReport report;
   auto store = ResidentStore::Open({map_, size_}, &report);
+  if (store) store->SetPinned(&pinned_);
   if (!store) {
-    ::flock(fd_, LOCK_UN);
+    Unlock();
     return Fail(description_, ": ", store.error().message);
   }
   if (report.formatted) std::cerr << "mint: store: formatted an empty " << description_ << "\n";
   for (const std::string& what : report.repaired)
     std::cerr << "mint: store: repaired the index: " << what << "\n";
-  return std::unique_ptr<LockedStore>(new LockedStore(fd_, *store));
+  return std::unique_ptr<LockedStore>(new LockedStore(this, *store));
 }
 
 Result<std::unique_ptr<StoreSession>> OpenPlanStore(const HostPlan& host,
@@ -166,44 +182,45 @@ Result<std::unique_ptr<StoreSession>> OpenPlanStore(const HostPlan& host,
 
 bool quiet_store_notices = false;
 
-Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::string& what,
-                                            StoreSession* store, ImageLoadTimes* times,
-                                            std::vector<DeferredPlacement>* defer) {
+Result<ImageBytes> LoadImageBytes(const std::string& path, const std::string& what,
+                                  StoreSession* store, ImageLoadTimes* times,
+                                  std::vector<DeferredPlacement>* defer) {
   ImageLoadTimes ignored;
   if (times == nullptr) times = &ignored;
   *times = ImageLoadTimes{};
   if (store == nullptr) {
     auto start = Clock::now();
-    auto bytes = ReadFile(path, what);
+    auto bytes = MINT_TRY(ReadFile(path, what));
     times->read_ms = MsSince(start);
-    return bytes;
+    return ImageBytes(std::move(bytes));
   }
 
   auto start = Clock::now();
   auto source = StatSource(path);
-  if (!source) return ReadFile(path, what);  // names the problem
+  if (!source) return ImageBytes(MINT_TRY(ReadFile(path, what)));  // names the problem
   {
     auto locked = MINT_TRY(store->Lock());
     auto found = (*locked)->FindBySource(*source);
     times->lookup_ms = MsSince(start);
     if (found) {
+      // No copy: the view goes to the host module, which copies it into the node.
       auto copy_start = Clock::now();
       auto stored = (*locked)->Bytes(*found);
-      std::vector<uint8_t> bytes(stored.begin(), stored.end());
       times->copy_ms = MsSince(copy_start);
       auto check_start = Clock::now();
-      bool good = ResidentStore::FastCheck(*found, bytes);
+      bool good = ResidentStore::FastCheck(*found, stored);
       times->check_ms = MsSince(check_start);
       if (good) {
         (*locked)->Touch(*found);
         times->from_store = true;
         if (!quiet_store_notices)
           std::cerr << "mint: store: " << what << " from the store (" << Short(found->sha256)
-                    << ", " << Bytes(found->size) << ", XXH3 ok)\n";
-        return bytes;
+                    << ", " << Bytes(found->size) << ", XXH64 ok)\n";
+        locked->Pin(found->sha256);
+        return ImageBytes(stored, std::move(locked));
       }
       std::cerr << "mint: store: " << what << ": the stored copy " << Describe(*found)
-                << " is corrupt (XXH3 mismatch); dropped it, reading " << path
+                << " is corrupt (XXH64 mismatch); dropped it, reading " << path
                 << " from disk instead\n";
       (void)(*locked)->Remove(found->sha256);
     }
@@ -219,7 +236,7 @@ Result<std::vector<uint8_t>> LoadImageBytes(const std::string& path, const std::
   } else {
     PlaceDeferred(*store, placement, bytes, times);
   }
-  return bytes;
+  return ImageBytes(std::move(bytes));
 }
 
 void PlaceDeferred(StoreSession& store, const DeferredPlacement& placement,
@@ -229,7 +246,7 @@ void PlaceDeferred(StoreSession& store, const DeferredPlacement& placement,
   // Hash outside the lock: other mints wait only for the copy into the store.
   auto place_start = Clock::now();
   Sha256Digest sha = Sha256Of(bytes);
-  uint64_t xxh3 = Xxh3Of(bytes);
+  uint64_t xxh64 = Xxh64Of(bytes);
   auto lock = store.Lock();
   if (!lock) {
     std::cerr << "mint: store: " << placement.what << " not stored: " << lock.error().message
@@ -237,7 +254,7 @@ void PlaceDeferred(StoreSession& store, const DeferredPlacement& placement,
     return;
   }
   std::unique_ptr<LockedStore> locked = std::move(*lock);
-  auto added = (*locked)->AddHashed(bytes, placement.source, sha, xxh3);
+  auto added = (*locked)->AddHashed(bytes, placement.source, sha, xxh64);
   times->place_ms = MsSince(place_start);
   if (!added) {
     std::cerr << "mint: store: " << placement.what << " not stored: " << added.error().message
@@ -334,10 +351,10 @@ int StoreAdd(StoreSession& session, const Args& files) {
     auto bytes = ReadFile(path, "image");
     if (!bytes) return Error(bytes.error().message);
     Sha256Digest sha = Sha256Of(*bytes);
-    uint64_t xxh3 = Xxh3Of(*bytes);
+    uint64_t xxh64 = Xxh64Of(*bytes);
     auto locked = session.Lock();
     if (!locked) return Error(locked.error().message);
-    auto added = (**locked)->AddHashed(*bytes, *source, sha, xxh3);
+    auto added = (**locked)->AddHashed(*bytes, *source, sha, xxh64);
     if (!added) return Error(path + ": " + added.error().message);
     SayEvicted(added->evicted);
     std::cout << (added->already_stored ? "already stored " : "stored ") << Short(sha) << " "
@@ -371,7 +388,7 @@ int StoreLs(StoreSession& session, bool json) {
       out["images"].push_back({{"sha256", HexDigest(image.sha256)},
                                {"size", image.size},
                                {"offset", image.offset},
-                               {"xxh3", Hex(image.xxh3)},
+                               {"xxh64", Hex(image.xxh64)},
                                {"last_used", image.last_used},
                                {"source", image.source.path}});
     std::cout << out.dump(2) << "\n";

@@ -89,7 +89,7 @@ class Runner {
     if (!devices) return Fail(run, devices.error().message);
     auto t0 = std::chrono::steady_clock::now();
     NodeInputs inputs{run.node,       images->kernel, &images->image, images->initrd,
-                      clock_.tsc_khz, &devices->pci,  &devices->mmio};
+                      clock_.tsc_khz, KaslrSeed(),    &devices->pci,  &devices->mmio};
     auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
     if (!art) {
       GiveBackNodeDevices(run.node->name);

@@ -3,6 +3,8 @@
 #include "devices.h"
 #include "disk.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -221,6 +223,23 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
                                disk.cpio_overlay.end());
     run->initramfs.guest_plan = disk.guest_plan;
     disk_args = disk.qemu_args;
+  }
+  if (!options.scratch_disk.empty()) {
+    if (!options.images_on_disk)
+      return Fail("a scratch disk needs the image disk too (--disk): its virtio modules load it");
+    struct stat st {};
+    if (::stat(options.scratch_disk.c_str(), &st) != 0) {
+      int fd = ::open(options.scratch_disk.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(options.scratch_size)) != 0) {
+        int err = errno;
+        if (fd >= 0) ::close(fd);
+        return Fail("cannot create the scratch disk ", options.scratch_disk, ": ",
+                    std::strerror(err));
+      }
+      ::close(fd);
+    }
+    disk_args.insert(disk_args.end(),
+                     {"-drive", "file=" + options.scratch_disk + ",format=raw,if=virtio"});
   }
   // Devices of their own: a root port with a disk and a NIC per device-owning node.
   LabDevices devices =

@@ -52,6 +52,11 @@ struct HostRunOptions {
   // Put the plan's images on a virtio disk (ext4, mounted read-only at /mint/disk) instead of
   // into the initramfs, so reading them is real block I/O (lab/disk.h).
   bool images_on_disk = false;
+  // A file attached raw as a second virtio disk (/dev/vdb in the host; needs images_on_disk,
+  // whose virtio modules it uses), created empty at scratch_size if missing. It outlives the
+  // run: how one lab run hands a later one a file (a memory image).
+  std::string scratch_disk;
+  uint64_t scratch_size = 256 << 20;
   std::string log_dir;         // when set: every console's full text goes there
   bool keep_work_dir = false;  // keep the initramfs and sockets for inspection
   LabArtifacts artifacts = DefaultLabArtifacts();

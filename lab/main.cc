@@ -23,6 +23,9 @@ for a node whose console is ttyS1..ttyS3 (COM2..COM4), "[qemu] ..." for QEMU its
 
   --disk            put the plan's images on a virtio disk (ext4 at /mint/disk in the host)
                     instead of the initramfs, so reading them is real block I/O
+  --scratch FILE    attach FILE raw as a second virtio disk, /dev/vdb in the host (with
+                    --disk; created empty, 256 MiB, if missing); it outlives the run, so one
+                    run can leave a file (a memory image) for a later one
   --plan FILE       the plan; kernel/initrd paths may use ${MINT_KERNEL} and ${MINT_NODE_INITRD},
                     which default to this build's Debian kernel and node initramfs, and
                     ${MINT_I386_KERNEL}, ${MINT_I386_NODE_INITRD} (the i386 node's)
@@ -105,6 +108,8 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
       options.with_module = false;
     } else if (arg == "--disk") {
       options.images_on_disk = true;
+    } else if (arg == "--scratch") {
+      options.scratch_disk = MINT_TRY(value());
     } else if (arg == "--no-mint") {
       options.with_mint = false;
     } else if (arg == "--append") {

@@ -1,4 +1,5 @@
 #include "acpi.h"
+#include "aml.h"
 #include "format.h"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <set>
 #include <string_view>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 
 namespace mint {
@@ -18,7 +20,6 @@ namespace {
 // Tables are placed 16-byte aligned: the RSDP needs it (ACPI 6.3 section 5.2.5.1), the other
 // tables only need 8 (section 5.2.6) and 16 keeps their addresses easy to read in a dump.
 constexpr uint64_t kTableAlignment = 16;
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
 constexpr char kRsdpSignature[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
 constexpr char kCreatorId[4] = {'M', 'I', 'N', 'T'};
 constexpr uint32_t kCreatorRevision = 1;
@@ -222,6 +223,11 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
   fadt.iapc_boot_arch = kFadtBootArchVgaNotPresent | kFadtBootArchCmosRtcNotPresent;
   fadt.flags = kFadtHwReducedAcpi | kFadtForceApicPhysicalDestinationMode;
   fadt.fadt_minor_version = kFadtMinorVersion;
+  if (config.sleep_control != 0) {
+    fadt.sleep_control_reg = {kAcpiSpaceSystemMemory, 8, 0, kAcpiAccessByte, config.sleep_control};
+    fadt.sleep_status_reg = {kAcpiSpaceSystemMemory, 0, 8, kAcpiAccessByte,
+                             config.sleep_control + 1};
+  }
   Store(tables.blob, tables.fadt.offset, fadt);
 
   // MADT, section 5.2.12: the node's local APICs, no 8259 (flags 0), and no IO-APIC unless the
@@ -402,6 +408,12 @@ Result<void> ReadFadt(const TableSetReader& reader, const AcpiTableInfo& fadt,
   }
   if (fadt.length >= field_end(offsetof(AcpiFadt, flags), sizeof(uint32_t))) {
     summary.fadt_flags = *reader.ReadAt<uint32_t>(fadt.address + offsetof(AcpiFadt, flags));
+  }
+  if (fadt.length >= field_end(offsetof(AcpiFadt, sleep_status_reg), sizeof(AcpiGenericAddress))) {
+    summary.sleep_control =
+        *reader.ReadAt<AcpiGenericAddress>(fadt.address + offsetof(AcpiFadt, sleep_control_reg));
+    summary.sleep_status =
+        *reader.ReadAt<AcpiGenericAddress>(fadt.address + offsetof(AcpiFadt, sleep_status_reg));
   }
   if (fadt.length >= field_end(offsetof(AcpiFadt, x_dsdt), sizeof(uint64_t))) {
     uint64_t x_dsdt = *reader.ReadAt<uint64_t>(fadt.address + offsetof(AcpiFadt, x_dsdt));
@@ -615,6 +627,19 @@ Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_
     MINT_TRY_VOID(ReadMcfg(reader, *mcfg, summary));
   }
   return summary;
+}
+
+std::vector<aml::Term> SleepStates() {
+  return {
+      aml::Name("_S0", aml::Package({0, 0})),
+      aml::Name("_S3", aml::Package({kSleepTypeS3, kSleepTypeS3})),
+      aml::Name("_S5", aml::Package({kSleepTypeS5, kSleepTypeS5})),
+  };
+}
+
+std::vector<uint8_t> SleepStatesAml() {
+  auto encoded = aml::Encode(SleepStates());
+  return encoded.ok() ? *encoded : std::vector<uint8_t>{};  // fixed input: cannot fail
 }
 
 }  // namespace mint

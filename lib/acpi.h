@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "aml.h"
 #include "result.h"
 
 namespace mint {
@@ -92,6 +93,8 @@ struct AcpiGenericAddress {
   uint64_t address;
 };
 static_assert(sizeof(AcpiGenericAddress) == 12);
+inline constexpr uint8_t kAcpiSpaceSystemMemory = 0;  // Table 5-25, Address Space ID
+inline constexpr uint8_t kAcpiAccessByte = 1;         // Table 5-25, Access Size
 static_assert(offsetof(AcpiGenericAddress, address) == 4);
 
 // Fixed ACPI Description Table, ACPI 6.3 section 5.2.9, Table 5-34 (revision 6, minor 3).
@@ -332,6 +335,14 @@ struct AcpiNodeConfig {
   std::string oem_id = "MINT";
   std::string oem_table_id = "MINTNODE";
   uint32_t oem_revision = 1;
+  // Suspend to RAM (issue 11): the physical address of the node's sleep control byte, a byte
+  // the host watches (MINT_STATUS_SLEEP_CONTROL in the node's status page), or 0 for none.
+  // The FADT's SLEEP_CONTROL_REG points at it (SystemMemory, 8 bits, byte access); its
+  // SLEEP_STATUS_REG at the next byte with bit width 0 and bit offset 8, so that ACPICA never
+  // touches memory for WAK_STS (docs/suspend.md says why). The DSDT's _S0/_S3/_S5 packages
+  // come with it (SleepStatesAml): the node then writes 0x34 to enter S3, 0x3c for S5 and
+  // 0x20 right after it resumed.
+  uint64_t sleep_control = 0;
   // AML placed after the DSDT header: a TermList (ACPI 6.3 section 20.2.1), e.g. devices or an
   // _S3 package. Empty gives an empty but valid definition block. Not checked here beyond its
   // size; compile it with a tool that checks it.
@@ -391,6 +402,8 @@ struct AcpiTableSummary {
   std::vector<AcpiTableInfo> tables;
   uint32_t fadt_flags = 0;
   uint16_t iapc_boot_arch = 0;
+  AcpiGenericAddress sleep_control{};  // zero when the FADT has none
+  AcpiGenericAddress sleep_status{};
   uint32_t madt_flags = 0;
   uint32_t local_apic_address = 0;
   std::vector<uint32_t> enabled_apic_ids;  // local APIC and x2APIC entries, MADT order
@@ -404,6 +417,15 @@ struct AcpiTableSummary {
 // the blob on a table of the expected kind, that RSDT and XSDT agree, that FADT.DSDT and
 // FADT.X_DSDT agree, that MADT entries are well formed and no enabled APIC ID repeats. Needs
 // exactly one FADT and one MADT. Never reads outside `blob`.
+// The DSDT objects a node that may suspend needs: Name(_S0, Package(){0, 0}),
+// Name(_S3, Package(){5, 5}), Name(_S5, Package(){7, 7}). The values are the SLP_TYP the node
+// writes to its sleep control register (bits 2-4, with SLP_EN, bit 5).
+std::vector<aml::Term> SleepStates();
+std::vector<uint8_t> SleepStatesAml();  // SleepStates(), encoded
+inline constexpr uint8_t kSleepEnable = 0x20;
+inline constexpr uint8_t kSleepTypeS3 = 5;
+inline constexpr uint8_t kSleepTypeS5 = 7;
+
 Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_t base,
                                           uint64_t rsdp_address);
 

@@ -1,4 +1,5 @@
 #include "acpi.h"
+#include "iasl_testing.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -249,6 +250,41 @@ TEST(AcpiGolden, Dsdt) {
   };
   AcpiTables tables = Build(SmallConfig());
   EXPECT_EQ(Slice(tables, tables.dsdt), golden);
+}
+
+// A node that may suspend: the FADT's sleep registers point at the host-watched byte (status
+// bit width 0 at the next byte), the DSDT holds _S0/_S3/_S5, and iasl reads both back that way.
+TEST(AcpiSleep, SleepRegistersAndPackages) {
+  AcpiNodeConfig config = SmallConfig();
+  config.sleep_control = 0x40000800;
+  config.dsdt_aml = SleepStatesAml();
+  AcpiTables tables = Build(config);
+  auto summary = VerifyAcpiTables(tables.blob, tables.base, tables.rsdp_address);
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->sleep_control.address, 0x40000800u);
+  EXPECT_EQ(summary->sleep_control.register_bit_width, 8);
+  EXPECT_EQ(summary->sleep_control.access_size, kAcpiAccessByte);
+  EXPECT_EQ(summary->sleep_status.address, 0x40000801u);
+  EXPECT_EQ(summary->sleep_status.register_bit_width, 0);
+  EXPECT_EQ(summary->sleep_status.register_bit_offset, 8);
+  // Name(_S0, Package(){0, 0}) = 08 '_S0_' 12 <len 4> 02 00 00: Zero encodes as one byte.
+  Bytes aml = SleepStatesAml();
+  const Bytes s0 = {0x08, '_', 'S', '0', '_', 0x12, 0x04, 0x02, 0x00, 0x00};
+  ASSERT_GE(aml.size(), s0.size());
+  EXPECT_EQ(Bytes(aml.begin(), aml.begin() + static_cast<ptrdiff_t>(s0.size())), s0);
+
+  if (!testing::HaveIasl()) GTEST_SKIP() << "iasl not installed (scripts/setup installs it)";
+  testing::ScratchDir dir;
+  dir.Write("facp.dat", Slice(tables, tables.fadt));
+  dir.Write("dsdt.aml", Slice(tables, tables.dsdt));
+  ASSERT_EQ(dir.Iasl("-d facp.dat dsdt.aml").status, 0);
+  std::string fadt = dir.ReadText("facp.dsl"), dsdt = dir.ReadText("dsdt.dsl");
+  EXPECT_NE(fadt.find("0000000040000800"), std::string::npos) << fadt;
+  EXPECT_NE(fadt.find("0000000040000801"), std::string::npos);
+  for (const char* object :
+       {"Name (_S0, Package (0x02)", "Name (_S3, Package (0x02)", "Name (_S5, Package (0x02)"})
+    EXPECT_NE(dsdt.find(object), std::string::npos) << object << " in\n" << dsdt;
+  if (HasFailure()) dir.Keep();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -754,26 +790,8 @@ TEST(AcpiVerify, RejectsABaseThatWraps) {
 // Outside check: Debian's acpica-tools (iasl 20200925) must decode every table cleanly.
 // ---------------------------------------------------------------------------------------------
 
-struct CommandResult {
-  int status = -1;
-  std::string output;
-};
-
-CommandResult RunShell(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) {
-    return result;
-  }
-  char buffer[4096];
-  size_t count;
-  while ((count = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, count);
-  }
-  int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using CommandResult = testing::ShellResult;
+using testing::RunShell;
 
 // A line that reports a problem. iasl's compile summary ("0 Errors, 0 Warnings") is not one.
 std::vector<std::string> Diagnostics(const std::string& text) {

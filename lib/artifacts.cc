@@ -11,6 +11,32 @@ namespace {
 
 constexpr uint64_t kDirectAlign = 0x200000;  // startup_64 needs a 2 MiB aligned base
 
+// splitmix64's finalizer: spreads any seed (a counter, a time) over all 64 bits.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+// Physical KASLR for a directly entered kernel spanning `span` bytes (artifacts.h).
+Result<uint64_t> PickKaslrBase(const NodeInputs& in, const NodeLayout& layout, uint64_t span,
+                               NodeArtifacts& out) {
+  const PhysRange* range = nullptr;
+  for (const PhysRange& r : in.node->memory) {
+    if (layout.kernel >= r.start && layout.kernel < r.end) range = &r;
+  }
+  if (range == nullptr) return Fail("node ", in.node->name, ": no memory range holds the kernel");
+  uint64_t limit = std::min(range->end, k4GiB);
+  if (layout.initrd_size > 0 && layout.initrd > layout.kernel)
+    limit = std::min(limit, layout.initrd);
+  if (limit < layout.kernel + span)
+    return Fail("node ", in.node->name, ": no room for the kernel's ", Hex(span), " bytes from ",
+                Hex(layout.kernel));
+  out.kaslr_slots = (limit - span - layout.kernel) / kDirectAlign + 1;
+  return layout.kernel + Mix(in.kaslr_seed) % out.kaslr_slots * kDirectAlign;
+}
+
 // Direct entry: the ELF's segments in place of the protected-mode code, the identity map,
 // the 64-bit entry.
 Result<void> AddDirectEntry(const NodeInputs& in, const DirectKernel& direct, NodeArtifacts& out) {
@@ -28,12 +54,15 @@ Result<void> AddDirectEntry(const NodeInputs& in, const DirectKernel& direct, No
   if (elf.phys_start < link_base || elf.phys_end - link_base > layout.kernel_room)
     return Fail("node ", node.name, ": the kernel's segments ", Hex(elf.phys_start), "-",
                 Hex(elf.phys_end), " do not fit ", Hex(link_base), " + ", Hex(layout.kernel_room));
+  uint64_t base = layout.kernel;
+  if (node.kaslr) base = MINT_TRY(PickKaslrBase(in, layout, elf.phys_end - link_base, out));
+  out.kernel_base = base;
   uint64_t tail = 0;
   for (const ElfSegment& s : elf.segments) tail = std::max(tail, s.memsz - s.filesz);
   out.zeros.assign(tail, 0);
   std::vector<Segment> segments;
   for (const ElfSegment& s : elf.segments) {
-    uint64_t phys = layout.kernel + (s.paddr - link_base);
+    uint64_t phys = base + (s.paddr - link_base);
     if (s.filesz > 0)
       segments.push_back(
           {"kernel " + Hex(s.paddr), phys, direct.elf_bytes.subspan(s.offset, s.filesz)});
@@ -48,7 +77,7 @@ Result<void> AddDirectEntry(const NodeInputs& in, const DirectKernel& direct, No
   if (!map) return Fail("node ", node.name, ": ", map.error().message);
   out.page_tables = std::move(*map);
   out.long_mode = true;
-  out.entry = layout.kernel + (elf.entry - link_base);
+  out.entry = base + (elf.entry - link_base);
   // Replace the protected-mode code with the segments; page tables before them.
   std::erase_if(out.segments, [](const Segment& s) { return s.what == "kernel"; });
   auto at = out.segments.begin() + 5;  // after status page, boot_params, cmdline, acpi, shared
@@ -93,11 +122,14 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   AcpiNodeConfig acpi_config;
   acpi_config.base = layout.acpi;
   acpi_config.apic_ids = node.cpus;
-  std::vector<aml::Term> dsdt;
+  // Suspend to RAM with the host as the firmware (docs/suspend.md), then the devices the node
+  // owns (docs/devices.md): one DSDT holds both.
+  acpi_config.sleep_control = layout.status_page + MINT_STATUS_SLEEP_CONTROL;
+  std::vector<aml::Term> dsdt = SleepStates();
   if (owns_pci) {
     NodePciAcpi pci = DescribeNodePci(*in.pci);
     acpi_config.ecam = pci.ecam;
-    dsdt = std::move(pci.dsdt);
+    for (aml::Term& term : pci.dsdt) dsdt.push_back(std::move(term));
   }
   if (in.mmio != nullptr) {
     for (const NodeMmio& mmio : *in.mmio) {
@@ -105,11 +137,9 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
       for (aml::Term& term : DescribeNodeMmio(mmio)) dsdt.push_back(std::move(term));
     }
   }
-  if (!dsdt.empty()) {
-    auto aml = aml::Encode(dsdt);
-    if (!aml) return Fail("node ", node.name, ": DSDT: ", aml.error().message);
-    acpi_config.dsdt_aml = std::move(*aml);
-  }
+  auto aml = aml::Encode(dsdt);
+  if (!aml) return Fail("node ", node.name, ": DSDT: ", aml.error().message);
+  acpi_config.dsdt_aml = std::move(*aml);
   auto acpi = BuildAcpiTables(acpi_config);
   if (!acpi) return Fail("node ", node.name, ": ACPI tables: ", acpi.error().message);
   out.acpi = std::move(*acpi);
@@ -126,6 +156,7 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   out.status_page.assign(0x1000, 0);
   out.shared.assign(kSharedSize, 0);
   out.entry = layout.kernel;
+  out.kernel_base = layout.kernel;
 
   std::span<const uint8_t> protected_mode = in.kernel_bytes.subspan(kernel.setup_bytes);
   out.segments = {

@@ -37,6 +37,8 @@ struct NodeArtifacts {
   std::vector<uint8_t> shared;       // zeroed: no earlier tenant's rings or mailbox count
   AcpiTables acpi;
   uint64_t entry = 0;             // the kernel's 32-bit entry (= layout.kernel), or startup_64
+  uint64_t kernel_base = 0;       // where the kernel runs: layout.kernel, or the KASLR slot
+  uint64_t kaslr_slots = 0;       // direct entry with kaslr: how many bases there were to pick
   bool long_mode = false;         // direct entry: 64-bit, on page_tables
   IdentityMap page_tables;        // direct entry only
   std::vector<uint8_t> zeros;     // direct entry: the zero tails of segments (memsz > filesz)
@@ -49,6 +51,9 @@ struct NodeInputs {
   const KernelImage* kernel = nullptr;    // ParseBzImage(kernel_bytes)
   std::span<const uint8_t> initrd_bytes;  // may be empty
   uint64_t tsc_khz = 0;
+  // Direct entry with `kaslr = true` in the node's plan: picks the kernel's base among the
+  // 2 MiB aligned slots that fit (any value; the same seed gives the same base).
+  uint64_t kaslr_seed = 0;
   // The node's PCI buses (ResolveNodePci against the host's topology), or null when it owns
   // none: then it runs with pci=off and its DSDT and MCFG describe no PCI.
   const std::vector<NodePciBus>* pci = nullptr;
@@ -58,8 +63,12 @@ struct NodeInputs {
 
 // Direct entry (x86_64 only): the kernel's ELF vmlinux (ExtractKernelElf of the bzImage) and
 // its parse. The node skips the decompressor: each segment goes to
-// layout.kernel + p_paddr - pref_address (the base is 2 MiB aligned), the tail past p_filesz
-// is zeroed, and the core enters startup_64 in long mode on an identity map in Mint's area.
+// base + p_paddr - pref_address, the tail past p_filesz is zeroed, and the core enters
+// startup_64 in long mode on an identity map in Mint's area. The base is layout.kernel, or with
+// `kaslr = true` a 2 MiB aligned slot (a misaligned one hangs silently) picked by kaslr_seed
+// among those from layout.kernel up to the initrd, the range's end or 4 GiB, whichever is
+// lowest. Only the physical placement is random: the decompressor, which would also randomize
+// the virtual one, is skipped, and the kernel sees the KASLR flag clear.
 struct DirectKernel {
   std::span<const uint8_t> elf_bytes;
   const KernelElf* elf = nullptr;

@@ -1,11 +1,14 @@
 #include "boot_node.h"
 
 #include <gtest/gtest.h>
+#include <set>
 
 #include <cstring>
 
 #include "boot_params.h"
+#include "decompress.h"
 #include "fake_loader.h"
+#include "format.h"
 #include "test_images.h"
 
 namespace mint {
@@ -147,6 +150,61 @@ TEST(ArtifactsDebian, CloudKernelBuildsAndVerifies) {
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   EXPECT_EQ(summary->enabled_apic_ids, (std::vector<uint32_t>{1, 2}));
   EXPECT_NE(art->cmdline.find("nr_cpus=2"), std::string::npos);
+}
+
+// Direct entry with kaslr = true: every base is a 2 MiB slot between the layout's kernel address
+// and the initrd, the segments and the entry move with it, and seeds spread over the slots.
+TEST(ArtifactsDebian, DirectEntryKaslrPicksAnAlignedSlotBelowTheInitrd) {
+  auto path = testing::CachedKernel("MINT_KERNEL");
+  if (!path) GTEST_SKIP() << "no kernel cache: run scripts/setup";
+  auto bytes = testing::ReadAll(*path);
+  auto kernel = ParseBzImage(bytes);
+  ASSERT_TRUE(kernel.ok());
+  auto elf_bytes = ExtractKernelElf(bytes, *kernel);
+  ASSERT_TRUE(elf_bytes.ok()) << elf_bytes.error().message;
+  auto elf = ParseKernelElf(*elf_bytes, kernel->header.pref_address, kernel->header.init_size);
+  ASSERT_TRUE(elf.ok()) << elf.error().message;
+  DirectKernel direct{*elf_bytes, &*elf};
+  NodePlan node;
+  node.name = "alpha";
+  node.cpus = {1};
+  node.memory = {{0x40000000, 0x50000000}};
+  node.low = PhysRange{0x70000, 0x80000};
+  std::vector<uint8_t> initrd(3 << 20, 1);
+
+  NodeInputs inputs{&node, bytes, &*kernel, initrd, 2500000};
+  auto fixed = BuildNodeArtifacts(inputs, &direct);
+  ASSERT_TRUE(fixed.ok()) << fixed.error().message;
+  EXPECT_EQ(fixed->kernel_base, fixed->layout.kernel);
+  EXPECT_EQ(fixed->kaslr_slots, 0u);
+
+  node.kaslr = true;
+  uint64_t span = elf->phys_end - kernel->header.pref_address;
+  std::set<uint64_t> bases;
+  for (uint64_t seed = 0; seed < 64; ++seed) {
+    inputs.kaslr_seed = seed;
+    auto art = BuildNodeArtifacts(inputs, &direct);
+    ASSERT_TRUE(art.ok()) << art.error().message;
+    uint64_t base = art->kernel_base;
+    EXPECT_EQ(base % 0x200000, 0u) << Hex(base);
+    EXPECT_GE(base, art->layout.kernel);
+    EXPECT_LE(base + span, art->layout.initrd) << Hex(base);
+    EXPECT_EQ(art->entry - base, fixed->entry - fixed->kernel_base);
+    EXPECT_EQ(art->kaslr_slots, (art->layout.initrd - span - art->layout.kernel) / 0x200000 + 1);
+    for (const Segment& s : art->segments) {
+      if (s.what.starts_with("kernel")) {
+        EXPECT_GE(s.phys, base);
+        EXPECT_LE(s.phys + s.bytes.size(), base + span) << s.what;
+      }
+    }
+    bases.insert(base);
+  }
+  // 64 seeds over ~200 slots: a constant or badly mixed pick would give a handful.
+  EXPECT_GT(bases.size(), 40u);
+
+  node.memory = {{0x40000000, 0x43400000}};  // 52 MiB: no room for the kernel's 46 MiB span
+  auto cramped = BuildNodeArtifacts(inputs, &direct);
+  ASSERT_FALSE(cramped.ok());
 }
 
 }  // namespace

@@ -9,6 +9,9 @@
 
 namespace mint {
 
+constexpr uint64_t kPage = 0x1000;
+constexpr uint64_t k4GiB = uint64_t{1} << 32;  // what 32-bit pointers (and the 32-bit entry) reach
+
 // boot.rst, "The Real-Mode Kernel Header": starts at offset 0x1f1 of the image and of the
 // zero page.
 struct __attribute__((packed)) SetupHeader {

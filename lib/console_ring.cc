@@ -59,6 +59,8 @@ std::string NodeStateName(const NodeView& view, double hung_after_s) {
       return "loading";
     case MINT_STATE_STOPPED:
       return "stopped";
+    case MINT_STATE_SUSPENDED:
+      return "suspended";
     case MINT_STATE_STARTED:
     case MINT_STATE_READY:
       break;

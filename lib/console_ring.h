@@ -37,7 +37,7 @@ struct NodeView {
   double heartbeat_age_s = -1;  // from tsc_heartbeat; < 0 when unknown
 };
 constexpr double kHungAfterSeconds = 3.0;
-// "loading", "booting", "running", "stopped", "crashed" or "hung".
+// "loading", "booting", "running", "suspended", "stopped", "crashed" or "hung".
 std::string NodeStateName(const NodeView& view, double hung_after_s = kHungAfterSeconds);
 // "reboot", "power-off", "halt", "panic", "emergency restart", or "" for none.
 std::string ParkReasonName(uint32_t reason);

@@ -5,12 +5,12 @@
 #include <cstring>
 #include <sstream>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 
 namespace mint {
 namespace {
 
-constexpr uint64_t kPage = 0x1000;
 constexpr uint32_t kPfExecute = 1;
 
 }  // namespace

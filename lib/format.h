@@ -14,4 +14,16 @@ inline std::string Hex(uint64_t value) {
   return text;
 }
 
+// "13.5 MiB": a size for people.
+inline std::string MiB(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+// "46 MiB", rounded up: a size someone must give at least (plan errors).
+inline std::string MiBAtLeast(uint64_t bytes) {
+  return std::to_string((bytes + (1 << 20) - 1) / (1 << 20)) + " MiB";
+}
+
 }  // namespace mint

@@ -4,21 +4,11 @@
 #include <algorithm>
 #include <sstream>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 
 namespace mint {
-namespace {
-
-std::string MiB(uint64_t bytes) {
-  std::ostringstream out;
-  out << (bytes + (1 << 20) - 1) / (1 << 20) << " MiB";
-  return out.str();
-}
-
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
-constexpr uint64_t kPage = 0x1000;
-
-}  // namespace
+namespace {}  // namespace
 
 Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory_in, const PhysRange& low,
                                   const KernelImage& kernel, uint64_t initrd_size) {
@@ -75,7 +65,7 @@ Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory_in, const
     return Fail("memory ", FormatRange(first), " is too small: the kernel needs ",
                 Hex(layout.kernel_room), " bytes (init_size) from ", Hex(kernel_at),
                 ", so the range must reach ", Hex(kernel_at + layout.kernel_room), " (at least ",
-                MiB(kernel_at + layout.kernel_room - first.start), ")");
+                MiBAtLeast(kernel_at + layout.kernel_room - first.start), ")");
   }
   if (kernel_at + layout.kernel_room > k4GiB)
     return Fail("the kernel would end at ", Hex(kernel_at + layout.kernel_room),
@@ -96,7 +86,8 @@ Result<NodeLayout> PlanNodeLayout(const std::vector<PhysRange>& memory_in, const
       return Fail("no room for the ", Hex(initrd_size), "-byte initrd below initrd_addr_max ",
                   Hex(hdr.initrd_addr_max), " after the kernel's ", Hex(layout.kernel_room),
                   " bytes; give the node at least ",
-                  MiB(kernel_at + layout.kernel_room - first.start + size), " in its first range");
+                  MiBAtLeast(kernel_at + layout.kernel_room - first.start + size),
+                  " in its first range");
     layout.initrd_size = initrd_size;
   }
 

@@ -11,6 +11,7 @@
 
 #include <toml++/toml.h>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 #include "layout.h"
 #include "pci.h"
@@ -19,7 +20,6 @@
 namespace mint {
 namespace {
 
-constexpr uint64_t kPage = 0x1000;
 constexpr uint64_t kOneMiB = 0x100000;
 // Mint places sized memory at 2 MiB boundaries, the kernel's own alignment.
 constexpr uint64_t kPlacementAlign = 0x200000;
@@ -265,7 +265,7 @@ class PlanParser {
     };
     CheckKeys(table, where,
               {"name", "arch", "kernel", "initrd", "cmdline", "cpus", "memory", "low", "console",
-               "dma32", "pci", "unbind_host_drivers", "io_apic", "virtio_mmio"});
+               "dma32", "kaslr", "pci", "unbind_host_drivers", "io_apic", "virtio_mmio"});
     String(table, "name", where, node.name);
     if (node.name.empty()) {
       Problem(node.line, where + ": every node needs a name");
@@ -340,6 +340,12 @@ class PlanParser {
                                       "' must be ttyS1, ttyS2, ttyS3 (a UART of its own) or "
                                       "\"shared\"");
       node.console = "shared";
+    }
+    if (const toml::node* kaslr = table.get("kaslr")) {
+      if (!kaslr->is_boolean())
+        Problem(LineOf(kaslr), where + ": 'kaslr' must be true or false");
+      else
+        node.kaslr = kaslr->as_boolean()->get();
     }
     if (const toml::node* dma32 = table.get("dma32")) {
       if (!dma32->is_boolean())
@@ -725,6 +731,7 @@ std::string SerializePlan(const Plan& plan) {
     if (node.low) out << "low = " << Quote(FormatRange(*node.low)) << "\n";
     out << "console = " << Quote(node.console) << "\n";
     if (!node.dma32) out << "dma32 = false\n";
+    if (node.kaslr) out << "kaslr = true\n";
     if (!node.pci.empty()) {
       out << "pci = [";
       for (size_t i = 0; i < node.pci.size(); ++i) out << (i ? ", " : "") << Quote(node.pci[i]);

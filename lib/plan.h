@@ -65,6 +65,10 @@ struct NodePlan {
   // An x86_64 node needs kMinDma32 below 4 GiB for 32-bit DMA bounce buffers (swiotlb);
   // `dma32 = false` in the plan says this node does without.
   bool dma32 = true;
+  // `kaslr = true`: a directly entered kernel (decompressor skipped) goes to a random 2 MiB
+  // aligned base in the node's memory (lib/artifacts.h). Through the decompressor, the kernel
+  // randomizes its own placement unless the command line says nokaslr.
+  bool kaslr = false;
   // PCI functions the node owns, "0000:01:00.0" (docs/devices.md): every function on the bus
   // behind one root port. `unbind_host_drivers = true` lets Mint unbind a host driver bound to
   // them.

@@ -5,19 +5,11 @@
 #include <algorithm>
 #include <sstream>
 
+#include "boot_protocol.h"
 #include "byte_reader.h"
 
 namespace mint {
 namespace {
-
-constexpr uint64_t k4GiB = uint64_t{1} << 32;
-constexpr uint64_t kPage = 0x1000;
-
-std::string MiB(uint64_t bytes) {
-  std::ostringstream out;
-  out << (bytes + (1 << 20) - 1) / (1 << 20) << " MiB";
-  return out.str();
-}
 
 std::string RangeList(const std::vector<PhysRange>& ranges) {
   std::string out;
@@ -59,12 +51,13 @@ void CheckImage(const NodePlan& node, const NodeImage& image, NodeCheck& result,
                    *AlignUp(image.initrd_size, kPage) + kWorkingMargin;
   result.needs_bytes = needs;
   if (total < needs)
-    problem(node.memory_line, "has " + MiB(total) + " of memory but needs at least " + MiB(needs) +
-                                  ": " + MiB(layout->kernel - layout->base) +
-                                  " before the kernel (Mint's area and " + "alignment), " +
-                                  MiB(layout->kernel_room) + " for the kernel (init_size), " +
-                                  MiB(image.initrd_size) +
-                                  " for the initrd and a working margin of " + MiB(kWorkingMargin));
+    problem(node.memory_line,
+            "has " + MiBAtLeast(total) + " of memory but needs at least " + MiBAtLeast(needs) +
+                ": " + MiBAtLeast(layout->kernel - layout->base) +
+                " before the kernel (Mint's area and " + "alignment), " +
+                MiBAtLeast(layout->kernel_room) + " for the kernel (init_size), " +
+                MiBAtLeast(image.initrd_size) + " for the initrd and a working margin of " +
+                MiBAtLeast(kWorkingMargin));
   result.layout = std::move(*layout);
 }
 
@@ -153,8 +146,9 @@ void CheckArchMemory(const NodePlan& node, std::string_view arch,
       if (range.start < k4GiB) below += std::min(range.end, k4GiB) - range.start;
     }
     if (below < kMinDma32)
-      problems.push_back({line, where + ": has " + MiB(below) + " below 4 GiB; an x86_64 node " +
-                                    "needs " + MiB(kMinDma32) +
+      problems.push_back({line, where + ": has " + MiBAtLeast(below) +
+                                    " below 4 GiB; an x86_64 node " + "needs " +
+                                    MiBAtLeast(kMinDma32) +
                                     " there for 32-bit DMA bounce buffers: give it a range "
                                     "below 4 GiB, or set dma32 = false if it has no 32-bit "
                                     "DMA devices"});

@@ -92,14 +92,17 @@ cmdline = "quiet loglevel=3"
 cpus = [1, 3]
 memory = ["0x40000000-0x4fffffff", "128M"]
 console = "shared"
+kaslr = true
 )");
   ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_TRUE(plan->nodes[0].kaslr);
   auto again = ParsePlan(SerializePlan(*plan), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message << "\n" << SerializePlan(*plan);
   EXPECT_EQ(SerializePlan(*again), SerializePlan(*plan));
   EXPECT_EQ(again->nodes[0].memory, plan->nodes[0].memory);
   EXPECT_EQ(again->nodes[0].cpus, plan->nodes[0].cpus);
   EXPECT_EQ(again->nodes[0].kernel, "/k \"quoted\"");
+  EXPECT_TRUE(again->nodes[0].kaslr);
 }
 
 TEST(Plan, HostKernelArgs) {
@@ -143,6 +146,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadPlan{"unknown section", "[hots]\n", "unknown section 'hots'"},
         BadPlan{"unknown key", std::string(kHost) + kNode + "memroy=[\"64M\"]\n",
                 "unknown key 'memroy'"},
+        BadPlan{"kaslr not a boolean",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nkaslr=\"yes\"\n",
+                "'kaslr' must be true or false"},
         BadPlan{"no name",
                 std::string(kHost) + "[[node]]\nkernel=\"k\"\ncpus=[1]\nmemory=[\"64M\"]\n",
                 "needs a name"},

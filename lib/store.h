@@ -24,13 +24,13 @@ namespace mint {
 using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256Of(std::span<const uint8_t> bytes);
-uint64_t Xxh3Of(std::span<const uint8_t> bytes);
+uint64_t Xxh64Of(std::span<const uint8_t> bytes);
 std::string HexDigest(const Sha256Digest& digest);
 
 // Layout of the region (docs/store.md). All integers little-endian (x86), every struct packed
 // by construction (fixed-width fields, explicit padding) and asserted below.
 inline constexpr uint64_t kStoreMagic = 0x45524f5453544e4dull;  // "MNTSTORE"
-inline constexpr uint32_t kStoreVersion = 1;
+inline constexpr uint32_t kStoreVersion = 2;                    // 2: XXH64 checks (1 had XXH3)
 inline constexpr uint64_t kStorePage = 4096;
 inline constexpr uint32_t kStoreMaxEntries = 255;
 inline constexpr size_t kStorePathLen = 152;
@@ -48,9 +48,9 @@ struct StoreHeader {
   uint64_t data_offset;  // kStoreIndexBytes
   uint32_t max_entries;  // kStoreMaxEntries
   uint32_t pad0;
-  uint64_t generation;  // seqlock: odd while a writer changes entries[]
-  uint64_t clock;       // LRU clock: incremented on every add and use
-  uint64_t index_xxh3;  // XXH3 of entries[] as last published (detects a torn index)
+  uint64_t generation;   // seqlock: odd while a writer changes entries[]
+  uint64_t clock;        // LRU clock: incremented on every add and use
+  uint64_t index_xxh64;  // XXH64 of entries[] as last published (detects a torn index)
   uint8_t reserved[192];
 };
 
@@ -61,7 +61,7 @@ struct StoreEntry {
   uint32_t state;  // kStoreEntryFree or kStoreEntryValid
   uint32_t pad0;
   uint8_t sha256[32];  // the image's name
-  uint64_t xxh3;       // fast check on every use
+  uint64_t xxh64;      // fast check on every use
   uint64_t offset;     // from the region's start, page aligned, >= data_offset
   uint64_t size;       // bytes of image; the slot spans size rounded up to a page
   uint64_t last_used;  // header.clock at the latest add or use
@@ -76,7 +76,7 @@ struct StoreEntry {
 
 static_assert(sizeof(StoreHeader) == 256);
 static_assert(offsetof(StoreHeader, generation) == 40);
-static_assert(offsetof(StoreHeader, index_xxh3) == 56);
+static_assert(offsetof(StoreHeader, index_xxh64) == 56);
 static_assert(sizeof(StoreEntry) == 256);
 static_assert(offsetof(StoreEntry, sha256) == 8);
 static_assert(offsetof(StoreEntry, offset) == 48);
@@ -96,7 +96,7 @@ struct ImageSource {
 struct StoredImage {
   uint32_t slot = 0;
   Sha256Digest sha256{};
-  uint64_t xxh3 = 0;
+  uint64_t xxh64 = 0;
   uint64_t offset = 0;
   uint64_t size = 0;
   uint64_t last_used = 0;
@@ -137,12 +137,15 @@ class ResidentStore {
   Result<StoreAddResult> Add(std::span<const uint8_t> bytes, const ImageSource& source);
   // The same, with the digests already computed by the caller (saves hashing twice).
   Result<StoreAddResult> AddHashed(std::span<const uint8_t> bytes, const ImageSource& source,
-                                   const Sha256Digest& sha, uint64_t xxh3);
+                                   const Sha256Digest& sha, uint64_t xxh64);
   // Marks an image used now (LRU).
   void Touch(const StoredImage& image);
+  // Images a caller is still reading in place (by SHA-256): Add never evicts them. The vector
+  // must outlive the store object; nullptr for none.
+  void SetPinned(const std::vector<Sha256Digest>* pinned) { pinned_ = pinned; }
   Result<void> Remove(const Sha256Digest& sha);
 
-  // The fast per-use check: XXH3 of `bytes` (a copy of the image) against the index.
+  // The fast per-use check: XXH64 of `bytes` (a copy of the image) against the index.
   static bool FastCheck(const StoredImage& image, std::span<const uint8_t> bytes);
   // Recomputes every entry's SHA-256; the images that no longer match.
   std::vector<StoredImage> VerifyAll() const;
@@ -157,6 +160,7 @@ class ResidentStore {
 
  private:
   explicit ResidentStore(std::span<uint8_t> region) : region_(region) {}
+  bool IsPinned(const Sha256Digest& sha) const;
   StoreHeader ReadHeader() const;
   void WriteHeader(const StoreHeader& header);
   StoreEntry ReadEntry(uint32_t slot) const;
@@ -173,6 +177,7 @@ class ResidentStore {
   uint64_t NextClock();
 
   std::span<uint8_t> region_;
+  const std::vector<Sha256Digest>* pinned_ = nullptr;
 };
 
 }  // namespace mint

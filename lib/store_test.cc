@@ -125,6 +125,29 @@ TEST(Store, FullStoreEvictsTheLeastRecentlyUsed) {
   }
 }
 
+// An image a boot still reads in place (pinned) is never evicted: the next least recently used
+// one goes instead, and when only pinned images are left the add is refused, not forced.
+TEST(Store, PinnedImagesAreNotEvicted) {
+  Region region(4);  // room for two 2-page images
+  auto store = ResidentStore::Open(region.Span());
+  auto a = store->Add(Image(2 * kStorePage, 1), Source("/a", 2 * kStorePage));
+  auto b = store->Add(Image(2 * kStorePage, 2), Source("/b", 2 * kStorePage));
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<Sha256Digest> pinned = {a->image.sha256};  // /a is the least recently used
+  store->SetPinned(&pinned);
+  auto c = store->Add(Image(2 * kStorePage, 3), Source("/c", 2 * kStorePage));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->evicted.size(), 1u);
+  EXPECT_EQ(c->evicted[0].source.path, "/b");
+  EXPECT_TRUE(ResidentStore::FastCheck(a->image, store->Bytes(a->image)));
+  pinned.push_back(c->image.sha256);
+  auto d = store->Add(Image(2 * kStorePage, 4), Source("/d", 2 * kStorePage));
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("in use"), std::string::npos) << d.error().message;
+  EXPECT_EQ(store->Images().size(), 2u);
+  EXPECT_TRUE(store->CheckIndex().ok());
+}
+
 TEST(Store, EvictsSeveralForABigImageAndRefusesOneTooBig) {
   Region region(4);
   auto store = ResidentStore::Open(region.Span());

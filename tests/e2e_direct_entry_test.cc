@@ -39,6 +39,9 @@ TEST_F(DirectEntry, DirectNodeRunsCommands) {
 TEST_F(DirectEntry, DryRunShowsTheDirectLayout) {
   run_.Expect("dry_run_shows_direct_layout");
 }
+TEST_F(DirectEntry, KaslrBaseIsWhereTheKernelRuns) {
+  run_.Expect("kaslr_base_is_where_the_kernel_runs");
+}
 
 }  // namespace
 }  // namespace mint::e2e

@@ -9,6 +9,10 @@
 //   mint-agent serve      the heartbeat, plus the exec mailbox: runs the commands `mint exec`
 //                         leaves in the host page and writes their output and exit status
 //                         back (docs/shared-memory.md).
+//   mint-agent suspend    puts the node to sleep (ACPI S3) from a child process, so the
+//                         caller (`mint suspend`, through the exec mailbox) hears back first;
+//                         the child stamps the status page before the request and when it
+//                         returns, which is when the node's userspace is back (docs/suspend.md).
 //
 // The page is reached through /dev/mem: the loader marks it reserved in the node's e820, which
 // is what CONFIG_STRICT_DEVMEM requires of a page user space maps.
@@ -325,12 +329,57 @@ int Status() {
   return 0;
 }
 
+// Writes `text` to the sysfs file at `path`; false (errno set) if it could not.
+bool WriteSysfs(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t length = static_cast<ssize_t>(strlen(text));
+  bool ok = write(fd, text, static_cast<size_t>(length)) == length;
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return ok;
+}
+
+int Suspend() {
+  uint64_t address = 0;
+  volatile mint_status_page* page = OpenStatusPage(&address);
+  if (page == nullptr) {
+    Say(3, "not suspending: the status page is not reachable");
+    return 1;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    Say(3, "not suspending: fork: %s", strerror(errno));
+    return 1;
+  }
+  if (pid > 0) return 0;
+  // The child: off the caller's pipes (an exec waits for them to close) and session.
+  setsid();
+  int null = open("/dev/null", O_RDWR);
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) dup2(null, fd);
+  usleep(100000);  // the exec's answer reaches the host before the node sleeps
+  WriteSysfs("/sys/power/mem_sleep", "deep");  // S3, not suspend-to-idle; may already be
+  page->tsc_suspend = __rdtsc();
+  bool ok = WriteSysfs("/sys/power/state", "mem");
+  uint64_t back = __rdtsc();
+  if (!ok) {
+    Say(3, "suspend to RAM failed: /sys/power/state: %s", strerror(errno));
+    _exit(1);
+  }
+  page->tsc_resumed = back;
+  page->resumes = page->resumes + 1;  // single writer: only this child, one at a time
+  Say(4, "resumed from suspend to RAM (%u so far)", static_cast<unsigned>(page->resumes));
+  _exit(0);
+}
+
 constexpr char kUsage[] =
-    "usage: mint-agent ready|heartbeat|serve|status\n"
+    "usage: mint-agent ready|heartbeat|serve|status|suspend\n"
     "  ready      mark this node READY in its status page (mint_status= on the command line)\n"
     "  heartbeat  increment the status page's heartbeat every second, forever\n"
     "  serve      heartbeat, and run the commands `mint exec` sends (forever)\n"
-    "  status     print the status page\n";
+    "  status     print the status page\n"
+    "  suspend    put this node to sleep (ACPI S3) from a child process; returns at once\n";
 
 }  // namespace
 }  // namespace mint
@@ -341,6 +390,7 @@ int main(int argc, char** argv) {
   if (strcmp(command, "heartbeat") == 0) return mint::Heartbeat();
   if (strcmp(command, "serve") == 0) return mint::Serve();
   if (strcmp(command, "status") == 0) return mint::Status();
+  if (strcmp(command, "suspend") == 0) return mint::Suspend();
   if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
     fputs(mint::kUsage, stdout);
     return 0;

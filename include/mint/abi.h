@@ -19,7 +19,7 @@
 #endif
 
 #define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */
-#define MINT_ABI_REVISION 2u /* 2: long-mode entry (32-byte table entries) */
+#define MINT_ABI_REVISION 3u /* 2: long-mode entry (32-byte table entries); 3: suspend/resume */
 
 #define MINT_NAME_LEN 32
 #define MINT_MAX_CPUS 16   /* cores one node may own */
@@ -79,9 +79,14 @@ struct mint_trampoline {
  * whose roots are `pml4` and `pml5` (CR3 = pml5 exactly when the CPU offers LA57, which the
  * trampoline then turns on) and enters `entry` in 64-bit mode with RSI = boot_params (the
  * kernel's startup_64, decompressor skipped: docs/trampoline.md).
+ *
+ * With MINT_ENTRY_RESUME the core does none of that: still in real mode, it far-jumps to the
+ * real-mode pointer in `resume` (offset in the low 16 bits, segment in the high 16), the
+ * suspended node kernel's own wakeup code (docs/suspend.md).
  */
 #define MINT_TRAMPOLINE_ENTRY_VALID 0x4e4f4445u /* "EDON" */
 #define MINT_ENTRY_LONG_MODE 0x1u
+#define MINT_ENTRY_RESUME 0x2u
 struct mint_trampoline_entry {
 	__u32 valid;       /* MINT_TRAMPOLINE_ENTRY_VALID, or 0 */
 	__u32 flags;       /* MINT_ENTRY_LONG_MODE, or 0 */
@@ -90,7 +95,7 @@ struct mint_trampoline_entry {
 	__u32 status;      /* physical address of the node's status page */
 	__u32 pml4;        /* long mode: 4-level root of the identity map */
 	__u32 pml5;        /* long mode: 5-level root, used when the CPU has LA57 */
-	__u32 reserved;    /* 0 */
+	__u32 resume;      /* MINT_ENTRY_RESUME: real-mode far pointer (segment << 16 | offset) */
 };
 
 /*
@@ -110,11 +115,17 @@ struct mint_create {
 	__u32 pad0;
 };
 
-/* MINT_IOC_LOAD: copy `size` bytes from user `data` to physical `phys`, all of it owned. */
+/*
+ * MINT_IOC_LOAD: copy `size` bytes from user `data` to physical `phys`, all of it owned, before
+ * START; with MINT_LOAD_ZERO, zero them instead (`data` unused).
+ * MINT_IOC_READ: the other way, from a node's memory into user `data`, only while the node is
+ * suspended or stopped (its memory is still): how mint snapshot takes a memory image.
+ */
+#define MINT_LOAD_ZERO 0x1u
 struct mint_load {
 	struct mint_hdr hdr;
 	__u32 id;
-	__u32 pad0;
+	__u32 flags; /* LOAD: MINT_LOAD_ZERO or 0; READ: 0 */
 	__u64 phys;
 	__u64 data; /* user pointer */
 	__u64 size;
@@ -144,6 +155,7 @@ enum mint_state {
 	MINT_STATE_STARTED = 2, /* INIT/SIPI sent */
 	MINT_STATE_READY = 3,   /* the node's agent wrote READY in its status page */
 	MINT_STATE_STOPPED = 4, /* cores parked with INIT */
+	MINT_STATE_SUSPENDED = 5, /* the node entered ACPI S3: cores parked, memory kept */
 };
 
 /*
@@ -166,7 +178,23 @@ struct mint_status_page {
 	__u32 trampoline_apic;/* APIC ID the trampoline read (written by the trampoline) */
 	__u32 pad0;
 	char message[64];     /* NUL-terminated; last words from the agent */
+	__u64 tsc_suspend;    /* agent: TSC just before it asked its kernel for S3 */
+	__u64 tsc_resumed;    /* agent: TSC when that request returned: userspace is back */
+	__u32 resumes;        /* agent: suspend/resume cycles it went through */
+	__u32 pad1;
 };
+
+/*
+ * The node's ACPI sleep control register (its FADT's SLEEP_CONTROL_REG, lib/acpi.h): one byte
+ * of the status page that the host module watches. The node's ACPICA writes SLP_EN | SLP_TYP << 2:
+ * 0x34 to enter S3, 0x3c for S5 (power off), 0x20 right after resuming. The next byte is its
+ * SLEEP_STATUS_REG, described with bit width 0 so ACPICA never touches it.
+ */
+#define MINT_STATUS_SLEEP_CONTROL 0x800u
+#define MINT_SLEEP_ENABLE 0x20u
+#define MINT_SLEEP_TYPE(v) (((v) >> 2) & 7u)
+#define MINT_SLEEP_S3 5u
+#define MINT_SLEEP_S5 7u
 
 /*
  * MINT_IOC_STATUS: the module's view of one node plus a copy of its status page. Node ids are
@@ -183,7 +211,28 @@ struct mint_node_status {
 	__u32 apic_ids[MINT_MAX_CPUS];
 	struct mint_range ranges[MINT_MAX_RANGES];
 	__u64 tsc_before_init;
+	__u64 tsc_sleep_request;  /* when the module saw the latest S3/S5 request */
+	__u64 tsc_suspended;      /* when it parked the cores for S3 */
+	__u64 tsc_resume_sipi;    /* when MINT_IOC_RESUME sent the SIPI */
+	__u64 tsc_kernel_back;    /* when the node wrote S0 after resuming */
+	__u32 suspends;           /* S3 entries since the node was created */
+	__u32 sleep_type;         /* SLP_TYP of the latest request: MINT_SLEEP_S3, _S5, or 0 */
+	__u64 status_phys;        /* the node's status page */
 	struct mint_status_page page;
+};
+
+/*
+ * MINT_IOC_RESUME: wake a node in MINT_STATE_SUSPENDED. The module finds the kernel's wakeup
+ * code in the node's low slice (its wakeup header, signature 0x51ee1111) and sends its boot
+ * core a SIPI to the trampoline, whose entry sends it there (MINT_ENTRY_RESUME). A node still
+ * in MINT_STATE_OWNED whose memory was loaded from a memory image resumes the same way, after
+ * an INIT (its core was never parked by this node).
+ */
+struct mint_resume {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 wakeup;        /* out: physical address of the kernel's wakeup_start */
+	__u64 tsc_sipi;      /* out: TSC just before the SIPI */
 };
 
 /* MINT_IOC_DESTROY: park the node's cores with INIT and give everything back. */
@@ -311,6 +360,8 @@ struct mint_shared_io {
 #define MINT_IOC_DESTROY _IOW(MINT_IOC_TYPE, 6, struct mint_destroy)
 #define MINT_IOC_LAST_ERROR _IOWR(MINT_IOC_TYPE, 7, struct mint_last_error)
 #define MINT_IOC_SHARED _IOW(MINT_IOC_TYPE, 8, struct mint_shared_io)
+#define MINT_IOC_RESUME _IOWR(MINT_IOC_TYPE, 9, struct mint_resume)
+#define MINT_IOC_READ _IOW(MINT_IOC_TYPE, 10, struct mint_load)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -330,9 +381,11 @@ MINT_STATIC_ASSERT(MINT_TRAMPOLINE_TABLE_SIZE / sizeof(struct mint_trampoline_en
 MINT_STATIC_ASSERT(sizeof(struct mint_create) == 8 + 32 + 8 + 64 + 128 + 8 + 8, "mint_create");
 MINT_STATIC_ASSERT(sizeof(struct mint_load) == 40, "mint_load");
 MINT_STATIC_ASSERT(sizeof(struct mint_start) == 64, "mint_start");
-MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104, "mint_status_page");
+MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104 + 24, "mint_status_page");
+MINT_STATIC_ASSERT(MINT_STATUS_SLEEP_CONTROL >= sizeof(struct mint_status_page), "sleep byte");
 MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
-			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 104, "mint_node_status");
+			   8 + 8 + 32 + 8 + 64 + 128 + 8 + 48 + 128, "mint_node_status");
+MINT_STATIC_ASSERT(sizeof(struct mint_resume) == 24, "mint_resume");
 MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
 MINT_STATIC_ASSERT(sizeof(struct mint_last_error) == 128, "mint_last_error");
 MINT_STATIC_ASSERT(sizeof(struct mint_node_page) == 64 + 128, "mint_node_page");

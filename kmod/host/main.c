@@ -53,6 +53,7 @@ union mint_arg {
 	struct mint_last_error last_error;
 	struct mint_store store;
 	struct mint_shared_io shared;
+	struct mint_resume resume;
 };
 
 /* Padding the caller must leave zero, per command; out-only fields are not checked. */
@@ -66,7 +67,9 @@ static bool mint_pad_ok(unsigned int cmd, const union mint_arg *a)
 	case MINT_IOC_CREATE:
 		return !a->create.pad0;
 	case MINT_IOC_LOAD:
-		return !a->load.pad0;
+		return !(a->load.flags & ~MINT_LOAD_ZERO);
+	case MINT_IOC_READ:
+		return !a->load.flags;
 	case MINT_IOC_START:
 		return true; /* no padding: node.c checks flags and the page-table roots */
 	case MINT_IOC_DESTROY:
@@ -95,6 +98,8 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case MINT_IOC_LAST_ERROR:
 	case MINT_IOC_STORE:
 	case MINT_IOC_SHARED:
+	case MINT_IOC_RESUME:
+	case MINT_IOC_READ:
 		break;
 	default:
 		return -ENOTTY;
@@ -158,6 +163,12 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case MINT_IOC_SHARED:
 		err = mint_shared_io(f, &a->shared);
+		break;
+	case MINT_IOC_RESUME:
+		err = mint_resume(f, &a->resume);
+		break;
+	case MINT_IOC_READ:
+		err = mint_read(f, &a->load);
 		break;
 	case MINT_IOC_LAST_ERROR:
 		strscpy(a->last_error.text, f->last_error, sizeof(a->last_error.text));
@@ -242,6 +253,7 @@ static void __exit mint_exit(void)
 {
 	misc_deregister(&mint_dev);
 	mint_hotplug_exit();
+	mint_sleep_exit();
 	mint_nodes_exit();
 	mint_store_exit();
 	pr_info("mint: unloaded\n");

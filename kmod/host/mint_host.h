@@ -45,6 +45,16 @@ struct mint_node {
 	u64 status_phys;
 	u64 tsc_before_init;
 	bool elcr_pending; /* started, and the ELCR has not been restored since */
+
+	/* Suspend (sleep.c): the status page's sleep control byte, mapped while started. */
+	u8 *sleep_byte;
+	unsigned long sleep_seen; /* jiffies when a request was first seen, 0 for none */
+	u32 sleep_type;
+	u32 suspends;
+	u64 tsc_sleep_request;
+	u64 tsc_suspended;
+	u64 tsc_resume_sipi;
+	u64 tsc_kernel_back;
 };
 
 /* A slot of the node table; the work item outlives the node it serves (see node.c). */
@@ -93,6 +103,7 @@ void mint_release_reserved(struct resource *res);
 void mint_find_realmode(u64 *start, u64 *end);
 int mint_copy_to_phys(u64 phys, const void __user *src, u64 size);
 int mint_zero_phys(u64 phys, u64 size);
+int mint_copy_from_phys(void __user *dst, u64 phys, u64 size);
 int mint_read_phys(u64 phys, void *dst, size_t size);
 
 /* cpu.c */
@@ -110,9 +121,18 @@ void mint_nodes_exit(void);
 int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
 int mint_create(struct mint_file *f, struct mint_create *c);
 int mint_load(struct mint_file *f, struct mint_load *l);
+int mint_read(struct mint_file *f, struct mint_load *l);
 int mint_start(struct mint_file *f, struct mint_start *s);
 int mint_status(struct mint_file *f, struct mint_node_status *s);
 int mint_destroy(struct mint_file *f, struct mint_destroy *d);
+struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet);
+struct mint_trampoline_entry *mint_table_entry(u32 apic_id);
+
+/* sleep.c */
+int mint_sleep_watch_node(struct mint_node *n);
+void mint_sleep_unwatch_node(struct mint_node *n);
+int mint_resume(struct mint_file *f, struct mint_resume *r);
+void mint_sleep_exit(void);
 
 /* shared.c */
 int mint_shared_io(struct mint_file *f, struct mint_shared_io *io);

@@ -24,7 +24,7 @@
  * The live node with this id. `quiet` keeps a free slot out of the log: STATUS on every id is
  * how the CLI lists nodes, so -ENOENT there is an answer, not a failure worth a warning.
  */
-static struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet)
+struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet)
 {
 	struct mint_node *n;
 
@@ -113,7 +113,7 @@ static void mint_trampoline_drop(void)
 	mint.tramp_ok = false;
 }
 
-static struct mint_trampoline_entry *mint_table_entry(u32 apic_id)
+struct mint_trampoline_entry *mint_table_entry(u32 apic_id)
 {
 	struct mint_trampoline_entry *table = mint.tramp_virt + MINT_TRAMPOLINE_CODE_SIZE;
 
@@ -545,12 +545,40 @@ int mint_load(struct mint_file *f, struct mint_load *l)
 		err = -EINVAL;
 		goto out;
 	}
-	err = mint_copy_to_phys(l->phys, u64_to_user_ptr(l->data), l->size);
+	if (l->flags & MINT_LOAD_ZERO)
+		err = mint_zero_phys(l->phys, l->size);
+	else
+		err = mint_copy_to_phys(l->phys, u64_to_user_ptr(l->data), l->size);
 	if (err)
 		mint_fail(f, "node %s: LOAD 0x%llx-0x%llx: %s", n->name, l->phys,
 			  l->phys + l->size - 1,
 			  err == -EFAULT ? "cannot read the caller's buffer" : "cannot map the target");
 out:
+	return err;
+}
+
+int mint_read(struct mint_file *f, struct mint_load *l)
+{
+	struct mint_node *n = mint_node_get(f, l->id, false);
+	int err;
+
+	if (IS_ERR(n))
+		return PTR_ERR(n);
+	if (n->state != MINT_STATE_SUSPENDED && n->state != MINT_STATE_STOPPED) {
+		mint_fail(f, "node %s: READ only while the node is suspended or stopped", n->name);
+		return -EBUSY;
+	}
+	if (!l->size || l->phys + l->size < l->phys ||
+	    mint_node_range_of(n, l->phys, l->size) < 0) {
+		mint_fail(f, "node %s: READ 0x%llx+0x%llx is not inside one range the node owns",
+			  n->name, l->phys, l->size);
+		return -EINVAL;
+	}
+	err = mint_copy_from_phys(u64_to_user_ptr(l->data), l->phys, l->size);
+	if (err)
+		mint_fail(f, "node %s: READ 0x%llx-0x%llx: %s", n->name, l->phys,
+			  l->phys + l->size - 1,
+			  err == -EFAULT ? "cannot write the caller's buffer" : "cannot map the source");
 	return err;
 }
 
@@ -665,13 +693,16 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 	e->status = (u32)n->status_phys;
 	e->pml4 = (u32)s->pml4;
 	e->pml5 = (u32)s->pml5;
-	e->reserved = 0;
+	e->resume = 0;
 	wmb(); /* fields before valid */
 	WRITE_ONCE(e->valid, MINT_TRAMPOLINE_ENTRY_VALID);
 	wmb(); /* valid before the IPIs */
 
 	/* From here the core may be running: the node counts as started whatever happens. */
 	n->state = MINT_STATE_STARTED;
+	if (mint_sleep_watch_node(n))
+		pr_warn("mint: node %s: cannot map its status page; suspend requests go unseen\n",
+			n->name);
 	n->elcr_pending = true;
 	mod_delayed_work(system_wq, &mint.slots[s->id].elcr_work, MINT_ELCR_FALLBACK);
 
@@ -733,6 +764,13 @@ int mint_status(struct mint_file *f, struct mint_node_status *s)
 	memcpy(s->apic_ids, n->apic_ids, sizeof(s->apic_ids));
 	memcpy(s->ranges, n->ranges, sizeof(s->ranges));
 	s->tsc_before_init = n->tsc_before_init;
+	s->tsc_sleep_request = n->tsc_sleep_request;
+	s->tsc_suspended = n->tsc_suspended;
+	s->tsc_resume_sipi = n->tsc_resume_sipi;
+	s->tsc_kernel_back = n->tsc_kernel_back;
+	s->suspends = n->suspends;
+	s->sleep_type = n->sleep_type;
+	s->status_phys = n->status_phys;
 out:
 	return err;
 }
@@ -760,6 +798,7 @@ int mint_destroy(struct mint_file *f, struct mint_destroy *d)
 		mint_elcr_restore_node(n);
 	}
 	cancel_delayed_work(&mint.slots[d->id].elcr_work);
+	mint_sleep_unwatch_node(n);
 	mint_release_claims(n);
 	for (i = 0; i < n->n_cpus; i++)
 		cpumask_clear_cpu(n->cpus[i], &mint_owned_cpus);

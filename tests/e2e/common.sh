@@ -20,3 +20,31 @@ heartbeats_advanced() { # BEFORE.json AFTER.json: how many nodes' agent heartbea
   done
   echo "$moved"
 }
+
+node_field() { # NODE FIELD: "FIELD" of NODE in mint ps --json (strings without quotes)
+  mint ps --json | tr -d '\n' | sed 's/},/}\n/g' | grep "\"name\": \"$1\"" |
+    sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\)\"\{0,1\}.*/\1/p" | head -1
+}
+wait_state() { # NODE STATE SECONDS: wait until mint ps shows STATE
+  i=0
+  while [ $i -lt $(($3 * 5)) ]; do
+    [ "$(node_field "$1" state)" = "$2" ] && return 0
+    sleep 0.2
+    i=$((i + 1))
+  done
+  return 1
+}
+
+start_counter() { # NODE: a background process in NODE counting in /tmp/count, its pid in /tmp/counter.pid
+  mint exec "$1" -- sh -c '(i=0; while true; do i=$((i + 1)); echo $i > /tmp/count; sleep 0.1; done) >/dev/null 2>&1 & echo $! > /tmp/counter.pid'
+}
+
+still_counting() { # NODE: start_counter's process is alive and counting; says how in $counted
+  counter_pid=$(mint exec "$1" -- cat /tmp/counter.pid)
+  c1=$(mint exec "$1" -- cat /tmp/count)
+  sleep 0.5
+  c2=$(mint exec "$1" -- cat /tmp/count)
+  counted="counter pid $counter_pid, $c1 -> $c2"
+  [ -n "$c1" ] && [ "$c2" -gt "$c1" ] &&
+    [ "$(mint exec "$1" -- sh -c "kill -0 $counter_pid && echo alive")" = alive ]
+}

@@ -4,20 +4,6 @@
 # serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
 # tests/e2e_lifecycle_test.cc reads. MINT_E2E_RESTARTS sets the stop + restart loop's length.
 
-node_field() { # NODE FIELD: "FIELD" of NODE in mint ps --json (strings without quotes)
-  mint ps --json | tr -d '\n' | sed 's/},/}\n/g' | grep "\"name\": \"$1\"" |
-    sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\)\"\{0,1\}.*/\1/p" | head -1
-}
-wait_state() { # NODE STATE SECONDS: wait until mint ps shows STATE
-  i=0
-  while [ $i -lt $(($3 * 5)) ]; do
-    [ "$(node_field "$1" state)" = "$2" ] && return 0
-    sleep 0.2
-    i=$((i + 1))
-  done
-  return 1
-}
-
 (n=0; while true; do n=$((n + 1)); echo $n > /tmp/host-heartbeat; sleep 0.2; done) &
 sleep 0.5
 
@@ -82,9 +68,13 @@ contain halt "halt -f" stopped "^halt"
 contain sysrq_c "echo c > /proc/sysrq-trigger" crashed "^panic: sysrq triggered crash"
 contain sysrq_b "echo b > /proc/sysrq-trigger" stopped "^emergency restart"
 
-# stop + restart, many times: nothing leaks.
+# stop + restart, many times: nothing leaks. MemFree is not a usable measure (the page
+# allocator's per-CPU lists take it down in 2-4 MiB steps on first use, then it stays flat);
+# what mint.ko could leak shows in unreclaimable slab (kmalloc), VmallocUsed (memremap) and
+# Shmem (files under /run/mint), each in kB.
+kb() { awk "/^$1:/ {print \$2}" /proc/meminfo; }
 claims0=$(grep -c 'mint:' /proc/iomem)
-free0=$(awk '/MemFree/ {print $2}' /proc/meminfo)
+slab0=$(kb SUnreclaim) vmalloc0=$(kb VmallocUsed) shmem0=$(kb Shmem)
 restarts=${MINT_E2E_RESTARTS:-20}
 i=0 failed=0 times=""
 while [ $i -lt "$restarts" ]; do
@@ -98,12 +88,12 @@ echo "restart times (ms):$times"
 [ "$(mint exec alpha -- echo back)" = back ]
 alive=$?
 claims1=$(grep -c 'mint:' /proc/iomem)
-free1=$(awk '/MemFree/ {print $2}' /proc/meminfo)
+slab1=$(kb SUnreclaim) vmalloc1=$(kb VmallocUsed) shmem1=$(kb Shmem)
 nodes=$(mint ps --json | grep -c '"name"')
-delta=$((free0 - free1))
 [ "$failed" = 0 ] && [ "$alive" = 0 ] && [ "$claims0" = "$claims1" ] && [ "$nodes" = 2 ] &&
-  [ "$delta" -lt 4096 ]
-check restart_loop_no_leak $? "$restarts stop+restart, $failed failures, iomem claims $claims0 -> $claims1, MemFree $free0 -> $free1 kB, $nodes nodes, times (ms):$times"
+  [ $((slab1 - slab0)) -lt 256 ] && [ $((vmalloc1 - vmalloc0)) -lt 256 ] &&
+  [ $((shmem1 - shmem0)) -lt 256 ]
+check restart_loop_no_leak $? "$restarts stop+restart, $failed failures, iomem claims $claims0 -> $claims1, SUnreclaim $slab0 -> $slab1 kB, VmallocUsed $vmalloc0 -> $vmalloc1 kB, Shmem $shmem0 -> $shmem1 kB, $nodes nodes, times (ms):$times"
 
 mint stop alpha >/dev/null && mint stop beta >/dev/null
 left=$(grep -c 'mint:' /proc/iomem)

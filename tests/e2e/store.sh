@@ -38,7 +38,7 @@ mint store corrupt "$kernel"
 mint boot "$MINT_PLAN" --timeout 90 > /tmp/boot3.txt 2>&1
 rc=$?
 cat /tmp/boot3.txt
-[ "$rc" = 0 ] && grep -q 'is corrupt (XXH3 mismatch); dropped it' /tmp/boot3.txt &&
+[ "$rc" = 0 ] && grep -q 'is corrupt (XXH64 mismatch); dropped it' /tmp/boot3.txt &&
   grep -q "kernel read from disk and placed in the store" /tmp/boot3.txt
 check corrupt_falls_back $? "mint boot exited $rc; $(grep -o 'is corrupt[^;]*' /tmp/boot3.txt)"
 mint stop alpha

@@ -1,0 +1,184 @@
+// mint bench image PLAN [NODE]: how fast a node is up when it is not booted. In one run,
+// alternating the order every round: a normal boot (images from the resident store), a cold
+// boot (images read from disk with the page cache dropped, no store), a boot from a memory
+// image (restore + resume), and a resume from suspend. Prints min and median of each, the
+// image boot's share of a normal boot, and the image's size.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_common.h"
+#include "commands.h"
+#include "image.h"
+#include "image_store.h"
+#include "node_access.h"
+#include "up.h"
+
+namespace mint::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: mint bench image PLAN [NODE] [--rounds R] [--json FILE] [--device PATH]\n"
+    "\n"
+    "Times one node of the plan (the first, or NODE) coming up four ways, R rounds (default\n"
+    "3), the order rotated each round:\n"
+    "  normal   mint boot with the images in the plan's store: host start -> node ready\n"
+    "  cold     the same with the page cache dropped and no store (images read from disk)\n"
+    "  image    mint boot --image: read the memory image from the store, zero, copy, resume:\n"
+    "           start -> the node's userspace is back\n"
+    "  resume   mint resume of a suspended node: SIPI -> userspace\n"
+    "The image is taken once, at the start (mint snapshot, raw in the store). Needs a plan\n"
+    "with a [host] store large enough for the node's non-zero memory.\n"
+    "  --rounds R   rounds (default 3)\n"
+    "  --json FILE  write every run and the summary as JSON ('-': stdout, prefixed BENCH-JSON)\n";
+
+constexpr const char* kSnapshotName = "bench-image";
+
+// Boots the node the normal way (from the store, or cold from disk), returns start -> ready.
+Result<double> NormalBoot(HostDevice& host, const Plan& plan, const NodePlan& node,
+                          StoreSession* store) {
+  UpOptions options;
+  options.quiet = true;
+  options.timeout_s = 120;
+  options.store = store;
+  auto result = MINT_TRY(BootNodes(host, plan, {&node}, options));
+  const NodeRun& run = result.nodes[0];
+  if (!run.ready) {
+    if (run.started) (void)host.Destroy(run.id);
+    return Fail("node ", node.name, ": ", run.error);
+  }
+  return run.ready_ms - run.host_start_ms;
+}
+
+Result<mint_node_status> Running(HostDevice& host, const std::string& name) {
+  return FindNodeByName(host, name);
+}
+
+}  // namespace
+
+int BenchImage(const Args& in) {
+  int status_code = 0;
+  auto target = ParseBenchTarget(in, kUsage, &status_code);
+  if (!target) return status_code;
+  const Plan* plan = &target->plan;
+  const NodePlan* node = &target->node();
+  int rounds = target->rounds;
+  const std::string& json_path = target->json_path;
+  const std::string& device = target->device;
+  if (!plan->host.store) return Error(in[0] + " has no [host] store to keep the image in");
+  auto host = HostDevice::Open(device);
+  if (!host) return Error(host.error().message);
+  auto store = OpenPlanStore(plan->host, device);
+  if (!store) return Error(store.error().message);
+  quiet_store_notices = true;
+  HostDevice& h = **host;
+  const std::string& name = node->name;
+
+  // The image: boot, suspend, snapshot, stop.
+  auto first = NormalBoot(h, *plan, *node, store->get());
+  if (!first) return Error(first.error().message);
+  auto status = Running(h, name);
+  if (!status) return Error(status.error().message);
+  auto suspended = SuspendNode(h, *status, 30);
+  if (!suspended) return Error(suspended.error().message);
+  auto snapshot = TakeSnapshot(h, suspended->status, store->get(), kSnapshotName, PageCodec::kRaw,
+                               "", PageCodec::kLz4);
+  if (!snapshot) return Error(snapshot.error().message);
+  (void)h.Destroy(status->id);
+  std::printf(
+      "mint bench image: node %s, %llu of %llu pages non-zero (%.1f MiB), image %.1f MiB raw "
+      "in the store; %d round(s)\n",
+      name.c_str(), static_cast<unsigned long long>(snapshot->nonzero_pages),
+      static_cast<unsigned long long>(snapshot->pages),
+      static_cast<double>(snapshot->nonzero_pages * kPage) / (1 << 20),
+      static_cast<double>(snapshot->store_bytes) / (1 << 20), rounds);
+  std::fflush(stdout);
+
+  const char* modes[] = {"normal", "cold", "image", "resume"};
+  std::map<std::string, std::vector<double>> ms;
+  nlohmann::json runs = nlohmann::json::array();
+  for (int round = 0; round < rounds; ++round) {
+    for (int k = 0; k < 4; ++k) {
+      std::string mode = modes[(round + k) % 4];
+      double value = 0;
+      std::string detail;
+      if (mode == "normal" || mode == "cold") {
+        StoreSession* source = store->get();
+        if (mode == "cold") {
+          source = nullptr;
+          auto dropped = DropPageCache();
+          if (!dropped) return Error(dropped.error().message);
+        }
+        auto booted = NormalBoot(h, *plan, *node, source);
+        if (!booted) return Error(mode + " boot: " + booted.error().message);
+        value = *booted;
+      } else if (mode == "image") {
+        auto booted = BootFromImage(h, *plan, name, kSnapshotName, store->get(), 60);
+        if (!booted) return Error("image boot: " + booted.error().message);
+        value = booted->total_ms;
+        char text[160];
+        std::snprintf(text, sizeof(text),
+                      "(check %.0f, zero %.0f, copy %.0f, SIPI -> userspace %.0f ms)",
+                      booted->check_ms, booted->zero_ms, booted->copy_ms, booted->sipi_to_user_ms);
+        detail = text;
+      } else {
+        auto booted = NormalBoot(h, *plan, *node, store->get());
+        if (!booted) return Error("boot before resume: " + booted.error().message);
+        auto running = Running(h, name);
+        if (!running) return Error(running.error().message);
+        auto asleep = SuspendNode(h, *running, 30);
+        if (!asleep) return Error(asleep.error().message);
+        auto resumed = ResumeNode(h, asleep->status, 30);
+        if (!resumed) return Error(resumed.error().message);
+        value = resumed->sipi_to_user_ms;
+      }
+      auto running = Running(h, name);
+      if (running) (void)h.Destroy(running->id);
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      ms[mode].push_back(value);
+      runs.push_back({{"round", round}, {"mode", mode}, {"ms", value}});
+      std::printf("  round %d %-7s %8.1f ms %s\n", round + 1, mode.c_str(), value, detail.c_str());
+      std::fflush(stdout);
+    }
+  }
+  {
+    auto locked = (*store)->Lock();
+    if (locked) {
+      for (const StoredImage& image : (**locked)->Images())
+        if (image.source.path == std::string("snapshot:") + kSnapshotName)
+          (void)(**locked)->Remove(image.sha256);
+    }
+  }
+  std::printf("\n  %-8s %10s %10s\n", "MODE", "min ms", "median ms");
+  nlohmann::json summary;
+  for (const char* mode : modes) {
+    std::printf("  %-8s %10.1f %10.1f\n", mode, Min(ms[mode]), Median(ms[mode]));
+    summary[mode] = {{"min_ms", Min(ms[mode])}, {"median_ms", Median(ms[mode])}};
+  }
+  double share = Median(ms["image"]) / Median(ms["normal"]);
+  std::printf(
+      "  image/normal %.1f%% (goal: at most 10%%), image/cold %.1f%%; resume median %.1f ms "
+      "(goal: under 50 ms)\n",
+      share * 100, Median(ms["image"]) / Median(ms["cold"]) * 100, Median(ms["resume"]));
+  if (!json_path.empty()) {
+    nlohmann::json out = {{"benchmark", "image"},
+                          {"node", name},
+                          {"pages", snapshot->pages},
+                          {"nonzero_pages", snapshot->nonzero_pages},
+                          {"image_bytes", snapshot->store_bytes},
+                          {"rounds", rounds},
+                          {"runs", runs},
+                          {"summary", summary},
+                          {"image_over_normal", share}};
+    auto written = WriteBenchJson(out, json_path);
+    if (!written) return Error(written.error().message);
+  }
+  return 0;
+}
+
+}  // namespace mint::cli
