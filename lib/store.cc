@@ -320,6 +320,14 @@ Result<StoreAddResult> ResidentStore::AddHashed(std::span<const uint8_t> bytes,
   };
 
   StoreAddResult result;
+  // The same content already stored: only its source and age change. An entry that claims
+  // this SHA-256 but whose bytes are not these (damaged since, or a forged index) is dropped
+  // and the image stored again.
+  if (auto existing = FindBySha(sha);
+      existing && !(existing->size == bytes.size() && existing->xxh64 == xxh64 &&
+                    FastCheck(*existing, Bytes(*existing)))) {
+    MINT_TRY_VOID(Remove(existing->sha256));
+  }
   if (auto existing = FindBySha(sha)) {
     StoreEntry entry = ReadEntry(existing->slot);
     fill_source(entry);

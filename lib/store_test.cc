@@ -162,6 +162,24 @@ TEST(Store, EvictsSeveralForABigImageAndRefusesOneTooBig) {
   EXPECT_TRUE(store->CheckIndex().ok());
 }
 
+// Adding content whose SHA-256 an entry claims, while that entry's bytes are damaged, stores
+// the content again instead of trusting the entry (found by the store fuzzer).
+TEST(Store, AddingOverADamagedEntryStoresTheBytesAgain) {
+  Region region(8);
+  auto store = ResidentStore::Open(region.Span());
+  auto image = Image(3 * kStorePage, 4);
+  auto first = store->Add(image, Source("/k", image.size()));
+  ASSERT_TRUE(first.ok());
+  region.Span()[first->image.offset + 100] ^= 0xff;
+  auto again = store->Add(image, Source("/k", image.size()));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(again->already_stored);
+  auto bytes = store->Bytes(again->image);
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), image.begin(), image.end()));
+  EXPECT_EQ(store->Images().size(), 1u);
+  EXPECT_TRUE(store->CheckIndex().ok());
+}
+
 TEST(Store, CorruptDataFailsTheFastCheckAndVerify) {
   Region region(8);
   auto store = ResidentStore::Open(region.Span());
