@@ -55,10 +55,6 @@ Result<double> NormalBoot(HostDevice& host, const Plan& plan, const NodePlan& no
   return run.ready_ms - run.host_start_ms;
 }
 
-Result<mint_node_status> Running(HostDevice& host, const std::string& name) {
-  return FindNodeByName(host, name);
-}
-
 }  // namespace
 
 int BenchImage(const Args& in) {
@@ -82,7 +78,7 @@ int BenchImage(const Args& in) {
   // The image: boot, suspend, snapshot, stop.
   auto first = NormalBoot(h, *plan, *node, store->get());
   if (!first) return Error(first.error().message);
-  auto status = Running(h, name);
+  auto status = FindNodeByName(h, name);
   if (!status) return Error(status.error().message);
   auto suspended = SuspendNode(h, *status, 30);
   if (!suspended) return Error(suspended.error().message);
@@ -129,7 +125,7 @@ int BenchImage(const Args& in) {
       } else {
         auto booted = NormalBoot(h, *plan, *node, store->get());
         if (!booted) return Error("boot before resume: " + booted.error().message);
-        auto running = Running(h, name);
+        auto running = FindNodeByName(h, name);
         if (!running) return Error(running.error().message);
         auto asleep = SuspendNode(h, *running, 30);
         if (!asleep) return Error(asleep.error().message);
@@ -137,7 +133,7 @@ int BenchImage(const Args& in) {
         if (!resumed) return Error(resumed.error().message);
         value = resumed->sipi_to_user_ms;
       }
-      auto running = Running(h, name);
+      auto running = FindNodeByName(h, name);
       if (running) (void)h.Destroy(running->id);
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       ms[mode].push_back(value);

@@ -129,6 +129,7 @@ struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet);
 struct mint_trampoline_entry *mint_table_entry(u32 apic_id);
 
 /* sleep.c */
+void mint_park(struct mint_node *n);
 int mint_sleep_watch_node(struct mint_node *n);
 void mint_sleep_unwatch_node(struct mint_node *n);
 int mint_resume(struct mint_file *f, struct mint_resume *r);

@@ -788,13 +788,7 @@ int mint_destroy(struct mint_file *f, struct mint_destroy *d)
 		goto out;
 	}
 	if (n->state == MINT_STATE_STARTED || n->state == MINT_STATE_READY) {
-		for (i = 0; i < n->n_cpus; i++) {
-			if (mint_send_init(n->apic_ids[i]))
-				pr_warn("mint: node %s: INIT to APIC ID %u was not accepted\n",
-					n->name, n->apic_ids[i]);
-		}
-		if (mint.tramp_ok)
-			WRITE_ONCE(mint_table_entry(n->apic_ids[0])->valid, 0);
+		mint_park(n);
 		mint_elcr_restore_node(n);
 	}
 	cancel_delayed_work(&mint.slots[d->id].elcr_work);

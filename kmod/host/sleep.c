@@ -35,7 +35,8 @@
 static void mint_sleep_poll(struct work_struct *work);
 static DECLARE_DELAYED_WORK(mint_sleep_work, mint_sleep_poll);
 
-static void mint_park(struct mint_node *n)
+/* INIT to every core of the node, and its trampoline entry invalidated. */
+void mint_park(struct mint_node *n)
 {
 	unsigned int i;
 

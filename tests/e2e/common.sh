@@ -48,3 +48,12 @@ still_counting() { # NODE: start_counter's process is alive and counting; says h
   [ -n "$c1" ] && [ "$c2" -gt "$c1" ] &&
     [ "$(mint exec "$1" -- sh -c "kill -0 $counter_pid && echo alive")" = alive ]
 }
+
+refused() { # NAME PLAN EXPECTED-TEXT: mint check --live refuses PLAN, saying EXPECTED-TEXT
+  mint check --live "$2" > /tmp/$1.out 2>&1
+  rc=$?
+  grep -q "$3" /tmp/$1.out
+  found=$?
+  [ "$rc" != 0 ] && [ "$found" = 0 ]
+  check "$1" $? "mint check rc $rc: $(grep -m1 "$3" /tmp/$1.out)"
+}

@@ -26,14 +26,6 @@ before="disk: $(driver_of $disk), nic: $(driver_of $nic)"
 check host_had_bound $? "$before"
 
 # 1. Refused plans: each names the problem; nothing boots, nothing is unbound.
-refused() { # NAME PLAN EXPECTED-TEXT
-  mint check --live "$2" > /tmp/$1.out 2>&1
-  rc=$?
-  grep -q "$3" /tmp/$1.out
-  found=$?
-  [ "$rc" != 0 ] && [ "$found" = 0 ]
-  check "$1" $? "mint check rc $rc: $(grep -m1 "$3" /tmp/$1.out)"
-}
 sed '/^unbind_host_drivers/d' "$MINT_PLAN" > /tmp/no-consent.toml
 refused refuse_bound_without_consent /tmp/no-consent.toml \
   "0000:01:00.0 is bound to the host's driver virtio-pci"

@@ -23,14 +23,6 @@ grep LNRO0005 /proc/iomem > /tmp/transports
 check transports_described $? "$(tr '\n' ';' < /tmp/transports)"
 
 # 1. Refused plans.
-refused() { # NAME PLAN EXPECTED-TEXT
-  mint check --live "$2" > /tmp/$1.out 2>&1
-  rc=$?
-  grep -q "$3" /tmp/$1.out
-  found=$?
-  [ "$rc" != 0 ] && [ "$found" = 0 ]
-  check "$1" $? "mint check rc $rc: $(grep -m1 "$3" /tmp/$1.out)"
-}
 sed 's/^io_apic .*/io_apic = 0/' "$MINT_PLAN" > /tmp/host-ioapic.toml
 refused refuse_host_ioapic /tmp/host-ioapic.toml "IO-APIC 0 carries GSI 0 and up"
 sed 's/@47/@12/' "$MINT_PLAN" > /tmp/wrong-gsi.toml
