@@ -44,6 +44,9 @@ TEST_F(Image, ImageBootsInTheSameRun) {
 TEST_F(Image, ImageBootedNodeIsRunning) {
   take_.Expect("image_node_running");
 }
+TEST_F(Image, StoppedNodesMemoryIsZeroed) {
+  take_.Expect("memory_zeroed_after_stop");
+}
 TEST_F(Image, MismatchedLayoutIsRefused) {
   take_.Expect("mismatched_layout_refused");
 }

@@ -209,145 +209,141 @@ void mint_find_realmode(u64 *start, u64 *end)
 #define MINT_COPY_CHUNK (2ull << 20)
 
 /*
- * Bytes already equal are only read, not written (through a bounce buffer): a node restarted
- * from the same images, or resumed from an image of itself, finds most of its memory as it
- * was. On hardware the compare costs about what it saves; under QEMU TCG a write to memory a
- * previous node executed is slow (its translated code is dropped), ~1.6 s for a kernel.
+ * The bulk work on node memory is word loops, straight between the caller's buffer and the
+ * node (no bounce buffer), and only words that differ are written:
+ *
+ * - copy_{from,to}_user() and memset() use REP MOVSB/STOSB on CPUs with ERMS, which QEMU TCG
+ *   runs one byte per iteration (~200 ms for 64 MiB); the kernel's memcmp() goes byte by byte.
+ * - A node restarted from the same images, or resumed from an image of itself, finds most of
+ *   its memory as it was: those words are only read. On hardware the compare costs about what
+ *   it saves; under TCG a write to a page some node executed code from goes through QEMU's
+ *   slow path (~50 ns a word instead of ~3) until its translations are gone.
+ *
+ * unsafe_{get,put}_user() inside one user_access_begin() per piece: a fault in the caller's
+ * buffer ends the copy with -EFAULT, as copy_from_user() would. No calls inside the region.
  */
-#define MINT_BOUNCE_SIZE (64u << 10)
+static int mint_update_from_user(u64 *dst, const u64 __user *src, size_t words)
+{
+	size_t i;
+	u64 v;
+
+	if (!user_access_begin(src, words * 8))
+		return -EFAULT;
+	for (i = 0; i < words; i++) {
+		unsafe_get_user(v, &src[i], fault);
+		if (READ_ONCE(dst[i]) != v)
+			WRITE_ONCE(dst[i], v);
+	}
+	user_access_end();
+	return 0;
+fault:
+	user_access_end();
+	return -EFAULT;
+}
+
+static int mint_copy_words_to_user(u64 __user *dst, const u64 *src, size_t words)
+{
+	size_t i;
+
+	if (!user_access_begin(dst, words * 8))
+		return -EFAULT;
+	for (i = 0; i < words; i++)
+		unsafe_put_user(READ_ONCE(src[i]), &dst[i], fault);
+	user_access_end();
+	return 0;
+fault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/* WRITE_ONCE: otherwise the compiler turns the loop back into a memset() call. */
+static void mint_zero_words(u64 *dst, size_t words)
+{
+	size_t i;
+
+	for (i = 0; i < words; i++)
+		if (READ_ONCE(dst[i]))
+			WRITE_ONCE(dst[i], 0);
+}
 
 /*
- * Word loops for the bulk work on node memory. The kernel's memcmp() goes byte by byte, and its
- * memset()/memcpy() use REP STOSB/MOVSB on CPUs with ERMS, which QEMU TCG runs one byte per
- * iteration. Any length works; the bytes past the last whole word go one at a time.
+ * One piece of node memory at a time, mapped: `fn` gets the mapping, the offset from the start
+ * of the whole range, and the length. The bytes past the last whole word (a kernel image's
+ * size need not be a multiple of 8) are the piece function's.
  */
-static void mint_zero_words(u8 *dst, size_t len)
+typedef int (*mint_piece_fn)(u8 *node, u64 done, u64 len, void *arg);
+
+static int mint_for_each_piece(u64 phys, u64 size, mint_piece_fn fn, void *arg)
 {
-	u64 *d = (u64 *)dst;
-	size_t i, words = len / 8;
+	u64 done = 0;
+	int err = 0;
 
-	/* WRITE_ONCE: otherwise the compiler turns the loop back into a memset() call. */
-	for (i = 0; i < words; i++)
-		WRITE_ONCE(d[i], 0);
-	for (i = words * 8; i < len; i++)
-		dst[i] = 0;
-}
+	while (done < size && !err) {
+		u64 at = phys + done;
+		u64 n = min_t(u64, size - done, MINT_COPY_CHUNK - (at & (MINT_COPY_CHUNK - 1)));
+		u8 *node = memremap(at, n, MEMREMAP_WB);
 
-static void mint_copy_words(u8 *dst, const u8 *src, size_t len)
-{
-	u64 *d = (u64 *)dst;
-	const u64 *s = (const u64 *)src;
-	size_t i, words = len / 8;
-
-	for (i = 0; i < words; i++)
-		WRITE_ONCE(d[i], s[i]);
-	for (i = words * 8; i < len; i++)
-		dst[i] = src[i];
-}
-
-static bool mint_same(const u8 *a, const u8 *b, size_t len)
-{
-	const u64 *x = (const u64 *)a, *y = (const u64 *)b;
-	size_t i, words = len / 8;
-	u64 diff = 0;
-
-	for (i = 0; i < words; i++) {
-		diff |= x[i] ^ y[i];
-		if ((i & 63) == 63 && diff)
-			return false;
+		if (!node)
+			return -ENOMEM;
+		err = fn(node, done, n, arg);
+		memunmap(node);
+		done += n;
+		cond_resched();
 	}
+	return err;
+}
+
+static int mint_piece_from_user(u8 *node, u64 done, u64 len, void *arg)
+{
+	const u8 __user *src = (const u8 __force __user *)arg + done;
+	size_t words = len / 8, i;
+	int err = mint_update_from_user((u64 *)node, (const u64 __user *)src, words);
+	u8 tail[8];
+
+	if (err || len == words * 8)
+		return err;
+	if (copy_from_user(tail, src + words * 8, len - words * 8))
+		return -EFAULT;
 	for (i = words * 8; i < len; i++)
-		diff |= a[i] ^ b[i];
-	return !diff;
+		node[i] = tail[i - words * 8];
+	return 0;
+}
+
+static int mint_piece_to_user(u8 *node, u64 done, u64 len, void *arg)
+{
+	u8 __user *dst = (u8 __force __user *)arg + done;
+	size_t words = len / 8;
+
+	if (mint_copy_words_to_user((u64 __user *)dst, (const u64 *)node, words))
+		return -EFAULT;
+	if (len > words * 8 && copy_to_user(dst + words * 8, node + words * 8, len - words * 8))
+		return -EFAULT;
+	return 0;
+}
+
+static int mint_piece_zero(u8 *node, u64 done, u64 len, void *arg)
+{
+	size_t words = len / 8, i;
+
+	mint_zero_words((u64 *)node, words);
+	for (i = words * 8; i < len; i++)
+		node[i] = 0;
+	return 0;
 }
 
 int mint_copy_to_phys(u64 phys, const void __user *src, u64 size)
 {
-	u8 *bounce = kmalloc(MINT_BOUNCE_SIZE, GFP_KERNEL);
-	int err = 0;
-
-	if (!bounce)
-		return -ENOMEM;
-	while (size && !err) {
-		u64 n = min_t(u64, size, MINT_COPY_CHUNK - (phys & (MINT_COPY_CHUNK - 1)));
-		u8 *dst = memremap(phys, n, MEMREMAP_WB);
-		u64 off;
-
-		if (!dst) {
-			err = -ENOMEM;
-			break;
-		}
-		for (off = 0; off < n && !err; off += MINT_BOUNCE_SIZE) {
-			size_t len = min_t(u64, MINT_BOUNCE_SIZE, n - off);
-
-			size_t page, part;
-
-			if (copy_from_user(bounce, src + off, len)) {
-				err = -EFAULT;
-				break;
-			}
-			for (page = 0; page < len; page += part) {
-				part = min_t(size_t, PAGE_SIZE, len - page);
-				if (!mint_same(dst + off + page, bounce + page, part))
-					mint_copy_words(dst + off + page, bounce + page, part);
-			}
-		}
-		memunmap(dst);
-		phys += n;
-		src += n;
-		size -= n;
-		cond_resched();
-	}
-	kfree(bounce);
-	return err;
+	return mint_for_each_piece(phys, size, mint_piece_from_user, (void __force *)src);
 }
 
 int mint_copy_from_phys(void __user *dst, u64 phys, u64 size)
 {
-	while (size) {
-		u64 n = min_t(u64, size, MINT_COPY_CHUNK - (phys & (MINT_COPY_CHUNK - 1)));
-		void *src = memremap(phys, n, MEMREMAP_WB);
-		unsigned long left;
-
-		if (!src)
-			return -ENOMEM;
-		left = copy_to_user(dst, src, n);
-		memunmap(src);
-		if (left)
-			return -EFAULT;
-		phys += n;
-		dst += n;
-		size -= n;
-		cond_resched();
-	}
-	return 0;
+	return mint_for_each_piece(phys, size, mint_piece_to_user, (void __force *)dst);
 }
 
-/*
- * Pages already zero are only read, not written: on hardware that costs the same, and under
- * QEMU TCG a write to memory a previous node executed is slow (translated code is dropped).
- */
 int mint_zero_phys(u64 phys, u64 size)
 {
-	while (size) {
-		u64 n = min_t(u64, size, MINT_COPY_CHUNK - (phys & (MINT_COPY_CHUNK - 1)));
-		u8 *dst = memremap(phys, n, MEMREMAP_WB);
-		u64 off;
-
-		if (!dst)
-			return -ENOMEM;
-		for (off = 0; off < n; off += PAGE_SIZE) {
-			size_t len = min_t(u64, PAGE_SIZE, n - off);
-
-			if (memchr_inv(dst + off, 0, len))
-				mint_zero_words(dst + off, len);
-		}
-		memunmap(dst);
-		phys += n;
-		size -= n;
-		cond_resched();
-	}
-	return 0;
+	return mint_for_each_piece(phys, size, mint_piece_zero, NULL);
 }
 
 int mint_read_phys(u64 phys, void *dst, size_t size)

@@ -43,6 +43,7 @@ struct mint_node {
 	struct mint_range ranges[MINT_MAX_RANGES];
 	struct resource *claims[MINT_MAX_RANGES];
 	u64 status_phys;
+	u32 clean; /* bit r: ranges[r] is all zero (mint_scrub) and nothing has written it since */
 	u64 tsc_before_init;
 	bool elcr_pending; /* started, and the ELCR has not been restored since */
 

@@ -13,7 +13,7 @@
 
 int mint_shared_io(struct mint_file *f, struct mint_shared_io *io)
 {
-	const struct mint_node *n;
+	struct mint_node *n;
 	u64 lo, hi, phys;
 	void *buf = NULL, *virt;
 	unsigned int r;
@@ -71,6 +71,7 @@ int mint_shared_io(struct mint_file *f, struct mint_shared_io *io)
 		goto out;
 	}
 	if (io->write) {
+		n->clean = 0; /* node.c: a zero pass must not skip these bytes */
 		memcpy(virt, buf, io->size);
 		wmb(); /* the node reads these bytes from another core */
 	} else {

@@ -29,8 +29,20 @@ check image_boot_same_run $? "$out; $counted"
 [ "$(node_field alpha state)" = running ]
 check image_node_running $? "mint ps: alpha $(node_field alpha state)"
 
+# A stopped node's memory goes back zeroed: the host reads it through /dev/mem (reserved,
+# no longer claimed), all of it and the low slice. alpha had kept-42 in a tmpfs file.
+out=$(mint stop alpha)
+range=$(sed -n 's/^memory *= *\["0x\([0-9a-f]*\)-0x\([0-9a-f]*\)"\].*/\1 \2/p' "$MINT_PLAN")
+low=$(sed -n 's/^low *= *"0x\([0-9a-f]*\)-0x\([0-9a-f]*\)".*/\1 \2/p' "$MINT_PLAN")
+zero_at() { # HEX_START HEX_END (64 KiB aligned): 0 if those bytes of /dev/mem are all zero
+  # (squeezed, all-zero bytes are one NUL; a failed read would leave none)
+  [ "$(dd if=/dev/mem bs=64K skip=$((0x$1 / 65536)) count=$(((0x$2 + 1 - 0x$1) / 65536)) \
+         2>/dev/null | tr -s '\000' | wc -c)" = 1 ]
+}
+echo "$out" | grep -q "memory zeroed" && zero_at $range && zero_at $low
+check memory_zeroed_after_stop $? "$out; memory $range, low slice $low"
+
 # Another layout: refused before anything is claimed.
-mint stop alpha > /dev/null
 sed 's/^memory *=.*/memory  = ["0x44000000-0x53ffffff"]/' "$MINT_PLAN" > /tmp/moved.toml
 out=$(mint boot /tmp/moved.toml --image alpha 2>&1)
 rc=$?

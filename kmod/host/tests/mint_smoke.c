@@ -127,6 +127,34 @@ static int iomem_count(const char *needle)
 	return n;
 }
 
+/* 1 if `size` bytes of physical memory at `phys` read as zero through /dev/mem, 0 if not,
+ * -1 if they cannot be read (claimed memory is refused). */
+static int phys_is_zero(unsigned long long phys, unsigned long long size)
+{
+	static unsigned char buf[1 << 16];
+	int mem = open("/dev/mem", O_RDONLY);
+	int zero = 1;
+
+	if (mem < 0)
+		return -1;
+	while (size && zero == 1) {
+		size_t n = size < sizeof(buf) ? size : sizeof(buf);
+		size_t i;
+
+		if (pread(mem, buf, n, (off_t)phys) != (ssize_t)n) {
+			zero = -1;
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (buf[i])
+				zero = 0;
+		phys += n;
+		size -= n;
+	}
+	close(mem);
+	return zero;
+}
+
 static void good_node(struct mint_create *c, const char *name)
 {
 	memset(c, 0, sizeof(*c));
@@ -228,6 +256,7 @@ int main(int argc, char **argv)
 	size_t tramp_size;
 	unsigned char elcr_before[2] = { 0, 0 };
 	uint64_t hb1, hb2;
+	static uint8_t pattern[4096];
 	FILE *tf;
 	int ret, i;
 
@@ -519,6 +548,10 @@ int main(int argc, char **argv)
 	check(ret == 0, "DESTROY alpha -> %d", ret);
 	check(iomem_count("mint:") == 0, "  claims released");
 	check(status(id, &st) == -ENOENT, "  STATUS of the destroyed id -> ENOENT");
+	check(phys_is_zero(FAKE_ENTRY, fake_end - fake_start) == 1,
+	      "  alpha's memory (its kernel at 0x%llx) reads back zero through /dev/mem", FAKE_ENTRY);
+	check(phys_is_zero(STATUS_PHYS, 4096) == 1, "  and so does its status page");
+	check(phys_is_zero(LOW_START, LOW_SIZE) == 1, "  and its low slice");
 	/* The status page is still readable through /dev/mem-free means only by re-creating. */
 	good_node(&c, "gamma");
 	ret = call(MINT_IOC_CREATE, &c, why);
@@ -529,6 +562,36 @@ int main(int argc, char **argv)
 	status(c.id, &st);
 	check(st.page.heartbeat == hb1, "  alpha's core is parked: heartbeat stays %llu",
 	      (unsigned long long)hb1);
+
+	/*
+	 * gamma's memory is known zero (alpha's scrub), so a zero pass there may skip it, but not
+	 * once a LOAD has written the range: the status page (STATUS shows it) must go back to 0.
+	 */
+	memset(pattern, 0xa5, sizeof(pattern));
+	memset(&l, 0, sizeof(l));
+	hdr(&l.hdr);
+	l.id = c.id;
+	l.phys = STATUS_PHYS;
+	l.data = (uintptr_t)pattern;
+	l.size = sizeof(pattern);
+	ret = call(MINT_IOC_LOAD, &l, why);
+	ret = ret ? ret : status(c.id, &st);
+	check(ret == 0 && st.page.heartbeat == 0xa5a5a5a5a5a5a5a5ull,
+	      "  LOAD of a pattern into gamma's status page shows in STATUS (heartbeat %llx)",
+	      (unsigned long long)st.page.heartbeat);
+	l.flags = MINT_LOAD_ZERO;
+	l.phys = NODE_START;
+	l.size = NODE_SIZE;
+	l.data = 0;
+	ret = call(MINT_IOC_LOAD, &l, why);
+	ret = ret ? ret : status(c.id, &st);
+	check(ret == 0 && st.page.heartbeat == 0,
+	      "  a zero pass over gamma's memory after it clears it (heartbeat %llx)",
+	      (unsigned long long)st.page.heartbeat);
+	l.flags = 0;
+	l.phys = FAKE_ENTRY;
+	l.data = (uintptr_t)fake_start;
+	l.size = fake_end - fake_start;
 
 	/* Without anyone looking at STATUS, the ELCR comes back ~10 s after START anyway. */
 	l.id = c.id;
