@@ -1,6 +1,7 @@
 #include "files.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,31 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path, const std::string
   }
   ::close(fd);
   return bytes;
+}
+
+Result<std::unique_ptr<MappedFile>> MappedFile::Map(const std::string& path,
+                                                    const std::string& what) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Fail("cannot read ", what, " ", path, ": ", std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Fail(what, " ", path, " is not a regular file");
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return Fail(what, " ", path, " is empty");
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  int err = errno;
+  ::close(fd);
+  if (map == MAP_FAILED) return Fail("cannot map ", what, " ", path, ": ", std::strerror(err));
+  return std::unique_ptr<MappedFile>(new MappedFile(static_cast<const uint8_t*>(map), size));
+}
+
+MappedFile::~MappedFile() {
+  ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 }  // namespace mint::cli

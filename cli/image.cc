@@ -70,7 +70,7 @@ Result<PageCodec> ParseCodec(const std::string& text) {
 // own XXH64 covers the same bytes and ParseMemoryImage checks it.
 Result<ImageBytes> ReadImageSource(const std::string& source, StoreSession* store) {
   std::ifstream probe(source);
-  if (probe.good()) return ImageBytes(MINT_TRY(ReadFile(source, "memory image")));
+  if (probe.good()) return ImageBytes(MINT_TRY(MappedFile::Map(source, "memory image")));
   if (store == nullptr)
     return Fail("no file ", source, ", and the plan has no store to find an image named so in");
   auto locked = MINT_TRY(store->Lock());

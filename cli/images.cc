@@ -11,6 +11,8 @@ ImageBytes::ImageBytes() = default;
 ImageBytes::ImageBytes(std::vector<uint8_t> owned) : owned_(std::move(owned)) {}
 ImageBytes::ImageBytes(std::span<const uint8_t> stored, std::unique_ptr<LockedStore> pin)
     : view_(stored), pin_(std::move(pin)) {}
+ImageBytes::ImageBytes(std::unique_ptr<MappedFile> mapped)
+    : view_(mapped->bytes()), mapped_(std::move(mapped)) {}
 ImageBytes::ImageBytes(ImageBytes&&) noexcept = default;
 ImageBytes& ImageBytes::operator=(ImageBytes&&) noexcept = default;
 ImageBytes::~ImageBytes() = default;

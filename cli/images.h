@@ -17,21 +17,26 @@ namespace mint::cli {
 
 class StoreSession;  // cli/image_store.h
 class LockedStore;   // cli/image_store.h
+class MappedFile;    // cli/files.h
 
-// An image's bytes: a copy of its own (read from disk, or unpacked), or a view straight into
-// the resident store's mapping. A view keeps the store locked while it lives, so no other mint
-// can evict or overwrite the bytes before the host module has copied them into the node: the
-// boot paths hold it until the node is started. Move-only.
+// An image's bytes: a copy of its own (read from disk, or unpacked), a view straight into
+// the resident store's mapping, or a file mapped whole (a memory image). A store view keeps
+// the store locked while it lives, so no other mint can evict or overwrite the bytes before
+// the host module has copied them into the node: the boot paths hold it until the node is
+// started. Move-only.
 class ImageBytes {
  public:
   ImageBytes();
   ImageBytes(std::vector<uint8_t> owned);  // NOLINT(google-explicit-constructor): a plain copy
   ImageBytes(std::span<const uint8_t> stored, std::unique_ptr<LockedStore> pin);
+  explicit ImageBytes(std::unique_ptr<MappedFile> mapped);
   ImageBytes(ImageBytes&&) noexcept;
   ImageBytes& operator=(ImageBytes&&) noexcept;
   ~ImageBytes();
 
-  std::span<const uint8_t> span() const { return pin_ ? view_ : std::span<const uint8_t>(owned_); }
+  std::span<const uint8_t> span() const {
+    return pin_ || mapped_ ? view_ : std::span<const uint8_t>(owned_);
+  }
   const uint8_t* data() const { return span().data(); }
   size_t size() const { return span().size(); }
   bool empty() const { return size() == 0; }
@@ -43,6 +48,7 @@ class ImageBytes {
   std::vector<uint8_t> owned_;
   std::span<const uint8_t> view_;
   std::unique_ptr<LockedStore> pin_;
+  std::unique_ptr<MappedFile> mapped_;
 };
 
 // An image read from disk that still goes into the store (see LoadImageBytes).
