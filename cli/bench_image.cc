@@ -83,8 +83,8 @@ int BenchImage(const Args& in) {
   if (!status) return Error(status.error().message);
   auto suspended = SuspendNode(h, *status, 30);
   if (!suspended) return Error(suspended.error().message);
-  auto snapshot = TakeSnapshot(h, suspended->status, store->get(), kSnapshotName, PageCodec::kRaw,
-                               "", PageCodec::kLz4);
+  auto snapshot = TakeSnapshot(h, suspended->status, NodeDeviceNames(*node), store->get(),
+                               kSnapshotName, PageCodec::kRaw, "", PageCodec::kLz4);
   if (!snapshot) return Error(snapshot.error().message);
   (void)h.Destroy(status->id);
   std::printf(

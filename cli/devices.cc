@@ -204,6 +204,10 @@ Result<NodeDevices> FenceNodeDevices(const NodePlan& node) {
   return devices;
 }
 
+bool NodeOwnsDevices(const std::string& node_name) {
+  return access(FencedPath(node_name).c_str(), F_OK) == 0;
+}
+
 void GiveBackNodeDevices(const std::string& node_name) {
   std::string path = FencedPath(node_name);
   std::ifstream record(path);

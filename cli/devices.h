@@ -45,4 +45,7 @@ Result<NodeDevices> FenceNodeDevices(const NodePlan& node);
 // reported: the node is gone either way.
 void GiveBackNodeDevices(const std::string& node_name);
 
+// Whether FenceNodeDevices holds devices for this node now (its record in /run/mint/devices).
+bool NodeOwnsDevices(const std::string& node_name);
+
 }  // namespace mint::cli

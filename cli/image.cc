@@ -11,6 +11,7 @@
 
 #include "boot_node.h"
 #include "commands.h"
+#include "devices.h"
 #include "files.h"
 #include "image.h"
 #include "image_store.h"
@@ -53,6 +54,7 @@ MemoryImageLayout PlanLayout(const NodePlan& node) {
   if (node.low) layout.ranges.push_back(*node.low);
   layout.ranges.insert(layout.ranges.end(), node.memory.begin(), node.memory.end());
   layout.apic_ids = node.cpus;
+  layout.devices = NodeDeviceNames(node);
   uint64_t lowest = UINT64_MAX;
   for (const PhysRange& range : node.memory) lowest = std::min(lowest, range.start);
   layout.status_page = lowest + kStatusPageOffset;
@@ -92,9 +94,9 @@ Result<ImageBytes> ReadImageSource(const std::string& source, StoreSession* stor
 }  // namespace
 
 Result<SnapshotResult> TakeSnapshot(HostDevice& host, const mint_node_status& node,
-                                    StoreSession* store, const std::string& name,
-                                    PageCodec store_codec, const std::string& out_path,
-                                    PageCodec file_codec) {
+                                    const std::vector<std::string>& devices, StoreSession* store,
+                                    const std::string& name, PageCodec store_codec,
+                                    const std::string& out_path, PageCodec file_codec) {
   std::string node_name(node.name, strnlen(node.name, sizeof(node.name)));
   if (node.state != MINT_STATE_SUSPENDED)
     return Fail("node ", node_name, " is not suspended; 'mint suspend ", node_name,
@@ -106,6 +108,7 @@ Result<SnapshotResult> TakeSnapshot(HostDevice& host, const mint_node_status& no
   layout.apic_ids.assign(node.apic_ids,
                          node.apic_ids + std::min<uint32_t>(node.n_cpus, MINT_MAX_CPUS));
   layout.status_page = node.status_phys;
+  layout.devices = devices;
 
   SnapshotResult result;
   auto start = Clock::now();
@@ -185,14 +188,26 @@ int Snapshot(const Args& in) {
   if (node->state != MINT_STATE_SUSPENDED)
     return Error("node " + node_name + " is not suspended; 'mint suspend " + node_name +
                  "' first (an image of a running node would be torn)");
+  // The plan says which devices the node owns (recorded in the image) and where its store is.
+  if (plan_path.empty()) plan_path = RememberedPlan(node_name).value_or("");
+  std::optional<Plan> plan;
+  if (!plan_path.empty()) {
+    auto loaded = LoadPlanFile(plan_path);
+    if (!loaded) return Error(loaded.error().message);
+    plan = std::move(*loaded);
+  }
+  const NodePlan* node_plan = plan ? plan->FindNode(node_name) : nullptr;
+  if (node_plan == nullptr && NodeOwnsDevices(node_name))
+    return Error("node " + node_name + " owns devices" +
+                 (plan ? ", and " + plan_path + " has no node of that name" : "") +
+                 ": give --plan PLAN (the plan it was booted from) so the image records them");
+  std::vector<std::string> devices;
+  if (node_plan != nullptr) devices = NodeDeviceNames(*node_plan);
   std::unique_ptr<StoreSession> store;
   if (!no_store) {
-    if (plan_path.empty()) plan_path = RememberedPlan(node_name).value_or("");
-    if (plan_path.empty())
+    if (!plan)
       return Error("no plan is remembered for node " + node_name +
                    ": give --plan PLAN (for its store) or --no-store --out FILE");
-    auto plan = LoadPlanFile(plan_path);
-    if (!plan) return Error(plan.error().message);
     if (!plan->host.store)
       return Error(plan_path +
                    " has no [host] store to keep the image in; give --out FILE --no-store, or "
@@ -201,7 +216,8 @@ int Snapshot(const Args& in) {
     if (!opened) return Error(opened.error().message);
     store = std::move(*opened);
   }
-  auto taken = TakeSnapshot(**host, *node, store.get(), name, *store_codec, out_path, *file_codec);
+  auto taken =
+      TakeSnapshot(**host, *node, devices, store.get(), name, *store_codec, out_path, *file_codec);
   if (!taken) return Error("node " + node_name + ": " + taken.error().message);
   if (json) {
     std::cout << nlohmann::json{{"node", node_name},
@@ -272,15 +288,28 @@ Result<ImageBootResult> BootFromImage(HostDevice& host, const Plan& plan,
 
   auto info = MINT_TRY(host.Info());
   MINT_TRY_VOID(EnsureTrampoline(host, plan.host));
+  // The node's kernel resumes with its drivers bound to its devices: they come off the host's
+  // drivers first, as for a boot (mint stop gives them back; a failure here does). The drivers'
+  // resume callbacks set the devices up again, whatever the host did with them meanwhile.
+  if (auto fenced = FenceNodeDevices(node); !fenced) {
+    GiveBackNodeDevices(node.name);
+    return Fail("node ", node.name, ": ", fenced.error().message);
+  }
   NodeClaim claim;
   claim.name = node.name;
   claim.apic_ids = node.cpus;
   claim.low = *node.low;
   claim.memory = node.memory;
   claim.status_page = image.layout.status_page;
-  uint32_t id = MINT_TRY(host.Create(claim));
+  auto created = host.Create(claim);
+  if (!created) {
+    GiveBackNodeDevices(node.name);
+    return Fail(created.error().message);
+  }
+  uint32_t id = *created;
   auto give_back = [&](const std::string& why) -> Result<ImageBootResult> {
     (void)host.Destroy(id);
+    GiveBackNodeDevices(node.name);
     return Fail("node ", node.name, ": ", why);
   };
   auto copy_start = Clock::now();

@@ -38,10 +38,11 @@ struct SnapshotResult {
   double read_ms = 0;
   double compress_ms = 0;  // LZ4, when a copy is compressed
 };
+// `devices`: what the node owns (NodeDeviceNames of its plan node), recorded in the image.
 Result<SnapshotResult> TakeSnapshot(HostDevice& host, const mint_node_status& node,
-                                    StoreSession* store, const std::string& name,
-                                    PageCodec store_codec, const std::string& out_path,
-                                    PageCodec file_codec);
+                                    const std::vector<std::string>& devices, StoreSession* store,
+                                    const std::string& name, PageCodec store_codec,
+                                    const std::string& out_path, PageCodec file_codec);
 
 struct ImageBootResult {
   uint32_t id = 0;

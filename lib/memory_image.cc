@@ -8,6 +8,7 @@
 
 #include "boot_protocol.h"
 #include "format.h"
+#include "pci.h"
 #include "store.h"
 
 namespace mint {
@@ -81,6 +82,10 @@ Result<std::vector<uint8_t>> MemoryImageWriter::Finish(PageCodec codec) const {
   }
   for (uint32_t id : layout_.apic_ids) Put(body, &id, sizeof(id));
   if (layout_.apic_ids.size() % 2) Put(body, "\0\0\0\0", 4);
+  size_t devices_at = body.size();
+  for (const std::string& device : layout_.devices) Put(body, device.c_str(), device.size() + 1);
+  while (body.size() % 8) Put(body, "", 1);
+  uint64_t device_bytes = body.size() - devices_at;
   for (const PageRun& run : runs_) {
     Put64(body, run.phys);
     Put64(body, run.pages);
@@ -100,6 +105,7 @@ Result<std::vector<uint8_t>> MemoryImageWriter::Finish(PageCodec codec) const {
   header.page_bytes = pages_.size();
   header.compressed_bytes = data.size();
   header.flags = codec == PageCodec::kRaw ? kMemoryImageRaw : 0;
+  header.device_bytes = device_bytes;
   for (const PhysRange& range : layout_.ranges) header.total_pages += range.size() / kPage;
   header.checksum = Xxh64Of(body);
   std::vector<uint8_t> out;
@@ -116,14 +122,20 @@ Result<MemoryImage> ParseMemoryImage(std::span<const uint8_t> bytes) {
   std::memcpy(&header, bytes.data(), sizeof(header));
   if (std::memcmp(header.magic, kMemoryImageMagic, sizeof(header.magic)) != 0)
     return Fail("not a memory image (no MINTIMG1 magic)");
-  if (header.version != kMemoryImageVersion || header.header_bytes != sizeof(header))
-    return Fail("memory image version ", std::to_string(header.version), "; this mint reads ",
+  if (header.version < 1 || header.version > kMemoryImageVersion ||
+      header.header_bytes != sizeof(header))
+    return Fail("memory image version ", std::to_string(header.version), "; this mint reads 1 to ",
                 std::to_string(kMemoryImageVersion));
+  if (header.version < 2 && header.device_bytes != 0)
+    return Fail("memory image: version 1 with a devices section");
+  if (header.device_bytes % 8 || header.device_bytes > 64 * 1024)
+    return Fail("memory image: a devices section of ", std::to_string(header.device_bytes),
+                " bytes");
   if (header.n_ranges == 0 || header.n_ranges > 64 || header.n_cpus == 0 || header.n_cpus > 256)
     return Fail("memory image: ", std::to_string(header.n_ranges), " ranges and ",
                 std::to_string(header.n_cpus), " cores make no node");
   uint64_t cpu_bytes = (uint64_t{header.n_cpus} * 4 + 7) / 8 * 8;
-  uint64_t body = uint64_t{header.n_ranges} * 16 + cpu_bytes;
+  uint64_t body = uint64_t{header.n_ranges} * 16 + cpu_bytes + header.device_bytes;
   uint64_t limit = bytes.size() - sizeof(header);
   if (header.n_runs > limit / 16 || header.compressed_bytes > limit ||
       body + header.n_runs * 16 + header.compressed_bytes > limit)
@@ -162,6 +174,20 @@ Result<MemoryImage> ParseMemoryImage(std::span<const uint8_t> bytes) {
     image.layout.apic_ids.push_back(id);
   }
   at += cpu_bytes;
+  auto devices = payload.subspan(at, header.device_bytes);
+  for (size_t i = 0; i < devices.size();) {
+    auto end = std::find(devices.begin() + static_cast<std::ptrdiff_t>(i), devices.end(), 0);
+    if (end == devices.end()) return Fail("memory image: a device name without its NUL");
+    size_t length = static_cast<size_t>(end - devices.begin()) - i;
+    if (length == 0) {  // padding: only NULs may follow
+      if (std::any_of(end, devices.end(), [](uint8_t b) { return b != 0; }))
+        return Fail("memory image: bytes after the devices' padding");
+      break;
+    }
+    image.layout.devices.emplace_back(reinterpret_cast<const char*>(devices.data()) + i, length);
+    i += length + 1;
+  }
+  at += header.device_bytes;
   uint64_t pages = 0;
   for (uint64_t i = 0; i < header.n_runs; ++i) {
     PageRun run{read64(at), 0};
@@ -219,6 +245,19 @@ std::vector<PageRun> ZeroRuns(const MemoryImage& image) {
   return zero;
 }
 
+std::vector<std::string> NodeDeviceNames(const NodePlan& node) {
+  std::vector<std::string> names;
+  for (const std::string& function : node.pci) {
+    auto address = ParsePciAddress(function);
+    names.push_back("pci " + (address ? FormatPciAddress(*address) : function));
+  }
+  if (node.io_apic) names.push_back("io_apic " + std::to_string(*node.io_apic));
+  for (const VirtioMmioTransport& transport : node.virtio_mmio)
+    names.push_back("virtio_mmio " + FormatVirtioMmio(transport));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 std::string LayoutMismatch(const MemoryImageLayout& image, const MemoryImageLayout& want) {
   auto ranges = [](const std::vector<PhysRange>& list) {
     std::string text;
@@ -236,6 +275,15 @@ std::string LayoutMismatch(const MemoryImageLayout& image, const MemoryImageLayo
   if (image.apic_ids != want.apic_ids)
     return "the image was taken on APIC IDs " + ids(image.apic_ids) + "; this node has " +
            ids(want.apic_ids);
+  if (image.devices != want.devices) {
+    auto list = [](const std::vector<std::string>& names) {
+      std::string text;
+      for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+      return text.empty() ? std::string("none") : text;
+    };
+    return "the image was taken owning devices " + list(image.devices) + "; this node owns " +
+           list(want.devices);
+  }
   if (image.status_page != want.status_page)
     return "the image's status page is " + Hex(image.status_page) + "; this node's is " +
            Hex(want.status_page);

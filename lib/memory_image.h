@@ -13,6 +13,8 @@
 //   MemoryImageHeader (128 bytes)
 //   n_ranges x {start, end}      the node's memory, the low slice first (u64 pairs)
 //   n_cpus x u32 APIC IDs        padded to 8 bytes
+//   devices                      (version 2) `device_bytes` of NUL-terminated names, padded
+//                                to 8: the devices the node owned ("pci 0000:01:00.0", ...)
 //   n_runs x {phys, pages}       non-zero page runs, ascending, inside the ranges (u64 pairs)
 //   page data                    sum(pages) * 4096 bytes, the runs in order: raw, or one LZ4
 //                                block (flags)
@@ -30,7 +32,8 @@
 namespace mint {
 
 inline constexpr char kMemoryImageMagic[8] = {'M', 'I', 'N', 'T', 'I', 'M', 'G', '1'};
-inline constexpr uint32_t kMemoryImageVersion = 1;
+// 2: the devices the node owned (read: 1 and 2; an image of version 1 owned none).
+inline constexpr uint32_t kMemoryImageVersion = 2;
 
 struct MemoryImageHeader {
   char magic[8];
@@ -46,7 +49,8 @@ struct MemoryImageHeader {
   uint64_t total_pages;       // pages in the ranges (zero ones included)
   uint64_t checksum;          // XXH64 of the bytes after the header
   uint64_t flags;             // kMemoryImageRaw, or 0: LZ4
-  uint64_t reserved[2];
+  uint64_t device_bytes;      // version 2: the devices section, padding included
+  uint64_t reserved;
 };
 inline constexpr uint64_t kMemoryImageRaw = 1;  // page data stored as is
 
@@ -59,6 +63,9 @@ struct MemoryImageLayout {
   std::vector<PhysRange> ranges;  // low slice first
   std::vector<uint32_t> apic_ids;
   uint64_t status_page = 0;
+  // The devices the node owned (NodeDeviceNames), sorted: its kernel resumes with drivers
+  // bound to them, so it may only resume where it owns exactly these again.
+  std::vector<std::string> devices;
   bool operator==(const MemoryImageLayout&) const = default;
 };
 
@@ -102,6 +109,9 @@ Result<MemoryImage> ParseMemoryImage(std::span<const uint8_t> bytes);
 Result<std::vector<uint8_t>> DecompressPages(const MemoryImage& image);
 // The pages of the layout's ranges that are in no run: what a restore zeroes.
 std::vector<PageRun> ZeroRuns(const MemoryImage& image);
+// A plan node's devices as an image records them: "pci 0000:01:00.0", "io_apic 1",
+// "virtio_mmio 0xfeb02e00-0xfeb02fff@47", sorted.
+std::vector<std::string> NodeDeviceNames(const NodePlan& node);
 // Why `image` cannot resume as `want`, naming the first difference; empty when it can.
 std::string LayoutMismatch(const MemoryImageLayout& image, const MemoryImageLayout& want);
 

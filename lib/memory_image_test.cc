@@ -139,5 +139,64 @@ TEST(MemoryImage, LayoutMismatchNamesTheDifference) {
   EXPECT_NE(LayoutMismatch(Layout(), want).find("status page"), std::string::npos);
 }
 
+TEST(MemoryImage, RecordsTheDevicesTheNodeOwned) {
+  for (std::vector<std::string> devices :
+       {std::vector<std::string>{"pci 0000:01:00.0", "pci 0000:01:00.1"},
+        std::vector<std::string>{"io_apic 1", "virtio_mmio 0xfeb02e00-0xfeb02fff@47"},
+        std::vector<std::string>{"pci 000"}}) {  // 7 bytes + NUL: no padding
+    MemoryImageLayout layout = Layout();
+    layout.devices = devices;
+    MemoryImageWriter writer(layout);
+    Memory memory;
+    ASSERT_TRUE(writer.Add(kBase, memory.high).ok());
+    auto bytes = writer.Finish(PageCodec::kRaw);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    auto image = ParseMemoryImage(*bytes);
+    ASSERT_TRUE(image.ok()) << image.error().message;
+    EXPECT_EQ(image->layout.devices, devices);
+    EXPECT_EQ(image->layout, layout);
+    EXPECT_EQ(image->runs.size(), 2u);  // the runs still start where they should
+  }
+}
+
+TEST(MemoryImage, AVersionOneImageOwnedNoDevices) {
+  auto bytes = Build(Memory());
+  bytes[8] = 1;  // version 1: the same layout, no devices section (the header is not checksummed)
+  auto image = ParseMemoryImage(bytes);
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  EXPECT_TRUE(image->layout.devices.empty());
+  MemoryImageLayout layout = Layout();
+  layout.devices = {"pci 0000:01:00.0"};
+  MemoryImageWriter writer(layout);
+  auto with_devices = writer.Finish(PageCodec::kRaw);
+  ASSERT_TRUE(with_devices.ok());
+  (*with_devices)[8] = 1;  // a version 1 header cannot carry a devices section
+  auto refused = ParseMemoryImage(*with_devices);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("version 1 with a devices section"), std::string::npos);
+}
+
+TEST(MemoryImage, DevicesMustMatchToResume) {
+  MemoryImageLayout taken = Layout();
+  taken.devices = {"pci 0000:01:00.0", "pci 0000:01:00.1"};
+  MemoryImageLayout want = Layout();
+  EXPECT_EQ(LayoutMismatch(taken, want),
+            "the image was taken owning devices pci 0000:01:00.0, pci 0000:01:00.1; this node "
+            "owns none");
+  want.devices = taken.devices;
+  EXPECT_EQ(LayoutMismatch(taken, want), "");
+}
+
+TEST(MemoryImage, NodeDeviceNamesAreThePlansDevicesSorted) {
+  NodePlan node;
+  node.pci = {"0000:02:00.1", "0000:02:00.0"};
+  node.io_apic = 1;
+  node.virtio_mmio = {{{0xfeb02e00, 0xfeb03000}, 47}};
+  EXPECT_EQ(NodeDeviceNames(node),
+            (std::vector<std::string>{"io_apic 1", "pci 0000:02:00.0", "pci 0000:02:00.1",
+                                      "virtio_mmio " + FormatVirtioMmio(node.virtio_mmio[0])}));
+  EXPECT_TRUE(NodeDeviceNames(NodePlan{}).empty());
+}
+
 }  // namespace
 }  // namespace mint
