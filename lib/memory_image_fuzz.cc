@@ -15,9 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mint::MemoryImageHeader header;
   if (size >= sizeof(header)) {
     std::memcpy(&header, data, sizeof(header));
-    unsigned __int128 body =
-        uint64_t{header.n_ranges} * 16 + (uint64_t{header.n_cpus} * 4 + 7) / 8 * 8 +
-        static_cast<unsigned __int128>(header.n_runs) * 16 + header.compressed_bytes;
+    unsigned __int128 body = uint64_t{header.n_ranges} * 16 +
+                             (uint64_t{header.n_cpus} * 4 + 7) / 8 * 8 +
+                             static_cast<unsigned __int128>(header.n_runs) * 16 +
+                             header.compressed_bytes + header.device_bytes;
     if (body <= size - sizeof(header)) {
       header.checksum = mint::Xxh64Of(
           std::span<const uint8_t>(bytes).subspan(sizeof(header), static_cast<size_t>(body)));
