@@ -10,7 +10,15 @@
 
 namespace mint::cli {
 
-Result<std::vector<uint8_t>> ReadFile(const std::string& path, const std::string& what) {
+namespace {
+
+struct OpenFile {
+  int fd;
+  size_t size;
+};
+
+// A regular file opened for reading, and its size; the caller closes fd.
+Result<OpenFile> OpenRegular(const std::string& path, const std::string& what) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Fail("cannot read ", what, " ", path, ": ", std::strerror(errno));
   struct stat st {};
@@ -18,7 +26,14 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path, const std::string
     ::close(fd);
     return Fail(what, " ", path, " is not a regular file");
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  return OpenFile{fd, static_cast<size_t>(st.st_size)};
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> ReadFile(const std::string& path, const std::string& what) {
+  auto [fd, size] = MINT_TRY(OpenRegular(path, what));
+  std::vector<uint8_t> bytes(size);
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
@@ -36,14 +51,7 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path, const std::string
 
 Result<std::unique_ptr<MappedFile>> MappedFile::Map(const std::string& path,
                                                     const std::string& what) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Fail("cannot read ", what, " ", path, ": ", std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Fail(what, " ", path, " is not a regular file");
-  }
-  size_t size = static_cast<size_t>(st.st_size);
+  auto [fd, size] = MINT_TRY(OpenRegular(path, what));
   if (size == 0) {
     ::close(fd);
     return Fail(what, " ", path, " is empty");

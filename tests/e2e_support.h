@@ -49,6 +49,13 @@ struct ScriptRun {
     return text.str();
   }
 
+  // The lab ran the whole script: the command exited (no timeout, no crash) after E2E-DONE.
+  void ExpectFinished() const {
+    ASSERT_TRUE(setup_error.empty()) << setup_error;
+    EXPECT_EQ(result.outcome, HostRunResult::Outcome::kCommandExited) << result.message;
+    EXPECT_NE(host_log.find("E2E-DONE"), std::string::npos) << LastLines(30);
+  }
+
   void Expect(const std::string& name) const {
     ASSERT_TRUE(setup_error.empty()) << setup_error;
     auto it = checks.find(name);
