@@ -45,7 +45,8 @@ constexpr const char* kBootUsage =
     "                add puts it there), else decompress\n"
     "  --image SRC   instead of booting, resume a memory image (mint snapshot): FILE, or NAME\n"
     "                in the plan's store; into NODE (default: the node it was taken of), which\n"
-    "                must have the image's memory, low slice and cores\n";
+    "                must have the image's memory, low slice, cores and devices (fenced\n"
+    "                off the host's drivers before it resumes, as for a boot)\n";
 
 constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
