@@ -104,6 +104,7 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
 
   NodeCommandLine options;
   options.user = node.cmdline;
+  options.hostname = node.name;
   options.tsc_khz = in.tsc_khz;
   options.cpus = static_cast<uint32_t>(node.cpus.size());
   options.console = node.console;

@@ -46,6 +46,10 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
     }
   }
   std::ostringstream line;
+  // The node's kernel takes its plan's name as its hostname (an early parameter since Linux
+  // 5.19), so a shell prompt or `hostname` in a node says which node it is. First, so that a
+  // hostname= in the user's part, parsed later, wins.
+  if (!options.hostname.empty()) line << "hostname=" << options.hostname << ' ';
   if (!options.user.empty()) line << options.user << ' ';
   line << "tsc_early_khz=" << options.tsc_khz << " nr_cpus=" << options.cpus;
   // A node that owns PCI functions finds them through its DSDT and MCFG (ECAM only, in a

@@ -15,6 +15,7 @@ namespace mint {
 
 struct NodeCommandLine {
   std::string user;          // the plan's cmdline: the user's part
+  std::string hostname;      // the node's name in the plan (the user's part may override it)
   uint64_t tsc_khz = 0;      // the host's TSC frequency: a node has no clock to calibrate with
   uint32_t cpus = 1;         // cores the node owns
   std::string console;       // "ttySn" or "shared"

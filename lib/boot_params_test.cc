@@ -28,6 +28,21 @@ TEST(CommandLine, UserPartThenWhatEveryNodeNeeds) {
       "earlyprintk=serial,0x2f8,115200,keep mint_status=0x40000000");
 }
 
+// The node is named after its plan, before the user's part, so that the user's own
+// hostname= (parsed later by the kernel) is the one that counts.
+TEST(CommandLine, HostnameFromThePlanThenTheUsersPart) {
+  NodeCommandLine options = Options();
+  options.hostname = "alpha";
+  auto line = BuildCommandLine(options, 2048);
+  ASSERT_TRUE(line.ok()) << line.error().message;
+  EXPECT_EQ(line->rfind("hostname=alpha quiet tsc_early_khz=", 0), 0u) << *line;
+
+  options.user = "hostname=web-1";
+  line = BuildCommandLine(options, 2048);
+  ASSERT_TRUE(line.ok()) << line.error().message;
+  EXPECT_EQ(line->rfind("hostname=alpha hostname=web-1 tsc_early_khz=", 0), 0u) << *line;
+}
+
 // A node that owns PCI functions keeps PCI but stays off the host's CF8/CFC at early boot.
 TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeHasPciNoearly) {
   NodeCommandLine options = Options();

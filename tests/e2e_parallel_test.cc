@@ -25,6 +25,9 @@ TEST_F(Parallel, SevenNodesRun) {
 TEST_F(Parallel, EveryNodeHeartbeats) {
   run_.Expect("all_heartbeats");
 }
+TEST_F(Parallel, EveryNodeIsNamedAfterItsPlan) {
+  run_.Expect("nodes_named");
+}
 TEST_F(Parallel, HostStaysAlive) {
   run_.Expect("host_alive");
 }

@@ -22,6 +22,14 @@ moved=$(heartbeats_advanced /tmp/s1.json /tmp/s2.json)
 [ "$moved" = 7 ]
 check all_heartbeats "$?" "$moved of 7 node heartbeats advanced"
 
+# Each node's kernel took its plan's name as its hostname (hostname= on its command line).
+named=0
+for n in 1 2 3 4 5 6 7; do
+  [ "$(mint exec n$n -- hostname)" = n$n ] && named=$((named + 1))
+done
+[ "$named" = 7 ]
+check nodes_named $? "$named of 7 nodes answer hostname with their plan's name"
+
 host_hb1=$(cat /tmp/host-heartbeat)
 [ "$host_hb1" -gt $((host_hb0 + 10)) ]
 check host_alive $? "host heartbeat $host_hb0 -> $host_hb1"
