@@ -9,17 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "artifacts.h"
-#include "boot_node.h"
 #include "bzimage.h"
 #include "commands.h"
 #include "devices.h"
 #include "direct_kernel.h"
 #include "files.h"
 #include "host_device.h"
-#include "image.h"
-#include "image_store.h"
 #include "images.h"
+#include "lifecycle.h"
+#include "memory_images.h"
 #include "node_access.h"
+#include "sleep.h"
+#include "store_session.h"
 
 namespace mint::cli {
 namespace {
@@ -52,20 +53,6 @@ constexpr const char* kStopUsage =
     "usage: mint stop NODE [--device PATH]\n"
     "\nParks the node's cores with INIT, zeroes its memory (no later node sees what it left)\n"
     "and gives its cores and memory back to the host.\n";
-
-// The host's TSC rate when no module is there to say it (dry runs): /proc/cpuinfo's MHz.
-uint64_t GuessTscKhz() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("cpu MHz")) {
-      auto colon = line.find(':');
-      if (colon != std::string::npos)
-        return static_cast<uint64_t>(std::stod(line.substr(colon + 1)) * 1000);
-    }
-  }
-  return 1000000;
-}
 
 const char* E820Name(uint32_t type) {
   switch (static_cast<E820Type>(type)) {
@@ -145,11 +132,9 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
 // mint boot PLAN [NODE] --image SRC.
 int BootImage(const Plan& plan, const std::string& plan_path, const std::string& node,
               const std::string& source, const std::string& device, int timeout_s, bool json) {
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
-  auto store = OpenPlanStore(plan.host, device);
-  if (!store) return Error(store.error().message);
-  auto booted = BootFromImage(**host, plan, node, source, store->get(), timeout_s);
+  auto session = HostSession::Open(plan, device);
+  if (!session) return Error(session.error().message);
+  auto booted = ResumeImage(*session, plan, node, source, timeout_s);
   if (!booted) return Error(booted.error().message);
   RememberPlan(plan_path, booted->node);
   if (json) {
@@ -227,73 +212,40 @@ int Boot(const Args& in) {
     for (const NodePlan& node : plan->nodes) nodes.push_back(&node);
   if (nodes.empty()) return Error(args[0] + " has no nodes to boot");
 
-  std::unique_ptr<HostDevice> host;
-  std::unique_ptr<StoreSession> store;
-  uint64_t tsc_khz = 0;
+  HostSession session = HostSession::DryRun();
   if (!dry_run) {
-    auto opened = HostDevice::Open(device);
+    auto opened = HostSession::Open(*plan, device);
     if (!opened) return Error(opened.error().message);
-    host = std::move(*opened);
-    auto info = host->Info();
-    if (!info) return Error(info.error().message);
-    tsc_khz = info->tsc_khz;
-    auto tramp = EnsureTrampoline(*host, plan->host);
-    if (!tramp) return Error(tramp.error().message);
-    auto opened_store = OpenPlanStore(plan->host, device);  // none when the plan has no store
-    if (!opened_store) return Error(opened_store.error().message);
-    store = std::move(*opened_store);
-  } else {
-    tsc_khz = GuessTscKhz();
+    session = std::move(*opened);
   }
+  uint64_t tsc_khz = session.tsc_khz;
 
   nlohmann::json report = nlohmann::json::array();
   for (const NodePlan* node : nodes) {
-    auto images = ReadImages(*node, store.get(), /*defer_placement=*/!dry_run);
-    if (!images) return Error(images.error().message);
-    std::optional<DirectKernelBytes> unpacked;
-    DirectKernel direct;
-    if (UseDirectEntry(
-            *entry_mode, images->image,
-            StoreHasUnpackedKernel(store.get(), node->kernel, images->kernel, images->image))) {
-      auto loaded = LoadDirectKernel(node->kernel, images->kernel, images->image, store.get());
-      if (!loaded) return Error("node " + node->name + ": " + loaded.error().message);
-      unpacked = std::move(*loaded);
-      direct = {unpacked->elf, &unpacked->parsed};
-      images->read_ms += unpacked->ms;
-    }
-    // Devices of its own: fenced off the host's drivers before the node is built and woken.
-    auto devices = dry_run ? ResolveNodeDevices(*node) : FenceNodeDevices(*node);
-    if (!devices) return Error("node " + node->name + ": " + devices.error().message);
-    auto build_start = std::chrono::steady_clock::now();
-    NodeInputs inputs{node,    images->kernel, &images->image, images->initrd,
-                      tsc_khz, KaslrSeed(),    &devices->pci,  &devices->mmio};
-    auto art = BuildNodeArtifacts(inputs, unpacked ? &direct : nullptr);
-    if (!art) {
-      if (!dry_run) GiveBackNodeDevices(node->name);
-      return Error(art.error().message);
-    }
-    double build_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start)
-            .count();
+    auto prepared = PrepareNode(*node, session, *entry_mode);
+    if (!prepared) return Error(prepared.error().message);
+    const LoadedImages& images = (*prepared)->images;
+    const NodeArtifacts& art = (*prepared)->artifacts;
     if (dry_run) {
       if (json)
-        report.push_back(ArtifactsJson(*node, *images, *art));
+        report.push_back(ArtifactsJson(*node, images, art));
       else
-        PrintArtifacts(*node, *images, *art);
+        PrintArtifacts(*node, images, art);
       continue;
     }
     if (!json)
-      std::cout << "mint: booting node " << node->name << " (" << images->image.arch << ", "
-                << Bytes(images->kernel.size()) << " kernel, " << Bytes(images->initrd.size())
+      std::cout << "mint: booting node " << node->name << " (" << images.image.arch << ", "
+                << Bytes(images.kernel.size()) << " kernel, " << Bytes(images.initrd.size())
                 << " initrd) on core " << node->cpus[0]
-                << (art->long_mode ? ", direct entry" : ", through the decompressor") << "\n"
+                << (art.long_mode ? ", direct entry" : ", through the decompressor") << "\n"
                 << std::flush;
-    auto started = StartNode(*host, *node, *art);
-    if (!started) {
-      GiveBackNodeDevices(node->name);
-      return Error(started.error().message);
-    }
-    PlaceInStore(store.get(), *images);  // while the node boots
+    auto started = StartPrepared(session, **prepared);
+    if (!started) return Error(started.error().message);
+    double read_ms = (*prepared)->read_ms, build_ms = (*prepared)->build_ms;
+    bool long_mode = art.long_mode;
+    uint64_t kernel_base = art.kernel_base;
+    uint64_t kaslr_slots = art.kaslr_slots;
+    prepared->reset();  // the images' store views go: the node has its copy
     // Progress as plain lines (a phase change, then every 2 s): a node's console may share
     // this terminal (a serial line in the lab), where redrawing one line in place garbles.
     std::string last_phase;
@@ -308,7 +260,7 @@ int Boot(const Args& in) {
                 << elapsed << " s\n"
                 << std::flush;
     };
-    auto ready = WaitReady(*host, started->id, std::chrono::seconds(timeout_s), progress);
+    auto ready = WaitReady(*session.host, started->id, std::chrono::seconds(timeout_s), progress);
     if (!ready)
       return Error(ready.error().message + " (the node keeps its resources; 'mint stop " +
                    node->name + "' gives them back)");
@@ -320,7 +272,7 @@ int Boot(const Args& in) {
     if (json) {
       report.push_back({{"node", node->name},
                         {"id", started->id},
-                        {"read_ms", images->read_ms},
+                        {"read_ms", read_ms},
                         {"build_ms", build_ms},
                         {"claim_ms", started->claim_ms},
                         {"copy_ms", started->copy_ms},
@@ -328,9 +280,9 @@ int Boot(const Args& in) {
                         {"init_to_trampoline_ms", init_to_tramp},
                         {"trampoline_to_ready_ms", tramp_to_ready},
                         {"init_to_ready_ms", init_to_ready},
-                        {"entry", art->long_mode ? "direct" : "decompress"},
-                        {"kernel_base", art->kernel_base},
-                        {"kaslr_slots", art->kaslr_slots},
+                        {"entry", long_mode ? "direct" : "decompress"},
+                        {"kernel_base", kernel_base},
+                        {"kaslr_slots", kaslr_slots},
                         {"tsc_khz", tsc_khz}});
       continue;
     }
@@ -341,14 +293,14 @@ int Boot(const Args& in) {
     std::cout << "  node " << node->name << " is ready (id " << started->id << ", core "
               << node->cpus[0] << ", APIC ID seen by the trampoline " << page.trampoline_apic
               << ")\n  timeline:\n";
-    row("host: read images", images->read_ms);
+    row("host: read images", read_ms);
     row("host: build artifacts", build_ms);
     row("host: claim resources", started->claim_ms);
     row("host: copy segments", started->copy_ms, "  (" + Bytes(started->copied_bytes) + ")");
     row("INIT -> trampoline", init_to_tramp);
     row("trampoline -> ready", tramp_to_ready, "  (kernel boot and node userspace)");
     row("INIT -> ready", init_to_ready);
-    row("host side total", images->read_ms + build_ms + started->claim_ms + started->copy_ms);
+    row("host side total", read_ms + build_ms + started->claim_ms + started->copy_ms);
   }
   if (json) std::cout << report.dump(2) << "\n";
   return 0;
@@ -373,19 +325,6 @@ int Stop(const Args& in) {
   std::cout << "mint: node " << args[0] << " stopped in " << static_cast<int>(ms)
             << " ms; its cores are free, its memory zeroed and free\n";
   return 0;
-}
-
-Result<bool> StopNodeNamed(HostDevice& host, const std::string& name) {
-  for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
-    auto status = host.Status(id);
-    if (!status) return status.take_error();
-    if (status->state == MINT_STATE_FREE) continue;
-    if (std::string(status->name, strnlen(status->name, sizeof(status->name))) != name) continue;
-    MINT_TRY_VOID(host.Destroy(id));
-    GiveBackNodeDevices(name);  // the node's cores are parked: its devices may go back
-    return true;
-  }
-  return false;
 }
 
 }  // namespace mint::cli

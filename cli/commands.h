@@ -39,14 +39,11 @@ int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry
 int BenchImage(const Args& args);  // cli/bench_image.cc: mint bench image
 
 // Helpers shared by the subcommands.
-// Stops the running node called `name` (cli/boot.cc); false when no such node runs.
-Result<bool> StopNodeNamed(HostDevice& host, const std::string& name);
 int Usage(const char* text, int status);
 int Error(const std::string& message);
 bool TakeFlag(Args& args, const std::string& flag);
 // Takes "--flag VALUE" or "--flag=VALUE"; returns false with an error printed when the value
 // is missing.
 bool TakeValue(Args& args, const std::string& flag, std::string& value, bool& ok);
-std::string Bytes(uint64_t bytes);
 
 }  // namespace mint::cli

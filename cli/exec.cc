@@ -34,69 +34,6 @@ int Fail125(const std::string& message) {
 
 }  // namespace
 
-Result<ExecOutcome> ExecInNode(HostDevice& host, const mint_node_status& node,
-                               const std::vector<std::string>& command, double timeout_s) {
-  std::string name(node.name, strnlen(node.name, sizeof(node.name)));
-  uint32_t id = node.id;
-  std::string argv_bytes;
-  for (const std::string& arg : command) argv_bytes += arg + '\0';
-  if (argv_bytes.size() > MINT_EXEC_ARGV_MAX)
-    return Fail("the command is ", std::to_string(argv_bytes.size()),
-                " bytes with its NULs; the mailbox takes ", std::to_string(MINT_EXEC_ARGV_MAX));
-  auto lock = MINT_TRY(RunLock::Take(name + ".exec"));
-  auto page = ReadNodePage(host, id);
-  if (page && page->condition == MINT_NODE_PARKED)
-    return Fail("node ", name, " is parked (", page->reason_text, "); 'mint restart ", name,
-                "' boots it again");
-  if (node.state == MINT_STATE_SUSPENDED)
-    return Fail("node ", name, " is suspended; 'mint resume ", name, "' wakes it");
-
-  auto host_page = MINT_TRY(host.ReadSharedAs<mint_host_page>(id, MINT_SHARED_HOST_PAGE));
-  auto result = MINT_TRY(host.ReadSharedAs<mint_exec_result>(id, MINT_SHARED_EXEC_RESULT));
-  uint64_t seq = std::max<uint64_t>(host_page.exec_seq, result.done_seq) + 1;
-  // The request first, its sequence number last: the agent starts on the number.
-  struct {
-    uint32_t argc;
-    uint32_t len;
-  } header{static_cast<uint32_t>(command.size()), static_cast<uint32_t>(argv_bytes.size())};
-  static_assert(offsetof(mint_host_page, exec_len) == offsetof(mint_host_page, exec_argc) + 4);
-  MINT_TRY_VOID(host.WriteShared(id, MINT_SHARED_HOST_PAGE + offsetof(mint_host_page, exec_argc),
-                                 {reinterpret_cast<const uint8_t*>(&header), sizeof(header)}));
-  MINT_TRY_VOID(
-      host.WriteShared(id, MINT_SHARED_HOST_PAGE + offsetof(mint_host_page, exec_argv),
-                       {reinterpret_cast<const uint8_t*>(argv_bytes.data()), argv_bytes.size()}));
-  MINT_TRY_VOID(host.WriteShared(id, MINT_SHARED_HOST_PAGE + offsetof(mint_host_page, exec_seq),
-                                 {reinterpret_cast<const uint8_t*>(&seq), sizeof(seq)}));
-
-  auto start = std::chrono::steady_clock::now();
-  bool picked_up = false;
-  for (;;) {
-    result = MINT_TRY(host.ReadSharedAs<mint_exec_result>(id, MINT_SHARED_EXEC_RESULT));
-    if (result.started_seq == seq) picked_up = true;
-    if (result.done_seq == seq) break;
-    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    page = ReadNodePage(host, id);
-    if (page && page->condition == MINT_NODE_PARKED)
-      return Fail("node ", name, " parked while running the command (", page->reason_text, ")");
-    if (waited >= timeout_s) {
-      ExecOutcome outcome;
-      outcome.timed_out = true;
-      outcome.picked_up = picked_up;
-      return outcome;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ExecOutcome outcome;
-  outcome.picked_up = true;
-  outcome.status = result.status;
-  outcome.truncated = result.truncated != 0;
-  outcome.output.resize(std::min<uint32_t>(result.out_len, MINT_EXEC_OUTPUT_MAX));
-  if (!outcome.output.empty())
-    MINT_TRY_VOID(
-        host.ReadShared(id, MINT_SHARED_EXEC_RESULT + sizeof(mint_exec_result), outcome.output));
-  return outcome;
-}
-
 int Exec(const Args& in) {
   Args args = in;
   Args command;

@@ -50,17 +50,6 @@ bool TakeValue(Args& args, const std::string& flag, std::string& value, bool& ok
   return false;
 }
 
-std::string Bytes(uint64_t bytes) {
-  char text[32];
-  if (bytes >= (1u << 20))
-    std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  else if (bytes >= 1024)
-    std::snprintf(text, sizeof(text), "%.1f KiB", static_cast<double>(bytes) / 1024);
-  else
-    std::snprintf(text, sizeof(text), "%llu B", static_cast<unsigned long long>(bytes));
-  return text;
-}
-
 }  // namespace mint::cli
 
 namespace {

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "boot_node.h"
 #include "commands.h"
 #include "console_ring.h"
 #include "files.h"
+#include "lifecycle.h"
 #include "node_access.h"
 
 namespace mint::cli {

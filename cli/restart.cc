@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "lifecycle.h"
 #include "node_access.h"
 
 namespace mint::cli {
@@ -51,11 +52,10 @@ int Restart(const Args& in) {
   {
     auto host = HostDevice::Open(device);
     if (!host) return Error(host.error().message);
-    auto node = FindNodeByName(**host, name);
-    if (node) {
-      auto destroyed = (*host)->Destroy(node->id);
-      if (!destroyed) return Error(destroyed.error().message);
-    }
+    // The whole stop, devices included: the node's PCI functions are reset and handed to the
+    // host before the boot fences them again, as after mint stop.
+    auto stopped = StopNodeNamed(**host, name);
+    if (!stopped) return Error(stopped.error().message);
   }
   double stop_ms = MsSince(start);
   Args boot_args = {plan, name, "--device", device};

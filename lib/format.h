@@ -26,4 +26,16 @@ inline std::string MiBAtLeast(uint64_t bytes) {
   return std::to_string((bytes + (1 << 20) - 1) / (1 << 20)) + " MiB";
 }
 
+// "1.5 MiB", "12.0 KiB", "512 B": a size in the unit that reads best.
+inline std::string Bytes(uint64_t bytes) {
+  char text[32];
+  if (bytes >= (1u << 20))
+    std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  else if (bytes >= 1024)
+    std::snprintf(text, sizeof(text), "%.1f KiB", static_cast<double>(bytes) / 1024);
+  else
+    std::snprintf(text, sizeof(text), "%llu B", static_cast<unsigned long long>(bytes));
+  return text;
+}
+
 }  // namespace mint

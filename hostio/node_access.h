@@ -11,7 +11,7 @@
 #include "mint/abi.h"
 #include "result.h"
 
-namespace mint::cli {
+namespace mint {
 
 // The module's view of the node called `name`, or an error naming the nodes there are.
 Result<mint_node_status> FindNodeByName(HostDevice& host, const std::string& name);
@@ -60,4 +60,4 @@ class RunLock {
   int fd_;
 };
 
-}  // namespace mint::cli
+}  // namespace mint

@@ -13,7 +13,7 @@
 #include "result.h"
 #include "store.h"
 
-namespace mint::cli {
+namespace mint {
 
 class StoreSession;  // cli/image_store.h
 class LockedStore;   // cli/image_store.h
@@ -77,4 +77,4 @@ Result<LoadedImages> ReadImages(const NodePlan& node, StoreSession* store = null
                                 bool defer_placement = false);
 void PlaceInStore(StoreSession* store, const LoadedImages& images);
 
-}  // namespace mint::cli
+}  // namespace mint

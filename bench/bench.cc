@@ -11,7 +11,7 @@
 
 #include "bench_common.h"
 #include "commands.h"
-#include "up.h"
+#include "parallel_boot.h"
 
 namespace mint::cli {
 namespace {
@@ -40,9 +40,7 @@ constexpr const char* kBenchUsage =
     "  --svg FILE   the largest parallel run's timeline (default: none)\n";
 
 void StopAll(HostDevice& host, const UpResult& result) {
-  for (const NodeRun& run : result.nodes) {
-    if (run.started) (void)host.Destroy(run.id);
-  }
+  StopStarted(host, result);
   // Let the parked cores settle before the next run wakes them again.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 }
@@ -67,8 +65,9 @@ int BenchParallel(Args args) {
                  " node(s)");
   int rounds = std::atoi(rounds_text.c_str());
   if (rounds <= 0) return Error("--rounds '" + rounds_text + "' must be a positive number");
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
+  auto session = HostSession::Open(*plan, device);
+  if (!session) return Error(session.error().message);
+  HostDevice* host = session->host.get();
 
   nlohmann::json out = {
       {"plan", args[0]}, {"rounds", rounds}, {"results", nlohmann::json::array()}};
@@ -88,11 +87,10 @@ int BenchParallel(Args args) {
         bool sequential = (round % 2 == 0) == (k == 0);  // alternate which mode goes first
         UpOptions options;
         options.sequential = sequential;
-        options.quiet = true;
         options.timeout_s = 60 + 30 * static_cast<int>(n);
-        auto result = BootNodes(**host, *plan, nodes, options);
+        auto result = BootNodes(*session, nodes, options);
         if (!result) return Error(result.error().message);
-        StopAll(**host, *result);
+        StopAll(*host, *result);
         if (!result->ok) {
           for (const NodeRun& run : result->nodes)
             if (!run.ready) return Error("node " + run.node->name + ": " + run.error);

@@ -16,7 +16,7 @@
 #include "result.h"
 #include "store.h"
 
-namespace mint::cli {
+namespace mint {
 
 class StoreSession;
 
@@ -44,9 +44,9 @@ Result<DirectKernelBytes> LoadDirectKernel(const std::string& path,
 Result<bool> AddDerivedKernel(ResidentStore& store, std::span<const uint8_t> bzimage,
                               const Sha256Digest& bzimage_sha);
 
-}  // namespace mint::cli
+}  // namespace mint
 
-namespace mint::cli {
+namespace mint {
 
 // --entry: how a node's kernel is entered. kAuto: direct for x86_64 kernels whose unpacked
 // kernel the store already holds (mint store add puts it there), through the decompressor
@@ -62,4 +62,4 @@ bool StoreHasUnpackedKernel(StoreSession* store, const std::string& path,
 // A seed for NodeInputs::kaslr_seed from the kernel's random pool (getrandom).
 uint64_t KaslrSeed();
 
-}  // namespace mint::cli
+}  // namespace mint

@@ -9,7 +9,7 @@
 
 #include "result.h"
 
-namespace mint::cli {
+namespace mint {
 
 Result<std::vector<uint8_t>> ReadFile(const std::string& path, const std::string& what);
 
@@ -31,4 +31,4 @@ class MappedFile {
   size_t size_;
 };
 
-}  // namespace mint::cli
+}  // namespace mint

@@ -1,11 +1,12 @@
 #include "images.h"
+#include "format.h"
 
 #include <chrono>
 
 #include "files.h"
-#include "image_store.h"
+#include "store_session.h"
 
-namespace mint::cli {
+namespace mint {
 
 ImageBytes::ImageBytes() = default;
 ImageBytes::ImageBytes(std::vector<uint8_t> owned) : owned_(std::move(owned)) {}
@@ -43,4 +44,4 @@ void PlaceInStore(StoreSession* store, const LoadedImages& images) {
   }
 }
 
-}  // namespace mint::cli
+}  // namespace mint

@@ -13,9 +13,9 @@
 #include "decompress.h"
 #include "direct_kernel.h"
 #include "files.h"
-#include "image_store.h"
 #include "images.h"
-#include "up.h"
+#include "parallel_boot.h"
+#include "store_session.h"
 
 namespace mint::cli {
 namespace {
@@ -50,13 +50,12 @@ int BenchEntry(const Args& in) {
   int rounds = target->rounds;
   const std::string& json_path = target->json_path;
   const std::string& device = target->device;
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
-  auto store = OpenPlanStore(plan->host, device);
-  if (!store) return Error(store.error().message);
+  auto session = HostSession::Open(*plan, device);
+  if (!session) return Error(session.error().message);
+  StoreSession* store = session->store.get();
 
   // What each mode copies into the node (the initrd and Mint's pages are the same for both).
-  auto images = ReadImages(*node, store->get());
+  auto images = ReadImages(*node, store);
   if (!images) return Error(images.error().message);
   if (!images->image.is_64bit) return Error(node->kernel + " is not x86_64: no direct entry");
   auto unpacked = UnpackKernel(images->kernel, images->image);
@@ -83,13 +82,10 @@ int BenchEntry(const Args& in) {
       Mode& mode = modes[(round % 2 == 0) == (k == 0) ? 0 : 1];  // alternate who goes first
       UpOptions options;
       options.entry = mode.entry;
-      options.quiet = true;
       options.timeout_s = 120;
-      options.store = store->get();
-      auto result = BootNodes(**host, *plan, {node}, options);
+      auto result = BootNodes(*session, {node}, options);
       if (!result) return Error(result.error().message);
-      for (const NodeRun& run : result->nodes)
-        if (run.started) (void)(*host)->Destroy(run.id);
+      StopStarted(*session->host, *result);
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       const NodeRun& run = result->nodes[0];
       if (!run.ready) return Error("node " + node->name + " (" + mode.name + "): " + run.error);

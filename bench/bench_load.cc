@@ -16,7 +16,7 @@
 #include "bzimage.h"
 #include "commands.h"
 #include "files.h"
-#include "image_store.h"
+#include "store_session.h"
 
 namespace mint::cli {
 namespace {

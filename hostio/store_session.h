@@ -15,7 +15,7 @@
 #include "result.h"
 #include "store.h"
 
-namespace mint::cli {
+namespace mint {
 
 // Where the store's bytes are.
 struct StoreLocation {
@@ -110,10 +110,19 @@ Result<ImageBytes> LoadImageBytes(const std::string& path, const std::string& wh
 void PlaceDeferred(StoreSession& store, const DeferredPlacement& placement,
                    std::span<const uint8_t> bytes, ImageLoadTimes* times = nullptr);
 
+// The file at `path` as the store names its source (path, size, mtime, inode).
+Result<ImageSource> StatSource(const std::string& path);
+// "1a2b3c4d5e6f": the first 12 hex digits of a SHA-256, as the store's listings show it.
+std::string ShortSha(const Sha256Digest& sha);
+// "1a2b3c4d5e6f (/boot/vmlinuz, 7.9 MiB)".
+std::string DescribeStored(const StoredImage& image);
+// Says on stderr which images an Add evicted.
+void SayEvicted(const std::vector<StoredImage>& evicted);
+
 // Set by mint bench load, which loads the same images many times.
 extern bool quiet_store_notices;
 
 // Empties the page cache (sync, then drop_caches), so the next read comes from the disk.
 Result<void> DropPageCache();
 
-}  // namespace mint::cli
+}  // namespace mint

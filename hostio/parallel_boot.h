@@ -9,12 +9,11 @@
 
 #include "direct_kernel.h"
 #include "host_device.h"
+#include "lifecycle.h"
 #include "plan.h"
 #include "timeline.h"
 
-namespace mint::cli {
-
-class StoreSession;  // cli/image_store.h
+namespace mint {
 
 struct NodeRun {
   const NodePlan* node = nullptr;
@@ -34,8 +33,9 @@ struct UpOptions {
   EntryMode entry = EntryMode::kAuto;  // --entry: direct (startup_64) or through the decompressor
   bool sequential = false;             // wait for each node before preparing the next
   int timeout_s = 120;                 // for all nodes to be ready, from the start of the run
-  bool quiet = false;                  // no progress lines
-  StoreSession* store = nullptr;       // the plan's resident store, when it has one (not owned)
+  // Called as each node's phase changes ("preparing", "woken on core 2", "ready", "FAILED: ..."),
+  // `at_ms` after the run began.
+  std::function<void(double at_ms, const NodeRun& run, const std::string& what)> on_phase;
 };
 
 struct UpResult {
@@ -45,13 +45,14 @@ struct UpResult {
   Timeline ToTimeline(const std::string& title) const;
 };
 
-// Boots `nodes` of `plan` through `host` (trampoline installed as needed). Failures of single
-// nodes are recorded in their NodeRun and do not stop the others; an Error is returned only
-// when nothing could be tried (no module, no TSC).
-Result<UpResult> BootNodes(HostDevice& host, const Plan& plan,
-                           const std::vector<const NodePlan*>& nodes, const UpOptions& options);
+// Boots `nodes` through the session's host module (lifecycle.h: PrepareNode, StartPrepared).
+// Failures of single nodes are recorded in their NodeRun and do not stop the others; an Error is
+// returned only when nothing could be tried (no module, no TSC).
+Result<UpResult> BootNodes(HostSession& session, const std::vector<const NodePlan*>& nodes,
+                           const UpOptions& options);
 
-// Prints the final table of a run.
-void PrintUpTable(const UpResult& result);
+// Stops every node of `result` that started (lifecycle.h StopNode); problems are only said on
+// stderr (the benchmarks stop their nodes between runs this way).
+void StopStarted(NodeLoader& loader, const UpResult& result);
 
-}  // namespace mint::cli
+}  // namespace mint

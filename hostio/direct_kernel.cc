@@ -1,4 +1,5 @@
 #include "direct_kernel.h"
+#include "format.h"
 
 #include <sys/random.h>
 
@@ -9,9 +10,9 @@
 #include <iostream>
 
 #include "decompress.h"
-#include "image_store.h"
+#include "store_session.h"
 
-namespace mint::cli {
+namespace mint {
 namespace {
 
 double MsSince(std::chrono::steady_clock::time_point start) {
@@ -118,9 +119,9 @@ Result<bool> AddDerivedKernel(ResidentStore& store, std::span<const uint8_t> bzi
   return true;
 }
 
-}  // namespace mint::cli
+}  // namespace mint
 
-namespace mint::cli {
+namespace mint {
 
 Result<EntryMode> ParseEntryMode(const std::string& text) {
   if (text == "auto") return EntryMode::kAuto;
@@ -158,4 +159,4 @@ uint64_t KaslrSeed() {
   return seed;
 }
 
-}  // namespace mint::cli
+}  // namespace mint

@@ -1,4 +1,4 @@
-#include "boot_node.h"
+#include "lifecycle.h"
 
 #include <gtest/gtest.h>
 #include <set>

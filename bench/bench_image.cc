@@ -14,10 +14,11 @@
 
 #include "bench_common.h"
 #include "commands.h"
-#include "image.h"
-#include "image_store.h"
+#include "memory_images.h"
 #include "node_access.h"
-#include "up.h"
+#include "parallel_boot.h"
+#include "sleep.h"
+#include "store_session.h"
 
 namespace mint::cli {
 namespace {
@@ -41,16 +42,18 @@ constexpr const char* kUsage =
 constexpr const char* kSnapshotName = "bench-image";
 
 // Boots the node the normal way (from the store, or cold from disk), returns start -> ready.
-Result<double> NormalBoot(HostDevice& host, const Plan& plan, const NodePlan& node,
-                          StoreSession* store) {
+// Cold: without the store, whose session is set aside meanwhile.
+Result<double> NormalBoot(HostSession& session, const NodePlan& node, bool cold) {
   UpOptions options;
-  options.quiet = true;
   options.timeout_s = 120;
-  options.store = store;
-  auto result = MINT_TRY(BootNodes(host, plan, {&node}, options));
-  const NodeRun& run = result.nodes[0];
+  std::unique_ptr<StoreSession> set_aside;
+  if (cold) set_aside = std::move(session.store);
+  auto result = BootNodes(session, {&node}, options);
+  if (cold) session.store = std::move(set_aside);
+  if (!result) return result.take_error();
+  const NodeRun& run = result->nodes[0];
   if (!run.ready) {
-    if (run.started) (void)host.Destroy(run.id);
+    StopStarted(*session.host, *result);
     return Fail("node ", node.name, ": ", run.error);
   }
   return run.ready_ms - run.host_start_ms;
@@ -68,25 +71,24 @@ int BenchImage(const Args& in) {
   const std::string& json_path = target->json_path;
   const std::string& device = target->device;
   if (!plan->host.store) return Error(in[0] + " has no [host] store to keep the image in");
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
-  auto store = OpenPlanStore(plan->host, device);
-  if (!store) return Error(store.error().message);
+  auto session = HostSession::Open(*plan, device);
+  if (!session) return Error(session.error().message);
   quiet_store_notices = true;
-  HostDevice& h = **host;
+  HostDevice& h = *session->host;
+  StoreSession* store = session->store.get();
   const std::string& name = node->name;
 
   // The image: boot, suspend, snapshot, stop.
-  auto first = NormalBoot(h, *plan, *node, store->get());
+  auto first = NormalBoot(*session, *node, false);
   if (!first) return Error(first.error().message);
   auto status = FindNodeByName(h, name);
   if (!status) return Error(status.error().message);
   auto suspended = SuspendNode(h, *status, 30);
   if (!suspended) return Error(suspended.error().message);
-  auto snapshot = TakeSnapshot(h, suspended->status, NodeDeviceNames(*node), store->get(),
-                               kSnapshotName, PageCodec::kRaw, "", PageCodec::kLz4);
+  auto snapshot = TakeSnapshot(h, suspended->status, NodeDeviceNames(*node), store, kSnapshotName,
+                               PageCodec::kRaw, "", PageCodec::kLz4);
   if (!snapshot) return Error(snapshot.error().message);
-  (void)h.Destroy(status->id);
+  if (auto stopped = StopNode(h, status->id, name); !stopped) return Error(stopped.error().message);
   std::printf(
       "mint bench image: node %s, %llu of %llu pages non-zero (%.1f MiB), image %.1f MiB raw "
       "in the store; %d round(s)\n",
@@ -105,17 +107,15 @@ int BenchImage(const Args& in) {
       double value = 0;
       std::string detail;
       if (mode == "normal" || mode == "cold") {
-        StoreSession* source = store->get();
         if (mode == "cold") {
-          source = nullptr;
           auto dropped = DropPageCache();
           if (!dropped) return Error(dropped.error().message);
         }
-        auto booted = NormalBoot(h, *plan, *node, source);
+        auto booted = NormalBoot(*session, *node, mode == "cold");
         if (!booted) return Error(mode + " boot: " + booted.error().message);
         value = *booted;
       } else if (mode == "image") {
-        auto booted = BootFromImage(h, *plan, name, kSnapshotName, store->get(), 60);
+        auto booted = ResumeImage(*session, *plan, name, kSnapshotName, 60);
         if (!booted) return Error("image boot: " + booted.error().message);
         value = booted->total_ms;
         char text[160];
@@ -124,7 +124,7 @@ int BenchImage(const Args& in) {
                       booted->check_ms, booted->zero_ms, booted->copy_ms, booted->sipi_to_user_ms);
         detail = text;
       } else {
-        auto booted = NormalBoot(h, *plan, *node, store->get());
+        auto booted = NormalBoot(*session, *node, false);
         if (!booted) return Error("boot before resume: " + booted.error().message);
         auto running = FindNodeByName(h, name);
         if (!running) return Error(running.error().message);
@@ -138,7 +138,7 @@ int BenchImage(const Args& in) {
       // next boot of that memory no longer pays.
       auto running = FindNodeByName(h, name);
       auto stop_start = std::chrono::steady_clock::now();
-      if (running) (void)h.Destroy(running->id);
+      if (running) (void)StopNode(h, running->id, name);
       double stop_ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - stop_start)
               .count();
@@ -152,7 +152,7 @@ int BenchImage(const Args& in) {
     }
   }
   {
-    auto locked = (*store)->Lock();
+    auto locked = store->Lock();
     if (locked) {
       for (const StoredImage& image : (**locked)->Images())
         if (image.source.path == std::string("snapshot:") + kSnapshotName)

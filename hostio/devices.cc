@@ -14,7 +14,7 @@
 
 #include "format.h"
 
-namespace mint::cli {
+namespace mint {
 namespace {
 
 constexpr char kPciDevices[] = "/sys/bus/pci/devices";
@@ -241,4 +241,4 @@ void GiveBackNodeDevices(const std::string& node_name) {
   unlink(path.c_str());
 }
 
-}  // namespace mint::cli
+}  // namespace mint

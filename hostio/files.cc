@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace mint::cli {
+namespace mint {
 
 namespace {
 
@@ -67,4 +67,4 @@ MappedFile::~MappedFile() {
   ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
-}  // namespace mint::cli
+}  // namespace mint

@@ -12,7 +12,7 @@
 #include "result.h"
 #include "virtio_mmio.h"
 
-namespace mint::cli {
+namespace mint {
 
 // Every function under /sys/bus/pci/devices, and the ECAM region from /proc/iomem.
 Result<PciTopology> ReadPciTopology();
@@ -48,4 +48,4 @@ void GiveBackNodeDevices(const std::string& node_name);
 // Whether FenceNodeDevices holds devices for this node now (its record in /run/mint/devices).
 bool NodeOwnsDevices(const std::string& node_name);
 
-}  // namespace mint::cli
+}  // namespace mint
