@@ -1,0 +1,135 @@
+// What mint prints for every example plan, kept in tests/golden/: `mint check --json`,
+// `mint plan` and `mint boot --dry-run --json`, with tiny synthetic images in place of the
+// Debian kernels and node initramfs (so a Debian kernel update changes nothing here). The
+// goldens were recorded with the mint of before the host-I/O split (issue 17): the commands'
+// output must not drift when code moves. Where a plan's dry run reads the live machine (devices
+// of its own), only check and plan are compared.
+//
+// MINT_GOLDEN_UPDATE=1 rewrites the goldens from the mint under test; MINT_BIN runs another
+// mint binary (how the goldens were first recorded).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_images.h"
+
+namespace mint {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSource = MINT_SOURCE_DIR;
+
+std::string ReadText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteBytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The images every example names, made once per run: a 64-bit and a 32-bit synthetic bzImage
+// and three initrds of fixed sizes.
+class Images {
+ public:
+  Images() {
+    dir_ = fs::temp_directory_path() / ("mint-golden-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    auto kernel = testing::SyntheticBzImage(3 << 20);
+    WriteBytes(dir_ / "vmlinuz", kernel);
+    auto i386 = kernel;
+    i386[0x236] = 0;  // xloadflags: no 64-bit entry, not above 4 GiB: an i386 kernel
+    WriteBytes(dir_ / "vmlinuz-686", i386);
+    WriteBytes(dir_ / "node-initrd", std::vector<uint8_t>(2 << 20, 0x5a));
+    WriteBytes(dir_ / "node-initrd-i386", std::vector<uint8_t>(1 << 20, 0x5b));
+    WriteBytes(dir_ / "node-initrd-devices", std::vector<uint8_t>(3 << 20, 0x5c));
+  }
+  ~Images() { fs::remove_all(dir_); }
+  const fs::path& dir() const { return dir_; }
+  std::string Env() const {
+    std::string d = dir_.string();
+    return "MINT_KERNEL=" + d + "/vmlinuz MINT_I386_KERNEL=" + d +
+           "/vmlinuz-686 MINT_NODE_INITRD=" + d + "/node-initrd MINT_I386_NODE_INITRD=" + d +
+           "/node-initrd-i386 MINT_NODE_DEVICES_INITRD=" + d + "/node-initrd-devices";
+  }
+
+ private:
+  fs::path dir_;
+};
+
+std::string MintBinary() {
+  const char* bin = std::getenv("MINT_BIN");
+  return bin != nullptr && *bin ? bin : MINT_BINARY;
+}
+
+// Runs `mint ARGS` with the images' environment; stdout and stderr together, then the status.
+std::string RunMint(const Images& images, const std::string& args) {
+  std::string command =
+      "cd " + kSource.string() + " && env " + images.Env() + " " + MintBinary() + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  int status = ::pclose(pipe);
+  out += "[exit " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "]\n";
+  // What differs from machine to machine or run to run: where the images are, the host's TSC
+  // rate a dry run guesses from /proc/cpuinfo.
+  out = std::regex_replace(out, std::regex(images.dir().string()), "$IMAGES");
+  out = std::regex_replace(out, std::regex("tsc_early_khz=[0-9]+"), "tsc_early_khz=N");
+  return out;
+}
+
+bool ReadsLiveDevices(const std::string& plan) {
+  std::string text = ReadText(plan);
+  return text.find("pci ") != std::string::npos || text.find("pci=") != std::string::npos ||
+         text.find("virtio_mmio") != std::string::npos || text.find("io_apic") != std::string::npos;
+}
+
+TEST(CliOutputs, EveryExamplePrintsWhatItDidBeforeTheSplit) {
+  Images images;
+  bool update = std::getenv("MINT_GOLDEN_UPDATE") != nullptr;
+  fs::path golden_dir = kSource / "tests/golden";
+  if (update) fs::create_directories(golden_dir);
+  std::vector<fs::path> plans;
+  for (const auto& entry : fs::directory_iterator(kSource / "examples"))
+    if (entry.path().extension() == ".toml") plans.push_back(entry.path());
+  std::sort(plans.begin(), plans.end());
+  ASSERT_FALSE(plans.empty());
+  int compared = 0;
+  for (const fs::path& plan : plans) {
+    std::string rel = "examples/" + plan.filename().string();
+    std::vector<std::pair<std::string, std::string>> runs = {{"check", "check --json " + rel},
+                                                             {"plan", "plan " + rel}};
+    if (!ReadsLiveDevices(plan)) runs.push_back({"dry-run", "boot " + rel + " --dry-run --json"});
+    for (const auto& [what, args] : runs) {
+      fs::path golden = golden_dir / (plan.stem().string() + "." + what + ".txt");
+      std::string out = RunMint(images, args);
+      if (update) {
+        std::ofstream(golden, std::ios::binary | std::ios::trunc) << out;
+        continue;
+      }
+      ASSERT_TRUE(fs::exists(golden)) << golden << " is missing (MINT_GOLDEN_UPDATE=1 makes it)";
+      EXPECT_EQ(out, ReadText(golden)) << "mint " << args << " differs from " << golden;
+      ++compared;
+    }
+  }
+  if (!update) {
+    EXPECT_GE(compared, 30);
+  }
+}
+
+}  // namespace
+}  // namespace mint
