@@ -16,7 +16,6 @@ namespace mint::cli {
 
 using Args = std::vector<std::string>;
 
-int Inspect(const Args& args);
 int Boot(const Args& args);
 int Up(const Args& args);
 int Bench(const Args& args);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app.h"
 #include "bzimage.h"
 #include "commands.h"
 #include "files.h"
@@ -11,12 +12,10 @@
 namespace mint::cli {
 namespace {
 
-constexpr const char* kInspectUsage =
-    "usage: mint inspect IMAGE [--json]\n"
-    "\n"
-    "Parses a Linux bzImage's boot header (boot protocol 2.14+) and shows what Mint reads\n"
-    "from it: version, boot protocol, alignment, init_size, payload format, limits.\n"
-    "  --json   print the same as one JSON object\n";
+struct InspectArgs {
+  std::string path;
+  bool json = false;
+};
 
 nlohmann::json ToJson(const KernelImage& image, const std::string& path, size_t size) {
   const SetupHeader& h = image.header;
@@ -45,28 +44,20 @@ nlohmann::json ToJson(const KernelImage& image, const std::string& path, size_t 
   };
 }
 
-}  // namespace
-
-int Inspect(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kInspectUsage, 0);
-  bool json = TakeFlag(args, "--json");
-  if (args.size() != 1) return Usage(kInspectUsage, 2);
-  if (args[0].starts_with("-")) return Error("unknown option '" + args[0] + "'");
-  const std::string& path = args[0];
-  auto bytes = ReadFile(path, "kernel image");
-  if (!bytes) return Error(bytes.error().message);
-  auto image = ParseBzImage(*bytes);
-  if (!image) return Error(path + ": " + image.error().message);
-  if (json) {
-    std::cout << ToJson(*image, path, bytes->size()).dump(2) << "\n";
+Result<int> RunInspect(const InspectArgs& args) {
+  const std::string& path = args.path;
+  auto bytes = MINT_TRY(ReadFile(path, "kernel image"));
+  auto image = ParseBzImage(bytes);
+  if (!image) return Fail(path, ": ", image.error().message);
+  if (args.json) {
+    std::cout << ToJson(*image, path, bytes.size()).dump(2) << "\n";
     return 0;
   }
   const SetupHeader& h = image->header;
   auto row = [](const char* name) -> std::ostream& {
     return std::cout << "  " << std::left << std::setw(17) << name;
   };
-  std::cout << path << " (" << Bytes(bytes->size()) << ")\n";
+  std::cout << path << " (" << Bytes(bytes.size()) << ")\n";
   row("version") << image->version << "\n";
   row("arch") << image->arch << (image->is_64bit ? " (64-bit entry present)" : " (32-bit only)")
               << "\n";
@@ -88,6 +79,19 @@ int Inspect(const Args& in) {
   row("cmdline_size") << h.cmdline_size << " bytes\n";
   row("loadflags") << Hex(h.loadflags) << ", xloadflags " << Hex(h.xloadflags) << "\n";
   return 0;
+}
+
+}  // namespace
+
+void AddInspect(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<InspectArgs>();
+  CLI::App* cmd = app.add_subcommand("inspect", "show a kernel image's boot header");
+  cmd->footer(
+      "Parses a Linux bzImage's boot header (boot protocol 2.14+) and shows what Mint reads\n"
+      "from it: version, boot protocol, alignment, init_size, payload format, limits.");
+  cmd->add_option("IMAGE", args->path, "the kernel image (a bzImage)")->required();
+  cmd->add_flag("--json", args->json, "print the same as one JSON object");
+  cmd->callback([args, &chosen] { chosen = [args] { return RunInspect(*args); }; });
 }
 
 }  // namespace mint::cli
