@@ -37,7 +37,7 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add : {AddInspect}) add(app, chosen);
+  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown}) add(app, chosen);
 }
 
 namespace {
@@ -50,10 +50,6 @@ int Legacy(const std::string& command, const Args& args) {
   if (command == "boot") return Boot(args);
   if (command == "up") return Up(args);
   if (command == "bench") return Bench(args);
-  if (command == "check") return Check(args);
-  if (command == "inventory") return ShowInventory(args);
-  if (command == "plan") return PlanMap(args);
-  if (command == "down") return Down(args);
   if (command == "status" || command == "ps") return Ps(args);
   if (command == "exec") return Exec(args);
   if (command == "console") return Console(args);

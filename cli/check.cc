@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app.h"
 #include "artifacts.h"
 #include "commands.h"
 #include "devices.h"
@@ -25,51 +26,24 @@
 namespace mint::cli {
 namespace {
 
-constexpr const char* kInventoryUsage =
-    "usage: mint inventory [--json] [--device PATH]\n"
-    "\n"
-    "Shows what this machine has for nodes: host RAM and reserved ranges (/proc/iomem, the\n"
-    "firmware map under /sys/firmware/memmap), every core by APIC ID (the firmware MADT) and\n"
-    "whether the host runs on it, and the TSC rate (the host module's, else /proc/cpuinfo).\n"
-    "Run as root (/proc/iomem and the MADT hide their contents from others).\n"
-    "  --json   machine-readable; 'mint inventory --json > FILE' then\n"
-    "           'mint check PLAN --inventory FILE' validates a plan on another machine\n";
-
-constexpr const char* kCheckUsage =
-    "usage: mint check PLAN [--inventory FILE | --live] [--json]\n"
-    "\n"
-    "Validates a plan without touching the machine and lists every problem, each with its line\n"
-    "in the plan file: syntax and types, names, cores (duplicates, the host's), memory (inside\n"
-    "the reserved ranges, overlaps, alignment, enough for the kernel, initrd and a working\n"
-    "margin, 64 MiB below 4 GiB for x86_64, below 896 MiB for i386), low slices (size,\n"
-    "overlaps, how many the low window holds). Kernel images are read when the files exist.\n"
-    "  --inventory FILE  also check against a machine ('mint inventory --json' output): host\n"
-    "                    RAM, reserved ranges, unknown APIC IDs, cores online in the host\n"
-    "  --live            the same against this machine, read now\n"
-    "  --json            the result as JSON\n"
-    "Exits 0 when the plan is good, 1 when it has problems.\n";
-
-constexpr const char* kPlanUsage =
-    "usage: mint plan PLAN [--svg FILE] [--inventory FILE | --live]\n"
-    "\n"
-    "Draws the plan: the memory map (host RAM when an inventory is given, reserved ranges,\n"
-    "each node's ranges, the low window with the trampoline and every node's slice) and the\n"
-    "core map. --svg FILE also writes it as a picture.\n";
-
-constexpr const char* kDownUsage =
-    "usage: mint down PLAN [--device PATH]\n"
-    "\n"
-    "Stops every node of the plan that is running (as 'mint stop NODE' does for one): parks\n"
-    "its cores and gives its cores and memory back to the host.\n";
-
-Result<Inventory> LoadInventory(Args& args, const std::string& device, bool& have) {
+// --inventory FILE | --live, as check and plan take them.
+struct InventoryArgs {
   std::string file;
-  bool ok = true;
+  bool live = false;
+};
+
+void AddInventoryOptions(CLI::App* cmd, InventoryArgs& args) {
+  auto* file = cmd->add_option("--inventory", args.file,
+                               "also check against a machine ('mint inventory --json' output): "
+                               "host RAM, reserved ranges, unknown APIC IDs, cores online in the "
+                               "host");
+  cmd->add_flag("--live", args.live, "the same against this machine, read now")->excludes(file);
+}
+
+Result<Inventory> LoadInventory(const InventoryArgs& args, const std::string& device, bool& have) {
+  const std::string& file = args.file;
+  bool live = args.live;
   have = false;
-  bool live = TakeFlag(args, "--live");
-  TakeValue(args, "--inventory", file, ok);
-  if (!ok) return Fail("--inventory needs a file");
-  if (live && !file.empty()) return Fail("give --inventory FILE or --live, not both");
   if (live) {
     have = true;
     auto built = MINT_TRY(ReadLiveInventory(device));
@@ -337,22 +311,19 @@ std::string MapSvg(const std::string& title, const Plan& plan, const std::vector
   return svg.str();
 }
 
-}  // namespace
-
-int ShowInventory(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kInventoryUsage, 0);
-  bool json = TakeFlag(args, "--json");
+struct MachineArgs {
+  std::string plan;
   std::string device = "/dev/mint";
-  bool ok = true;
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (!args.empty()) return Error("unknown argument '" + args[0] + "' (see mint inventory --help)");
-  auto built = ReadLiveInventory(device);
-  if (!built) return Error(built.error().message);
-  for (const std::string& note : built->notes) std::cerr << "mint: inventory: " << note << "\n";
-  const mint::Inventory& inv = built->inventory;
-  if (json) {
+  bool json = false;
+  std::string svg;
+  InventoryArgs inventory;
+};
+
+Result<int> RunInventory(const MachineArgs& args) {
+  auto built = MINT_TRY(ReadLiveInventory(args.device));
+  for (const std::string& note : built.notes) std::cerr << "mint: inventory: " << note << "\n";
+  const mint::Inventory& inv = built.inventory;
+  if (args.json) {
     std::cout << InventoryToJson(inv) << "\n";
     return 0;
   }
@@ -409,29 +380,23 @@ int ShowInventory(const Args& in) {
   return 0;
 }
 
-int Check(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kCheckUsage, 0);
-  bool json = TakeFlag(args, "--json");
+Result<int> RunCheck(const MachineArgs& args) {
   bool have_inventory = false;
-  auto inventory = LoadInventory(args, "/dev/mint", have_inventory);
-  if (!inventory) return Error(inventory.error().message);
-  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kCheckUsage, 2);
-  auto checked = RunChecks(args[0], have_inventory ? &*inventory : nullptr);
-  if (!checked) return Error(checked.error().message);
-  const Plan& plan = checked->check.plan;
-  const auto& problems = checked->check.problems;
+  auto inventory = MINT_TRY(LoadInventory(args.inventory, "/dev/mint", have_inventory));
+  auto checked = MINT_TRY(RunChecks(args.plan, have_inventory ? &inventory : nullptr));
+  const Plan& plan = checked.check.plan;
+  const auto& problems = checked.check.problems;
   uint64_t capacity = LowWindowCapacity(plan.host.low_window);
-  if (json) {
+  if (args.json) {
     nlohmann::ordered_json out;
-    out["plan"] = args[0];
+    out["plan"] = args.plan;
     out["ok"] = problems.empty();
     nlohmann::json list = nlohmann::json::array();
     for (const PlanProblem& p : problems)
       list.push_back({{"line", p.line}, {"message", p.message}});
     out["problems"] = list;
     nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
-    for (const NodeCheck& nc : checked->nodes) {
+    for (const NodeCheck& nc : checked.nodes) {
       const NodePlan* node = plan.FindNode(nc.name);
       nlohmann::ordered_json entry;
       entry["name"] = nc.name;
@@ -458,12 +423,12 @@ int Check(const Args& in) {
     return problems.empty() ? 0 : 1;
   }
   if (!problems.empty()) {
-    std::cerr << FormatProblems(problems, args[0]) << "\n"
-              << "mint: " << args[0] << ": " << problems.size()
+    std::cerr << FormatProblems(problems, args.plan) << "\n"
+              << "mint: " << args.plan << ": " << problems.size()
               << " problem(s); nothing was booted\n";
     return 1;
   }
-  for (const NodeCheck& nc : checked->nodes) {
+  for (const NodeCheck& nc : checked.nodes) {
     const NodePlan* node = plan.FindNode(nc.name);
     if (node == nullptr) continue;
     std::cout << "node " << node->name << " (" << (nc.arch.empty() ? "arch ?" : nc.arch)
@@ -484,68 +449,107 @@ int Check(const Args& in) {
             << " node(s) of " << (kDefaultLowSlice >> 10) << " KiB after the "
             << (kTrampolineBytes >> 10) << " KiB trampoline; " << LowSlicesInUse(plan)
             << " slice(s) used\n";
-  std::cout << args[0] << ": ok, " << plan.nodes.size() << " node(s)"
-            << (have_inventory ? ", checked against " + inventory->source : "") << "\n";
+  std::cout << args.plan << ": ok, " << plan.nodes.size() << " node(s)"
+            << (have_inventory ? ", checked against " + inventory.source : "") << "\n";
   return 0;
 }
 
-int PlanMap(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kPlanUsage, 0);
-  std::string svg_path;
-  bool ok = true;
-  TakeValue(args, "--svg", svg_path, ok);
-  if (!ok) return 2;
+Result<int> RunPlanMap(const MachineArgs& args) {
+  const std::string& svg_path = args.svg;
   bool have_inventory = false;
-  auto inventory = LoadInventory(args, "/dev/mint", have_inventory);
-  if (!inventory) return Error(inventory.error().message);
-  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kPlanUsage, 2);
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
-  const mint::Inventory* inv = have_inventory ? &*inventory : nullptr;
-  std::vector<Region> regions = MapRegions(*plan, inv);
-  auto cores = CoreMap(*plan, inv);
-  std::cout << "memory map of " << args[0] << ":\n";
+  auto inventory = MINT_TRY(LoadInventory(args.inventory, "/dev/mint", have_inventory));
+  auto plan = MINT_TRY(LoadPlanFile(args.plan));
+  const mint::Inventory* inv = have_inventory ? &inventory : nullptr;
+  std::vector<Region> regions = MapRegions(plan, inv);
+  auto cores = CoreMap(plan, inv);
+  std::cout << "memory map of " << args.plan << ":\n";
   for (const Region& r : regions)
     std::cout << "  " << std::left << std::setw(26) << FormatRange(r.range) << std::right
               << std::setw(9) << Size(r.range.size()) << "  " << r.what << "\n";
   std::cout << "cores (APIC ID: owner):\n";
   for (const auto& [apic, owner] : cores)
     std::cout << "  " << std::setw(4) << apic << "  " << owner << "\n";
-  std::cout << "boot the host with: " << HostKernelArgs(plan->host) << "\n";
+  std::cout << "boot the host with: " << HostKernelArgs(plan.host) << "\n";
   if (!svg_path.empty()) {
     std::ofstream out(svg_path);
-    out << MapSvg("mint plan " + args[0], *plan, regions, cores);
-    if (!out) return Error("cannot write " + svg_path);
+    out << MapSvg("mint plan " + args.plan, plan, regions, cores);
+    if (!out) return Fail("cannot write ", svg_path);
     std::cout << "wrote " << svg_path << "\n";
   }
   return 0;
 }
 
-int Down(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kDownUsage, 0);
-  std::string device = "/dev/mint";
-  bool ok = true;
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kDownUsage, 2);
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
+Result<int> RunDown(const MachineArgs& args) {
+  auto plan = MINT_TRY(LoadPlanFile(args.plan));
+  auto host = MINT_TRY(HostDevice::Open(args.device));
   int stopped = 0;
-  for (const NodePlan& node : plan->nodes) {
-    auto result = StopNodeNamed(**host, node.name);
-    if (!result) return Error(result.error().message);
-    if (*result) {
+  for (const NodePlan& node : plan.nodes) {
+    if (MINT_TRY(StopNodeNamed(*host, node.name))) {
       std::cout << "mint: node " << node.name << " stopped\n";
       ++stopped;
     }
   }
-  std::cout << "mint: " << stopped << " of " << plan->nodes.size() << " node(s) of " << args[0]
+  std::cout << "mint: " << stopped << " of " << plan.nodes.size() << " node(s) of " << args.plan
             << " were running and are stopped\n";
   return 0;
+}
+
+}  // namespace
+
+void AddInventory(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<MachineArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "inventory", "what this machine has: host RAM, reserved ranges, cores by APIC ID, TSC rate");
+  cmd->footer(
+      "Shows what this machine has for nodes: host RAM and reserved ranges (/proc/iomem, the\n"
+      "firmware map under /sys/firmware/memmap), every core by APIC ID (the firmware MADT) and\n"
+      "whether the host runs on it, the TSC rate (the host module's, else /proc/cpuinfo), and\n"
+      "the devices a node could own. Run as root (/proc/iomem and the MADT hide their contents\n"
+      "from others). 'mint inventory --json > FILE' then 'mint check PLAN --inventory FILE'\n"
+      "validates a plan on another machine.");
+  cmd->add_flag("--json", args->json, "machine-readable");
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->callback([args, &chosen] { chosen = [args] { return RunInventory(*args); }; });
+}
+
+void AddCheck(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<MachineArgs>();
+  CLI::App* cmd = app.add_subcommand("check", "validate a plan, listing every problem");
+  cmd->footer(
+      "Validates a plan without touching the machine and lists every problem, each with its line\n"
+      "in the plan file: syntax and types, names, cores (duplicates, the host's), memory (inside\n"
+      "the reserved ranges, overlaps, alignment, enough for the kernel, initrd and a working\n"
+      "margin, 64 MiB below 4 GiB for x86_64, below 896 MiB for i386), low slices (size,\n"
+      "overlaps, how many the low window holds). Kernel images are read when the files exist.\n"
+      "Exits 0 when the plan is good, 1 when it has problems.");
+  cmd->add_option("PLAN", args->plan, "the plan file")->required();
+  AddInventoryOptions(cmd, args->inventory);
+  cmd->add_flag("--json", args->json, "the result as JSON");
+  cmd->callback([args, &chosen] { chosen = [args] { return RunCheck(*args); }; });
+}
+
+void AddPlan(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<MachineArgs>();
+  CLI::App* cmd = app.add_subcommand("plan", "draw a plan's memory map and core map");
+  cmd->footer(
+      "Draws the plan: the memory map (host RAM when an inventory is given, reserved ranges,\n"
+      "each node's ranges, the low window with the trampoline and every node's slice) and the\n"
+      "core map, and the host kernel options the plan needs.");
+  cmd->add_option("PLAN", args->plan, "the plan file")->required();
+  cmd->add_option("--svg", args->svg, "also write the map as a picture (SVG)");
+  AddInventoryOptions(cmd, args->inventory);
+  cmd->callback([args, &chosen] { chosen = [args] { return RunPlanMap(*args); }; });
+}
+
+void AddDown(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<MachineArgs>();
+  CLI::App* cmd = app.add_subcommand("down", "stop every running node of a plan");
+  cmd->footer(
+      "Stops every node of the plan that is running (as 'mint stop NODE' does for one): parks\n"
+      "its cores, zeroes its memory and gives its cores, memory and devices back to the host.");
+  cmd->add_option("PLAN", args->plan, "the plan file")->required();
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->callback([args, &chosen] { chosen = [args] { return RunDown(*args); }; });
 }
 
 }  // namespace mint::cli

@@ -20,10 +20,6 @@ int Boot(const Args& args);
 int Up(const Args& args);
 int Bench(const Args& args);
 int Stop(const Args& args);
-int Check(const Args& args);
-int ShowInventory(const Args& args);  // cli/check.cc, as are Check, PlanMap and Down
-int PlanMap(const Args& args);        // mint plan
-int Down(const Args& args);
 // Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
 int Ps(const Args& args);
 int Exec(const Args& args);
