@@ -37,7 +37,8 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown}) add(app, chosen);
+  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddStop})
+    add(app, chosen);
 }
 
 namespace {
@@ -47,14 +48,12 @@ int Legacy(const std::string& command, const Args& args) {
   if (command == "store") return Store(args);
   if (command == "bench" && !args.empty() && args[0] == "load")  // bench/bench_load.cc
     return BenchLoad(Args(args.begin() + 1, args.end()));
-  if (command == "boot") return Boot(args);
   if (command == "up") return Up(args);
   if (command == "bench") return Bench(args);
   if (command == "status" || command == "ps") return Ps(args);
   if (command == "exec") return Exec(args);
   if (command == "console") return Console(args);
   if (command == "restart") return Restart(args);
-  if (command == "stop") return Stop(args);
   if (command == "suspend") return Suspend(args);
   if (command == "resume") return Resume(args);
   if (command == "snapshot") return Snapshot(args);

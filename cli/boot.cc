@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app.h"
 #include "artifacts.h"
 #include "bzimage.h"
 #include "commands.h"
@@ -24,35 +25,6 @@
 
 namespace mint::cli {
 namespace {
-
-constexpr const char* kBootUsage =
-    "usage: mint boot PLAN [NODE...] [--timeout S] [--dry-run] [--json] [--device PATH]\n"
-    "                      [--entry auto|decompress|direct]\n"
-    "       mint boot PLAN [NODE] --image NAME|FILE [--timeout S] [--json] [--device PATH]\n"
-    "\n"
-    "Boots the plan's nodes (every node, or only those named), one after the other: reads\n"
-    "each node's kernel and initrd, builds its boot_params, e820 map, command line and ACPI\n"
-    "tables, hands them to the host module (/dev/mint), which checks that the node's cores\n"
-    "and memory are free for it, copies them and wakes the node's boot core. Then waits until\n"
-    "the node's agent reports ready and prints the node's timeline.\n"
-    "  --timeout S   seconds to wait for each node to be ready (default 120)\n"
-    "  --dry-run     build and show everything, load nothing (no module needed)\n"
-    "  --json        print the timelines (or the dry run) as JSON\n"
-    "  --device P    the host module's device (default /dev/mint)\n"
-    "  --entry E     decompress: through the bzImage's 32-bit entry and its decompressor;\n"
-    "                direct: unpack the kernel on the host (or take it from the store) and\n"
-    "                enter its 64-bit startup_64 directly (x86_64 only); auto (default):\n"
-    "                direct when the plan's store holds the unpacked kernel (mint store\n"
-    "                add puts it there), else decompress\n"
-    "  --image SRC   instead of booting, resume a memory image (mint snapshot): FILE, or NAME\n"
-    "                in the plan's store; into NODE (default: the node it was taken of), which\n"
-    "                must have the image's memory, low slice, cores and devices (fenced\n"
-    "                off the host's drivers before it resumes, as for a boot)\n";
-
-constexpr const char* kStopUsage =
-    "usage: mint stop NODE [--device PATH]\n"
-    "\nParks the node's cores with INIT, zeroes its memory (no later node sees what it left)\n"
-    "and gives its cores and memory back to the host.\n";
 
 const char* E820Name(uint32_t type) {
   switch (static_cast<E820Type>(type)) {
@@ -130,12 +102,12 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
 }
 
 // mint boot PLAN [NODE] --image SRC.
-int BootImage(const Plan& plan, const std::string& plan_path, const std::string& node,
-              const std::string& source, const std::string& device, int timeout_s, bool json) {
-  auto session = HostSession::Open(plan, device);
-  if (!session) return Error(session.error().message);
-  auto booted = ResumeImage(*session, plan, node, source, timeout_s);
-  if (!booted) return Error(booted.error().message);
+Result<int> BootImage(const Plan& plan, const std::string& plan_path, const std::string& node,
+                      const std::string& source, const std::string& device, int timeout_s,
+                      bool json) {
+  auto session = MINT_TRY(HostSession::Open(plan, device));
+  auto booted = ResumeImage(session, plan, node, source, timeout_s);
+  if (!booted) return booted.take_error();
   RememberPlan(plan_path, booted->node);
   if (json) {
     std::cout << nlohmann::json{{"node", booted->node},
@@ -166,64 +138,50 @@ int BootImage(const Plan& plan, const std::string& plan_path, const std::string&
   return 0;
 }
 
-}  // namespace
+struct BootArgs {
+  std::string plan;
+  std::vector<std::string> nodes;
+  int timeout_s = 120;
+  bool dry_run = false;
+  bool json = false;
+  std::string device = "/dev/mint";
+  std::string entry = "auto";
+  std::string image;
+};
 
-int Boot(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kBootUsage, 0);
-  bool json = TakeFlag(args, "--json");
-  bool dry_run = TakeFlag(args, "--dry-run");
-  std::string timeout_text = "120", device = "/dev/mint", entry_text = "auto";
-  bool ok = true;
-  TakeValue(args, "--timeout", timeout_text, ok);
-  TakeValue(args, "--device", device, ok);
-  TakeValue(args, "--entry", entry_text, ok);
-  std::string image_source;
-  TakeValue(args, "--image", image_source, ok);
-  if (!ok) return 2;
-  auto entry_mode = ParseEntryMode(entry_text);
-  if (!entry_mode) return Error(entry_mode.error().message);
-  int timeout_s = 0;
-  try {
-    timeout_s = std::stoi(timeout_text);
-  } catch (...) {
-    return Error("--timeout '" + timeout_text + "' is not a number of seconds");
-  }
-  if (timeout_s <= 0) return Error("--timeout '" + timeout_text + "' must be positive");
-  if (args.empty()) return Usage(kBootUsage, 2);
-  for (const std::string& arg : args) {
-    if (arg.starts_with("-")) return Error("unknown option '" + arg + "' (see mint boot --help)");
-  }
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
+Result<int> RunBoot(const BootArgs& a) {
+  const std::string& plan_path = a.plan;
+  bool json = a.json, dry_run = a.dry_run;
+  int timeout_s = a.timeout_s;
+  const std::string& device = a.device;
+  EntryMode entry_mode = MINT_TRY(ParseEntryMode(a.entry));
+  auto plan = MINT_TRY(LoadPlanFile(plan_path));
   std::vector<const NodePlan*> nodes;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const NodePlan* node = plan->FindNode(args[i]);
-    if (node == nullptr) return Error(args[0] + " has no node named '" + args[i] + "'");
+  for (const std::string& name : a.nodes) {
+    const NodePlan* node = plan.FindNode(name);
+    if (node == nullptr) return Fail(plan_path, " has no node named '", name, "'");
     nodes.push_back(node);
   }
-  if (!image_source.empty()) {
-    if (nodes.size() > 1) return Error("--image resumes one node; name at most one");
-    if (dry_run) return Error("--image and --dry-run do not go together");
-    return BootImage(*plan, args[0], nodes.empty() ? "" : nodes[0]->name, image_source, device,
+  if (!a.image.empty()) {
+    if (nodes.size() > 1) return Fail("--image resumes one node; name at most one");
+    if (dry_run) return Fail("--image and --dry-run do not go together");
+    return BootImage(plan, plan_path, nodes.empty() ? "" : nodes[0]->name, a.image, device,
                      timeout_s, json);
   }
   if (nodes.empty())
-    for (const NodePlan& node : plan->nodes) nodes.push_back(&node);
-  if (nodes.empty()) return Error(args[0] + " has no nodes to boot");
+    for (const NodePlan& node : plan.nodes) nodes.push_back(&node);
+  if (nodes.empty()) return Fail(plan_path, " has no nodes to boot");
 
   HostSession session = HostSession::DryRun();
   if (!dry_run) {
-    auto opened = HostSession::Open(*plan, device);
-    if (!opened) return Error(opened.error().message);
-    session = std::move(*opened);
+    session = MINT_TRY(HostSession::Open(plan, device));
   }
   uint64_t tsc_khz = session.tsc_khz;
 
   nlohmann::json report = nlohmann::json::array();
   for (const NodePlan* node : nodes) {
-    auto prepared = PrepareNode(*node, session, *entry_mode);
-    if (!prepared) return Error(prepared.error().message);
+    auto prepared = PrepareNode(*node, session, entry_mode);
+    if (!prepared) return prepared.take_error();
     const LoadedImages& images = (*prepared)->images;
     const NodeArtifacts& art = (*prepared)->artifacts;
     if (dry_run) {
@@ -240,7 +198,7 @@ int Boot(const Args& in) {
                 << (art.long_mode ? ", direct entry" : ", through the decompressor") << "\n"
                 << std::flush;
     auto started = StartPrepared(session, **prepared);
-    if (!started) return Error(started.error().message);
+    if (!started) return started.take_error();
     double read_ms = (*prepared)->read_ms, build_ms = (*prepared)->build_ms;
     bool long_mode = art.long_mode;
     uint64_t kernel_base = art.kernel_base;
@@ -262,9 +220,9 @@ int Boot(const Args& in) {
     };
     auto ready = WaitReady(*session.host, started->id, std::chrono::seconds(timeout_s), progress);
     if (!ready)
-      return Error(ready.error().message + " (the node keeps its resources; 'mint stop " +
-                   node->name + "' gives them back)");
-    RememberPlan(args[0], node->name);  // for mint restart
+      return Fail(ready.error().message, " (the node keeps its resources; 'mint stop ", node->name,
+                  "' gives them back)");
+    RememberPlan(plan_path, node->name);  // for mint restart
     const mint_status_page& page = ready->page;
     double init_to_tramp = TscMs(started->stamps.tsc_before_init, page.tsc_trampoline, tsc_khz);
     double tramp_to_ready = TscMs(page.tsc_trampoline, page.tsc_ready, tsc_khz);
@@ -306,25 +264,69 @@ int Boot(const Args& in) {
   return 0;
 }
 
-int Stop(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kStopUsage, 0);
+struct StopArgs {
+  std::string node;
   std::string device = "/dev/mint";
-  bool ok = true;
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (args.size() != 1) return Usage(kStopUsage, 2);
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
+};
+
+Result<int> RunStop(const StopArgs& args) {
+  auto host = MINT_TRY(HostDevice::Open(args.device));
   auto start = std::chrono::steady_clock::now();
-  auto stopped = StopNodeNamed(**host, args[0]);
-  if (!stopped) return Error(stopped.error().message);
-  if (!*stopped) return Error("no node named '" + args[0] + "' is running (see mint status)");
+  if (!MINT_TRY(StopNodeNamed(*host, args.node)))
+    return Fail("no node named '", args.node, "' is running (see mint status)");
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "mint: node " << args[0] << " stopped in " << static_cast<int>(ms)
+  std::cout << "mint: node " << args.node << " stopped in " << static_cast<int>(ms)
             << " ms; its cores are free, its memory zeroed and free\n";
   return 0;
+}
+
+}  // namespace
+
+void AddBoot(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<BootArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "boot", "boot the plan's nodes (all, or those named) with each one's timeline");
+  cmd->footer(
+      "Boots the plan's nodes (every node, or only those named), one after the other: reads\n"
+      "each node's kernel and initrd, builds its boot_params, e820 map, command line and ACPI\n"
+      "tables, hands them to the host module (/dev/mint), which checks that the node's cores\n"
+      "and memory are free for it, copies them and wakes the node's boot core. Then waits until\n"
+      "the node's agent reports ready and prints the node's timeline.\n"
+      "With --image, instead of booting, resumes a memory image (mint snapshot): FILE, or NAME\n"
+      "in the plan's store; into NODE (default: the node it was taken of), which must have the\n"
+      "image's memory, low slice, cores and devices (fenced off the host's drivers before it\n"
+      "resumes, as for a boot).");
+  cmd->add_option("PLAN", args->plan, "the plan file")->required();
+  cmd->add_option("NODE", args->nodes, "the nodes to boot (default: every node of the plan)");
+  cmd->add_option("--timeout", args->timeout_s, "seconds to wait for each node to be ready")
+      ->capture_default_str()
+      ->check(PositiveSeconds());
+  cmd->add_flag("--dry-run", args->dry_run,
+                "build and show everything, load nothing (no module needed)");
+  cmd->add_flag("--json", args->json, "print the timelines (or the dry run) as JSON");
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->add_option("--entry", args->entry,
+                  "decompress: through the bzImage's 32-bit entry and its decompressor; direct: "
+                  "unpack the kernel on the host (or take it from the store) and enter its "
+                  "64-bit startup_64 (x86_64 only); auto: direct when the plan's store holds the "
+                  "unpacked kernel (mint store add puts it there), else decompress")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "decompress", "direct"}));
+  cmd->add_option("--image", args->image,
+                  "resume a memory image instead of booting: FILE, or NAME in the plan's store");
+  cmd->callback([args, &chosen] { chosen = [args] { return RunBoot(*args); }; });
+}
+
+void AddStop(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<StopArgs>();
+  CLI::App* cmd = app.add_subcommand("stop", "park a node's cores and give its resources back");
+  cmd->footer(
+      "Parks the node's cores with INIT, zeroes its memory (no later node sees what it left)\n"
+      "and gives its cores, memory and devices back to the host.");
+  cmd->add_option("NODE", args->node, "the node's name")->required();
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->callback([args, &chosen] { chosen = [args] { return RunStop(*args); }; });
 }
 
 }  // namespace mint::cli

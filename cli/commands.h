@@ -16,10 +16,8 @@ namespace mint::cli {
 
 using Args = std::vector<std::string>;
 
-int Boot(const Args& args);
 int Up(const Args& args);
 int Bench(const Args& args);
-int Stop(const Args& args);
 // Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
 int Ps(const Args& args);
 int Exec(const Args& args);

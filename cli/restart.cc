@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "app.h"
 #include "commands.h"
 #include "lifecycle.h"
 #include "node_access.h"
@@ -61,7 +62,8 @@ int Restart(const Args& in) {
   Args boot_args = {plan, name, "--device", device};
   if (!timeout.empty()) boot_args.insert(boot_args.end(), {"--timeout", timeout});
   if (json) boot_args.push_back("--json");
-  int status = Boot(boot_args);
+  boot_args.insert(boot_args.begin(), "boot");
+  int status = Main(boot_args);
   if (status != 0) return status;
   double total_ms = MsSince(start);
   if (!json)
