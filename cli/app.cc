@@ -37,7 +37,8 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddStop})
+  for (AddCommand add :
+       {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp, AddStop})
     add(app, chosen);
 }
 
@@ -48,7 +49,6 @@ int Legacy(const std::string& command, const Args& args) {
   if (command == "store") return Store(args);
   if (command == "bench" && !args.empty() && args[0] == "load")  // bench/bench_load.cc
     return BenchLoad(Args(args.begin() + 1, args.end()));
-  if (command == "up") return Up(args);
   if (command == "bench") return Bench(args);
   if (command == "status" || command == "ps") return Ps(args);
   if (command == "exec") return Exec(args);

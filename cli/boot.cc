@@ -156,21 +156,14 @@ Result<int> RunBoot(const BootArgs& a) {
   const std::string& device = a.device;
   EntryMode entry_mode = MINT_TRY(ParseEntryMode(a.entry));
   auto plan = MINT_TRY(LoadPlanFile(plan_path));
-  std::vector<const NodePlan*> nodes;
-  for (const std::string& name : a.nodes) {
-    const NodePlan* node = plan.FindNode(name);
-    if (node == nullptr) return Fail(plan_path, " has no node named '", name, "'");
-    nodes.push_back(node);
-  }
   if (!a.image.empty()) {
-    if (nodes.size() > 1) return Fail("--image resumes one node; name at most one");
+    if (a.nodes.size() > 1) return Fail("--image resumes one node; name at most one");
     if (dry_run) return Fail("--image and --dry-run do not go together");
-    return BootImage(plan, plan_path, nodes.empty() ? "" : nodes[0]->name, a.image, device,
-                     timeout_s, json);
+    std::string node;
+    if (!a.nodes.empty()) node = MINT_TRY(PickNodes(plan, plan_path, a.nodes))[0]->name;
+    return BootImage(plan, plan_path, node, a.image, device, timeout_s, json);
   }
-  if (nodes.empty())
-    for (const NodePlan& node : plan.nodes) nodes.push_back(&node);
-  if (nodes.empty()) return Fail(plan_path, " has no nodes to boot");
+  std::vector<const NodePlan*> nodes = MINT_TRY(PickNodes(plan, plan_path, a.nodes));
 
   HostSession session = HostSession::DryRun();
   if (!dry_run) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "format.h"  // Hex
+#include "plan.h"
 #include "result.h"
 
 namespace mint {
@@ -16,7 +17,6 @@ namespace mint::cli {
 
 using Args = std::vector<std::string>;
 
-int Up(const Args& args);
 int Bench(const Args& args);
 // Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
 int Ps(const Args& args);
@@ -32,6 +32,10 @@ int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry
 int BenchImage(const Args& args);  // cli/bench_image.cc: mint bench image
 
 // Helpers shared by the subcommands.
+// The plan's nodes named in `names` (every node when empty), or an error naming the unknown
+// one; an error too for a plan without nodes. `plan_path` names the plan in messages.
+Result<std::vector<const NodePlan*>> PickNodes(const Plan& plan, const std::string& plan_path,
+                                               const std::vector<std::string>& names);
 int Usage(const char* text, int status);
 int Error(const std::string& message);
 bool TakeFlag(Args& args, const std::string& flag);

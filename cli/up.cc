@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app.h"
 #include "artifacts.h"
 #include "commands.h"
 #include "devices.h"
@@ -21,26 +22,7 @@
 #include "store_session.h"
 
 namespace mint::cli {
-namespace {
-
-constexpr const char* kUpUsage =
-    "usage: mint up PLAN [NODE...] [--sequential] [--timeout S] [--json] [--svg FILE]\n"
-    "                    [--device PATH] [--entry auto|decompress|direct]\n"
-    "\n"
-    "Boots the plan's nodes (all, or those named) in parallel: the host prepares one node at\n"
-    "a time (read images, build boot data, claim cores and memory, copy) and wakes each as\n"
-    "soon as it is in place, so the nodes' kernels boot side by side. Shows each node's phase\n"
-    "as it changes, then a table of every node's timings. A node that fails does not stop the\n"
-    "others; the exit status is 1 if any failed.\n"
-    "  --sequential  wait for each node to be ready before preparing the next\n"
-    "  --timeout S   seconds for every node to be ready (default 120)\n"
-    "  --json        print the result as JSON instead of the table\n"
-    "  --svg FILE    draw the run's timeline, one lane per node\n"
-    "  --device P    the host module's device (default /dev/mint)\n"
-    "  --entry E     auto (default: direct when the store holds the unpacked kernel),\n"
-    "                decompress, or direct (see mint boot --help)\n";
-
-}  // namespace
+namespace {}  // namespace
 
 void PrintUpTable(const UpResult& result) {
   std::printf("\n  %-12s %5s %9s %9s %9s %12s %12s %10s\n", "NODE", "CORE", "HOST ms", "COPY ms",
@@ -80,74 +62,87 @@ nlohmann::json RunJson(const NodeRun& run) {
 
 }  // namespace
 
-int Up(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kUpUsage, 0);
+struct UpArgs {
+  std::string plan;
+  std::vector<std::string> nodes;
+  bool sequential = false;
+  int timeout_s = 120;
+  bool json = false;
+  std::string svg;
+  std::string device = "/dev/mint";
+  std::string entry = "auto";
+};
+
+Result<int> RunUp(const UpArgs& a) {
   UpOptions options;
-  bool json = TakeFlag(args, "--json");
-  options.sequential = TakeFlag(args, "--sequential");
-  std::string timeout_text = "120", device = "/dev/mint", svg, entry_text = "auto";
-  bool ok = true;
-  TakeValue(args, "--timeout", timeout_text, ok);
-  TakeValue(args, "--device", device, ok);
-  TakeValue(args, "--svg", svg, ok);
-  TakeValue(args, "--entry", entry_text, ok);
-  if (!ok) return 2;
-  auto entry_mode = ParseEntryMode(entry_text);
-  if (!entry_mode) return Error(entry_mode.error().message);
-  options.entry = *entry_mode;
-  char* end = nullptr;
-  long timeout = std::strtol(timeout_text.c_str(), &end, 10);
-  if (*end != '\0' || timeout <= 0)
-    return Error("--timeout '" + timeout_text + "' must be a positive number of seconds");
-  options.timeout_s = static_cast<int>(timeout);
+  bool json = a.json;
+  options.sequential = a.sequential;
+  options.entry = MINT_TRY(ParseEntryMode(a.entry));
+  options.timeout_s = a.timeout_s;
   if (!json)
     options.on_phase = [](double at_ms, const NodeRun& run, const std::string& what) {
       std::printf("  [%6.2f s] %-12s %s\n", at_ms / 1000, run.node->name.c_str(), what.c_str());
       std::fflush(stdout);
     };
-  if (args.empty()) return Usage(kUpUsage, 2);
-  for (const std::string& arg : args)
-    if (arg.starts_with("-")) return Error("unknown option '" + arg + "' (see mint up --help)");
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
-  std::vector<const NodePlan*> nodes;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const NodePlan* node = plan->FindNode(args[i]);
-    if (node == nullptr) return Error(args[0] + " has no node named '" + args[i] + "'");
-    nodes.push_back(node);
-  }
-  if (nodes.empty())
-    for (const NodePlan& node : plan->nodes) nodes.push_back(&node);
-  if (nodes.empty()) return Error(args[0] + " has no nodes to boot");
+  auto plan = MINT_TRY(LoadPlanFile(a.plan));
+  std::vector<const NodePlan*> nodes = MINT_TRY(PickNodes(plan, a.plan, a.nodes));
+  const std::string& plan_path = a.plan;
 
-  auto session = HostSession::Open(*plan, device);
-  if (!session) return Error(session.error().message);
+  auto session = MINT_TRY(HostSession::Open(plan, a.device));
   if (!json)
-    std::printf("mint: bringing up %zu node(s) from %s %s\n", nodes.size(), args[0].c_str(),
+    std::printf("mint: bringing up %zu node(s) from %s %s\n", nodes.size(), plan_path.c_str(),
                 options.sequential ? "one after the other" : "in parallel");
-  auto result = BootNodes(*session, nodes, options);
-  if (!result) return Error(result.error().message);
-  for (const NodeRun& run : result->nodes)
-    if (run.started) RememberPlan(args[0], run.node->name);  // for mint restart
+  auto result = MINT_TRY(BootNodes(session, nodes, options));
+  for (const NodeRun& run : result.nodes)
+    if (run.started) RememberPlan(plan_path, run.node->name);  // for mint restart
   if (json) {
-    nlohmann::json out = {{"plan", args[0]},
+    nlohmann::json out = {{"plan", plan_path},
                           {"sequential", options.sequential},
-                          {"all_ready_ms", result->all_ready_ms},
-                          {"ok", result->ok},
+                          {"all_ready_ms", result.all_ready_ms},
+                          {"ok", result.ok},
                           {"nodes", nlohmann::json::array()}};
-    for (const NodeRun& run : result->nodes) out["nodes"].push_back(RunJson(run));
+    for (const NodeRun& run : result.nodes) out["nodes"].push_back(RunJson(run));
     std::cout << out.dump(2) << "\n";
   } else {
-    PrintUpTable(*result);
+    PrintUpTable(result);
   }
-  if (!svg.empty()) {
-    std::ofstream file(svg);
-    file << RenderTimelineSvg(result->ToTimeline(
-        "mint up " + args[0] + (options.sequential ? " (sequential)" : " (parallel)")));
-    if (!file) return Error("cannot write " + svg);
+  if (!a.svg.empty()) {
+    std::ofstream file(a.svg);
+    file << RenderTimelineSvg(result.ToTimeline(
+        "mint up " + plan_path + (options.sequential ? " (sequential)" : " (parallel)")));
+    if (!file) return Fail("cannot write ", a.svg);
   }
-  return result->ok ? 0 : 1;
+  return result.ok ? 0 : 1;
+}
+
+}  // namespace
+
+void AddUp(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<UpArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "up", "boot the plan's nodes in parallel, with live phases and a timing table");
+  cmd->footer(
+      "Boots the plan's nodes (all, or those named) in parallel: the host prepares one node at\n"
+      "a time (read images, build boot data, claim cores and memory, copy) and wakes each as\n"
+      "soon as it is in place, so the nodes' kernels boot side by side. Shows each node's phase\n"
+      "as it changes, then a table of every node's timings. A node that fails does not stop the\n"
+      "others; the exit status is 1 if any failed.");
+  cmd->add_option("PLAN", args->plan, "the plan file")->required();
+  cmd->add_option("NODE", args->nodes, "the nodes to boot (default: every node of the plan)");
+  cmd->add_flag("--sequential", args->sequential,
+                "wait for each node to be ready before preparing the next");
+  cmd->add_option("--timeout", args->timeout_s, "seconds for every node to be ready")
+      ->capture_default_str()
+      ->check(PositiveSeconds());
+  cmd->add_flag("--json", args->json, "print the result as JSON instead of the table");
+  cmd->add_option("--svg", args->svg, "draw the run's timeline, one lane per node");
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->add_option("--entry", args->entry,
+                  "auto (direct when the store holds the unpacked kernel), decompress, or "
+                  "direct (see mint boot --help)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "decompress", "direct"}));
+  cmd->callback([args, &chosen] { chosen = [args] { return RunUp(*args); }; });
 }
 
 }  // namespace mint::cli
