@@ -22,7 +22,6 @@
 #include "store_session.h"
 
 namespace mint::cli {
-namespace {}  // namespace
 
 void PrintUpTable(const UpResult& result) {
   std::printf("\n  %-12s %5s %9s %9s %9s %12s %12s %10s\n", "NODE", "CORE", "HOST ms", "COPY ms",
@@ -59,8 +58,6 @@ nlohmann::json RunJson(const NodeRun& run) {
           {"claim_ms", run.claim_ms},
           {"copy_ms", run.copy_ms}};
 }
-
-}  // namespace
 
 struct UpArgs {
   std::string plan;
