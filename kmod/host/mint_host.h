@@ -13,8 +13,7 @@
 #include <linux/workqueue.h>
 #include <linux/cpumask.h>
 
-#include "mint/abi.h"
-#include "trampoline_layout.h"
+#include "mint/abi.h" /* the only header the module shares with user space */
 
 #define MINT_LOW_LIMIT 0x100000ull      /* 1 MiB: real-mode reachable memory */
 #define MINT_START_LIMIT 0x100000000ull /* 4 GiB: the trampoline jumps with 32-bit pointers */
@@ -119,7 +118,8 @@ void mint_elcr_restore(const u8 elcr[2]);
 /* node.c */
 void mint_nodes_init(void);
 void mint_nodes_exit(void);
-int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
+const struct mint_node *mint_memory_owner(u64 start, u64 size, int *range);
+bool mint_overlaps_realmode(u64 start, u64 size);
 int mint_create(struct mint_file *f, struct mint_create *c);
 int mint_load(struct mint_file *f, struct mint_load *l);
 int mint_read(struct mint_file *f, struct mint_load *l);
@@ -127,7 +127,11 @@ int mint_start(struct mint_file *f, struct mint_start *s);
 int mint_status(struct mint_file *f, struct mint_node_status *s);
 int mint_destroy(struct mint_file *f, struct mint_destroy *d);
 struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet);
+
+/* trampoline.c */
+int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
 struct mint_trampoline_entry *mint_table_entry(u32 apic_id);
+void mint_trampoline_exit(void);
 
 /* sleep.c */
 void mint_park(struct mint_node *n);

@@ -46,7 +46,7 @@ struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet)
 }
 
 /* The live node whose memory overlaps [start, start + size), if any, and which range. */
-static const struct mint_node *mint_memory_owner(u64 start, u64 size, int *range)
+const struct mint_node *mint_memory_owner(u64 start, u64 size, int *range)
 {
 	unsigned int i, r;
 
@@ -97,120 +97,11 @@ static int mint_node_range_of(const struct mint_node *n, u64 start, u64 size)
 	return -1;
 }
 
-static bool mint_overlaps_realmode(u64 start, u64 size)
+bool mint_overlaps_realmode(u64 start, u64 size)
 {
 	return mint.realmode_end &&
 	       mint_overlaps(start, size, mint.realmode_start,
 			     mint.realmode_end - mint.realmode_start);
-}
-
-/* ---- TRAMPOLINE ---- */
-
-static void mint_trampoline_drop(void)
-{
-	mint_release_low(mint.tramp_claim);
-	mint.tramp_claim = NULL;
-	mint.tramp_virt = NULL;
-	mint.tramp_phys = 0;
-	mint.tramp_ok = false;
-}
-
-struct mint_trampoline_entry *mint_table_entry(u32 apic_id)
-{
-	struct mint_trampoline_entry *table = mint.tramp_virt + MINT_TRAMPOLINE_CODE_SIZE;
-
-	return &table[apic_id];
-}
-
-int mint_trampoline(struct mint_file *f, struct mint_trampoline *t)
-{
-	u64 phys = t->phys;
-	struct resource *claim = NULL;
-	const char *conflict;
-	void *code = NULL, *virt;
-	int range, err;
-
-	if (!PAGE_ALIGNED(phys) || phys + MINT_TRAMPOLINE_SIZE > MINT_LOW_LIMIT) {
-		mint_fail(f, "trampoline at 0x%llx: must be page aligned and end below 1 MiB", phys);
-		err = -EINVAL;
-		goto out;
-	}
-	if (!t->code_size || t->code_size > MINT_TRAMPOLINE_CODE_SIZE) {
-		mint_fail(f, "trampoline code is %u bytes; it must be 1..%u", t->code_size,
-			  MINT_TRAMPOLINE_CODE_SIZE);
-		err = -EINVAL;
-		goto out;
-	}
-	code = memdup_user(u64_to_user_ptr(t->code), t->code_size);
-	if (IS_ERR(code)) {
-		err = PTR_ERR(code);
-		code = NULL;
-		mint_fail(f, "trampoline code: cannot read %u bytes at user 0x%llx", t->code_size,
-			  t->code);
-		goto out;
-	}
-
-	if (mint.tramp_ok && phys == mint.tramp_phys) {
-		/* Same place: new code, and the table (live nodes' entries) stays. */
-		memset(mint.tramp_virt, 0, MINT_TRAMPOLINE_CODE_SIZE);
-		memcpy(mint.tramp_virt, code, t->code_size);
-		err = 0;
-		goto out;
-	}
-	if (mint.tramp_ok && mint.n_nodes) {
-		mint_fail(f, "trampoline at 0x%llx: already installed at 0x%llx and %u node(s) rely on it",
-			  phys, mint.tramp_phys, mint.n_nodes);
-		err = -EBUSY;
-		goto out;
-	}
-	if (!mint_covered(phys, MINT_TRAMPOLINE_SIZE, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE)) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx is not entirely System RAM", phys,
-			  phys + MINT_TRAMPOLINE_SIZE - 1);
-		err = -EINVAL;
-		goto out;
-	}
-	if (mint_overlaps_realmode(phys, MINT_TRAMPOLINE_SIZE)) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx overlaps the host's real-mode code 0x%llx-0x%llx",
-			  phys, phys + MINT_TRAMPOLINE_SIZE - 1, mint.realmode_start,
-			  mint.realmode_end - 1);
-		err = -EBUSY;
-		goto out;
-	}
-	if (mint_memory_owner(phys, MINT_TRAMPOLINE_SIZE, &range)) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx overlaps memory a node owns", phys,
-			  phys + MINT_TRAMPOLINE_SIZE - 1);
-		err = -EBUSY;
-		goto out;
-	}
-	err = mint_claim_low(phys, MINT_TRAMPOLINE_SIZE, "mint trampoline", &claim, &conflict);
-	if (err) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx: cannot claim it (%s is there)", phys,
-			  phys + MINT_TRAMPOLINE_SIZE - 1, conflict ? conflict : "memory");
-		goto out;
-	}
-	virt = memremap(phys, MINT_TRAMPOLINE_SIZE, MEMREMAP_WB);
-	if (!virt) {
-		mint_release_low(claim);
-		mint_fail(f, "trampoline 0x%llx: cannot map it", phys);
-		err = -ENOMEM;
-		goto out;
-	}
-
-	if (mint.tramp_ok) {
-		memunmap(mint.tramp_virt);
-		mint_trampoline_drop();
-	}
-	memset(virt, 0, MINT_TRAMPOLINE_SIZE);
-	memcpy(virt, code, t->code_size);
-	mint.tramp_claim = claim;
-	mint.tramp_virt = virt;
-	mint.tramp_phys = phys;
-	mint.tramp_ok = true;
-	pr_info("mint: trampoline installed at 0x%llx (%u bytes of code)\n", phys, t->code_size);
-	err = 0;
-out:
-	kfree(code);
-	return err;
 }
 
 /* ---- CREATE ---- */
@@ -901,15 +792,11 @@ void mint_nodes_init(void)
 		pr_warn("mint: host real-mode code not found; place the trampoline and low slices clear of it by hand\n");
 }
 
-/* Only reached with no nodes (they hold a module reference): the trampoline goes back. */
+/* Only reached with no nodes (they hold a module reference). */
 void mint_nodes_exit(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < MINT_MAX_NODES; i++)
 		cancel_delayed_work_sync(&mint.slots[i].elcr_work);
-	if (mint.tramp_ok) {
-		memunmap(mint.tramp_virt);
-		mint_trampoline_drop();
-	}
 }
