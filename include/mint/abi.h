@@ -156,6 +156,12 @@ enum mint_state {
 	MINT_STATE_READY = 3,   /* the node's agent wrote READY in its status page */
 	MINT_STATE_STOPPED = 4, /* cores parked with INIT */
 	MINT_STATE_SUSPENDED = 5, /* the node entered ACPI S3: cores parked, memory kept */
+	/*
+	 * DESTROY could not finish: an INIT was not accepted (the cores may still run), zeroing
+	 * the memory failed, or a fatal signal stopped it. The module keeps the cores and memory
+	 * owned, so nothing it did not zero or could not park is handed back; DESTROY again.
+	 */
+	MINT_STATE_DIRTY = 6,
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/apic.h>
@@ -19,7 +20,16 @@ struct mint_host mint = {
 	.lock = __MUTEX_INITIALIZER(mint.lock),
 };
 
-/* Report a failure both to the log and to the caller's MINT_IOC_LAST_ERROR. */
+unsigned int mint_fault_inject;
+module_param_named(fault_inject, mint_fault_inject, uint, 0600);
+MODULE_PARM_DESC(fault_inject,
+		 "TEST ONLY, leave 0: make failure paths happen (1: DESTROY cannot map memory to zero it, 2: INIT is refused, 4: long copies wait 10 ms a chunk)");
+
+/*
+ * Report a failure both to the log and to the caller's MINT_IOC_LAST_ERROR. The log line is
+ * rate-limited: a caller looping on a refused ioctl must not flood the host's log (the reason
+ * still reaches it through LAST_ERROR every time).
+ */
 void mint_fail(struct mint_file *f, const char *fmt, ...)
 {
 	va_list ap;
@@ -27,7 +37,7 @@ void mint_fail(struct mint_file *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f->last_error, sizeof(f->last_error), fmt, ap);
 	va_end(ap);
-	pr_warn("mint: %s\n", f->last_error);
+	pr_warn_ratelimited("mint: %s\n", f->last_error);
 }
 
 static int mint_info(struct mint_file *f, struct mint_info *i)
@@ -186,6 +196,16 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		err = -EPERM;
 		goto out;
 	}
+	/*
+	 * /dev/mint puts code of the caller's choosing in ring 0 on a core, as kexec_load does:
+	 * under lockdown it is refused as kexec_load is, on every call (lockdown can be raised
+	 * at any time, never lowered).
+	 */
+	err = security_locked_down(LOCKDOWN_KEXEC);
+	if (err) {
+		mint_fail(f, "the kernel is locked down: /dev/mint, like kexec_load, is refused");
+		goto out;
+	}
 	if (copy_from_user(a, uarg, ioc->size)) {
 		mint_fail(f, "cannot read the ioctl argument at user 0x%lx", arg);
 		err = -EFAULT;
@@ -260,9 +280,16 @@ static int __init mint_init(void)
 		pr_err("mint: cannot register the CPU hotplug guard: %d\n", err);
 		goto out;
 	}
+	err = mint_pm_init();
+	if (err) {
+		pr_err("mint: cannot register the host suspend guard: %d\n", err);
+		mint_hotplug_exit();
+		goto out;
+	}
 	err = misc_register(&mint_dev);
 	if (err) {
 		pr_err("mint: cannot register /dev/mint: %d\n", err);
+		mint_pm_exit();
 		mint_hotplug_exit();
 		goto out;
 	}
@@ -277,6 +304,7 @@ out:
 static void __exit mint_exit(void)
 {
 	misc_deregister(&mint_dev);
+	mint_pm_exit();
 	mint_hotplug_exit();
 	mint_sleep_exit();
 	mint_nodes_exit();

@@ -39,7 +39,7 @@ int mint_trampoline(struct mint_file *f, struct mint_trampoline *t)
 	void *code = NULL, *virt;
 	int range, err;
 
-	if (!PAGE_ALIGNED(phys) || phys + MINT_TRAMPOLINE_SIZE > MINT_LOW_LIMIT) {
+	if (!PAGE_ALIGNED(phys) || !mint_range_below(phys, MINT_TRAMPOLINE_SIZE, MINT_LOW_LIMIT)) {
 		mint_fail(f, "trampoline at 0x%llx: must be page aligned and end below 1 MiB", phys);
 		err = -EINVAL;
 		goto out;
@@ -107,6 +107,12 @@ int mint_trampoline(struct mint_file *f, struct mint_trampoline *t)
 
 	if (mint.tramp_ok)
 		mint_trampoline_drop();
+	/*
+	 * The code goes into memory that may be in the known-zero table (a destroyed node's low
+	 * slice): take it out, or a node later given this memory would skip its zero pass here
+	 * and start with the trampoline's bytes in it.
+	 */
+	mint_clean_take(phys, MINT_TRAMPOLINE_SIZE);
 	memset(virt, 0, MINT_TRAMPOLINE_SIZE);
 	memcpy(virt, code, t->code_size);
 	mint.tramp_claim = claim;
