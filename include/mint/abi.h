@@ -167,7 +167,8 @@ enum mint_state {
 /*
  * The node's status page: one page inside the node's memory, marked reserved in the node's
  * e820 so its kernel leaves it alone. Single writer per field: the trampoline writes
- * tsc_trampoline, the node's agent writes the rest. The host only reads.
+ * tsc_trampoline, the node's agent writes the rest. The host reads it; the host module only
+ * zeroes it at START and clears the sleep control byte below once it acted on a request.
  */
 #define MINT_STATUS_MAGIC 0x5441544eu /* "NTAT" */
 enum mint_node_phase {
