@@ -24,7 +24,8 @@ constexpr const char* kPsUsage =
     "             suspended (in ACPI S3: cores parked, memory kept, until 'mint resume'),\n"
     "             stopped (the node rebooted, powered off or halted: its cores are parked),\n"
     "             crashed (the node panicked: its cores are parked), hung (its kernel\n"
-    "             heartbeat stopped for more than S seconds, default 3)\n"
+    "             heartbeat stopped for more than S seconds, default 3), dirty (a stop could\n"
+    "             not park its cores or zero its memory: it keeps them; 'mint stop' again)\n"
     "  CORES      APIC IDs, MEMORY its memory above 1 MiB, UP seconds since INIT\n"
     "  BEAT       seconds since the node kernel's last heartbeat (mint_node.ko)\n"
     "  REASON     why a stopped or crashed node stopped, in the node's words; how long a\n"
@@ -98,7 +99,9 @@ int Ps(const Args& in) {
       beat_age = SecondsSinceTsc(page->tsc_heartbeat, info->tsc_khz);
       view.heartbeat_age_s = beat_age;
     }
-    std::string state = NodeStateName(view, hung_after);
+    // MINT_STATE_DIRTY: a stop that could not park the cores or zero the memory (kmod/host).
+    std::string state =
+        status->state == MINT_STATE_DIRTY ? "dirty" : NodeStateName(view, hung_after);
     bool parked = page && page->condition == MINT_NODE_PARKED;
     std::string reason = parked ? std::string(page->reason_text) : "";
     if (parked && reason.empty()) reason = ParkReasonName(page->reason);

@@ -21,6 +21,9 @@ class Lifecycle : public ::testing::Test {
 TEST_F(Lifecycle, BootsTwoNodes) {
   run_.Expect("boot_two_nodes");
 }
+TEST_F(Lifecycle, HostWarmResetVectorKept) {
+  run_.Expect("warm_reset_vector_kept");
+}
 TEST_F(Lifecycle, ExecReturnsOutput) {
   run_.Expect("exec_output");
 }

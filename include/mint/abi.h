@@ -156,12 +156,19 @@ enum mint_state {
 	MINT_STATE_READY = 3,   /* the node's agent wrote READY in its status page */
 	MINT_STATE_STOPPED = 4, /* cores parked with INIT */
 	MINT_STATE_SUSPENDED = 5, /* the node entered ACPI S3: cores parked, memory kept */
+	/*
+	 * DESTROY could not finish: an INIT was not accepted (the cores may still run), zeroing
+	 * the memory failed, or a fatal signal stopped it. The module keeps the cores and memory
+	 * owned, so nothing it did not zero or could not park is handed back; DESTROY again.
+	 */
+	MINT_STATE_DIRTY = 6,
 };
 
 /*
  * The node's status page: one page inside the node's memory, marked reserved in the node's
  * e820 so its kernel leaves it alone. Single writer per field: the trampoline writes
- * tsc_trampoline, the node's agent writes the rest. The host only reads.
+ * tsc_trampoline, the node's agent writes the rest. The host reads it; the host module only
+ * zeroes it at START and clears the sleep control byte below once it acted on a request.
  */
 #define MINT_STATUS_MAGIC 0x5441544eu /* "NTAT" */
 enum mint_node_phase {

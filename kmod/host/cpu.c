@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Cores: keeping the host's hands off the ones nodes own, mapping APIC IDs to the host's CPU
- * numbers, waking and parking cores through the local APIC, and the ELCR a node's stock
- * kernel rewrites once at boot.
+ * numbers, waking and parking cores through the local APIC, and the legacy state (ELCR, CMOS
+ * shutdown byte, warm-reset vector) a node's stock kernel rewrites while it boots.
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/io.h>
+#include <linux/mc146818rtc.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/smp.h>
@@ -29,7 +30,7 @@ static int mint_cpu_prepare(unsigned int cpu)
 {
 	if (!cpumask_test_cpu(cpu, &mint_owned_cpus))
 		return 0;
-	pr_warn("mint: refusing to bring CPU %u (APIC ID %u) online: a Mint node owns it\n",
+	pr_warn_ratelimited("mint: refusing to bring CPU %u (APIC ID %u) online: a Mint node owns it\n",
 		cpu, per_cpu(x86_cpu_to_apicid, cpu));
 	return -EBUSY;
 }
@@ -86,7 +87,11 @@ static int mint_ipi(u32 low, u32 apic_id)
  */
 int mint_send_init(u32 apic_id)
 {
-	int err = mint_ipi(APIC_INT_LEVELTRIG | APIC_INT_ASSERT | APIC_DM_INIT, apic_id);
+	int err;
+
+	if (mint_fault_inject & MINT_FAULT_INIT)
+		return -EIO; /* test only: as if the ICR never went idle */
+	err = mint_ipi(APIC_INT_LEVELTRIG | APIC_INT_ASSERT | APIC_DM_INIT, apic_id);
 
 	if (!err && !x2apic_mode)
 		err = mint_ipi(APIC_INT_LEVELTRIG | APIC_DM_INIT, apic_id);
@@ -99,24 +104,61 @@ int mint_send_sipi(u32 apic_id, u8 vector)
 	return mint_ipi(APIC_DM_STARTUP | vector, apic_id);
 }
 
-/* Edge/level control of the 8259 PICs: one byte per PIC, at 0x4d0 and 0x4d1. */
+/*
+ * The legacy state (struct mint_legacy): saved when a node starts booting, put back once it
+ * is up. The ELCR is the two PICs' edge/level control bytes at ports 0x4d0/0x4d1. The CMOS
+ * shutdown byte (register 0xf) and the warm-reset vector (the real-mode far pointer at
+ * 0x467/0x469 in the BIOS data area, page 0) tell the firmware where to go after a warm
+ * reset; a stock kernel points them at its own real-mode trampoline while it starts each
+ * secondary core, and sets them to 0 afterwards, whatever the host had there.
+ *
+ * CMOS goes through the kernel's rtc_cmos_read/write under rtc_lock, as the host's own RTC
+ * driver and smpboot do; the node's kernel takes its own rtc_lock, not the host's, so the
+ * index/data pair can still interleave with the host's RTC driver (README, Limits). Page 0
+ * is always in the direct map (init_mem_mapping() maps the whole ISA range), as smpboot uses.
+ */
 #define MINT_ELCR_PORT 0x4d0
+#define MINT_CMOS_SHUTDOWN 0xf
 
-void mint_elcr_save(u8 elcr[2])
+static u32 *mint_warm_reset(void)
 {
-	elcr[0] = inb(MINT_ELCR_PORT);
-	elcr[1] = inb(MINT_ELCR_PORT + 1);
+	return phys_to_virt(TRAMPOLINE_PHYS_LOW);
 }
 
-void mint_elcr_restore(const u8 elcr[2])
+void mint_legacy_save(struct mint_legacy *l)
 {
-	u8 now[2];
+	unsigned long flags;
 
-	mint_elcr_save(now);
-	if (now[0] == elcr[0] && now[1] == elcr[1])
-		return;
-	outb(elcr[0], MINT_ELCR_PORT);
-	outb(elcr[1], MINT_ELCR_PORT + 1);
-	pr_info("mint: ELCR restored to 0x%02x%02x (a node had set 0x%02x%02x)\n",
-		elcr[1], elcr[0], now[1], now[0]);
+	l->elcr[0] = inb(MINT_ELCR_PORT);
+	l->elcr[1] = inb(MINT_ELCR_PORT + 1);
+	spin_lock_irqsave(&rtc_lock, flags);
+	l->cmos_shutdown = CMOS_READ(MINT_CMOS_SHUTDOWN);
+	spin_unlock_irqrestore(&rtc_lock, flags);
+	l->warm_reset = READ_ONCE(*mint_warm_reset());
+}
+
+void mint_legacy_restore(const struct mint_legacy *l)
+{
+	struct mint_legacy now;
+	unsigned long flags;
+
+	mint_legacy_save(&now);
+	if (now.elcr[0] != l->elcr[0] || now.elcr[1] != l->elcr[1]) {
+		outb(l->elcr[0], MINT_ELCR_PORT);
+		outb(l->elcr[1], MINT_ELCR_PORT + 1);
+		pr_info("mint: ELCR restored to 0x%02x%02x (a node had set 0x%02x%02x)\n",
+			l->elcr[1], l->elcr[0], now.elcr[1], now.elcr[0]);
+	}
+	if (now.cmos_shutdown != l->cmos_shutdown) {
+		spin_lock_irqsave(&rtc_lock, flags);
+		CMOS_WRITE(l->cmos_shutdown, MINT_CMOS_SHUTDOWN);
+		spin_unlock_irqrestore(&rtc_lock, flags);
+		pr_info("mint: CMOS shutdown byte restored to 0x%02x (a node had set 0x%02x)\n",
+			l->cmos_shutdown, now.cmos_shutdown);
+	}
+	if (now.warm_reset != l->warm_reset) {
+		WRITE_ONCE(*mint_warm_reset(), l->warm_reset);
+		pr_info("mint: warm-reset vector at 0x%x restored to 0x%08x (a node had set 0x%08x)\n",
+			TRAMPOLINE_PHYS_LOW, l->warm_reset, now.warm_reset);
+	}
 }

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Mint host module: /dev/mint and its one ioctl switch. Every call is copied in whole, its
- * header checked, then handed to node.c under the one lock; results are copied back out.
+ * Mint host module: /dev/mint and its ioctl table. Every call is copied in whole, its header
+ * checked, then handed to its handler under the one lock; results are copied back out.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/apic.h>
@@ -19,7 +20,16 @@ struct mint_host mint = {
 	.lock = __MUTEX_INITIALIZER(mint.lock),
 };
 
-/* Report a failure both to the log and to the caller's MINT_IOC_LAST_ERROR. */
+unsigned int mint_fault_inject;
+module_param_named(fault_inject, mint_fault_inject, uint, 0600);
+MODULE_PARM_DESC(fault_inject,
+		 "TEST ONLY, leave 0: make failure paths happen (1: DESTROY cannot map memory to zero it, 2: INIT is refused, 4: long copies wait 10 ms a chunk)");
+
+/*
+ * Report a failure both to the log and to the caller's MINT_IOC_LAST_ERROR. The log line is
+ * rate-limited: a caller looping on a refused ioctl must not flood the host's log (the reason
+ * still reaches it through LAST_ERROR every time).
+ */
 void mint_fail(struct mint_file *f, const char *fmt, ...)
 {
 	va_list ap;
@@ -27,10 +37,10 @@ void mint_fail(struct mint_file *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f->last_error, sizeof(f->last_error), fmt, ap);
 	va_end(ap);
-	pr_warn("mint: %s\n", f->last_error);
+	pr_warn_ratelimited("mint: %s\n", f->last_error);
 }
 
-static int mint_info(struct mint_info *i)
+static int mint_info(struct mint_file *f, struct mint_info *i)
 {
 	i->tsc_khz = tsc_khz;
 	i->nodes = mint.n_nodes;
@@ -40,7 +50,13 @@ static int mint_info(struct mint_info *i)
 	return 0;
 }
 
-/* Every argument, so one buffer on the stack fits any of them. */
+static int mint_last_error(struct mint_file *f, struct mint_last_error *e)
+{
+	strscpy(e->text, f->last_error, sizeof(e->text));
+	return 0;
+}
+
+/* Every argument, so one buffer fits any of them. */
 union mint_arg {
 	struct mint_hdr hdr;
 	struct mint_info info;
@@ -56,70 +72,141 @@ union mint_arg {
 	struct mint_resume resume;
 };
 
-/* Padding the caller must leave zero, per command; out-only fields are not checked. */
-static bool mint_pad_ok(unsigned int cmd, const union mint_arg *a)
+/*
+ * Padding and flag bits the caller must leave zero, so they can gain a meaning later. Out-only
+ * fields are not checked; a command with nothing to check has no function.
+ */
+static bool mint_info_args_ok(const union mint_arg *a)
 {
-	switch (cmd) {
-	case MINT_IOC_INFO:
-		return !a->info.pad0;
-	case MINT_IOC_TRAMPOLINE:
-		return !a->tramp.pad0;
-	case MINT_IOC_CREATE:
-		return !a->create.pad0;
-	case MINT_IOC_LOAD:
-		return !(a->load.flags & ~MINT_LOAD_ZERO);
-	case MINT_IOC_READ:
-		return !a->load.flags;
-	case MINT_IOC_START:
-		return true; /* no padding: node.c checks flags and the page-table roots */
-	case MINT_IOC_DESTROY:
-		return !a->destroy.pad0;
-	default:
-		return true;
-	}
+	return !a->info.pad0;
 }
+
+static bool mint_trampoline_args_ok(const union mint_arg *a)
+{
+	return !a->tramp.pad0;
+}
+
+static bool mint_create_args_ok(const union mint_arg *a)
+{
+	return !a->create.pad0;
+}
+
+static bool mint_load_args_ok(const union mint_arg *a)
+{
+	return !(a->load.flags & ~MINT_LOAD_ZERO);
+}
+
+static bool mint_read_args_ok(const union mint_arg *a)
+{
+	return !a->load.flags;
+}
+
+static bool mint_destroy_args_ok(const union mint_arg *a)
+{
+	return !a->destroy.pad0;
+}
+
+/* mint_run_<fn>: hands the union member an ioctl uses to its typed handler. */
+#define MINT_RUN(fn, member)                                                    \
+	static int mint_run_##fn(struct mint_file *f, union mint_arg *a)        \
+	{                                                                       \
+		return mint_##fn(f, &a->member);                                \
+	}
+MINT_RUN(info, info)
+MINT_RUN(trampoline, tramp)
+MINT_RUN(create, create)
+MINT_RUN(load, load)
+MINT_RUN(read, load)
+MINT_RUN(start, start)
+MINT_RUN(status, status)
+MINT_RUN(destroy, destroy)
+MINT_RUN(last_error, last_error)
+MINT_RUN(store, store)
+MINT_RUN(shared_io, shared)
+MINT_RUN(resume, resume)
+
+/*
+ * One row per ioctl: the dispatcher knows nothing else about a command, so adding one is
+ * adding a row (and its handler). `size` is the argument's struct, checked at build time
+ * against the size the command number encodes; `dir` is the command's direction: the
+ * argument is always copied in (its header is checked), and copied back out after success
+ * when `dir` has _IOC_READ.
+ */
+struct mint_ioctl {
+	unsigned int cmd;
+	size_t size;
+	unsigned int dir;
+	bool (*args_ok)(const union mint_arg *a); /* NULL: nothing the caller must zero */
+	int (*run)(struct mint_file *f, union mint_arg *a);
+	bool out_on_error;  /* copied back out even on failure (START's TSC stamps) */
+	bool keeps_error;   /* leaves the file's last error as it is (LAST_ERROR reports it) */
+};
+
+#define MINT_ARG_SIZE(member) sizeof(((union mint_arg *)NULL)->member)
+#define MINT_IOCTL(_cmd, fn, member, check, ...)                                \
+	{                                                                       \
+		.cmd = _cmd,                                                    \
+		.size = MINT_ARG_SIZE(member) +                                 \
+			BUILD_BUG_ON_ZERO(_IOC_SIZE(_cmd) != MINT_ARG_SIZE(member)), \
+		.dir = _IOC_DIR(_cmd), .args_ok = check, .run = mint_run_##fn,  \
+		__VA_ARGS__                                                     \
+	}
+
+static const struct mint_ioctl mint_ioctls[] = {
+	MINT_IOCTL(MINT_IOC_INFO, info, info, mint_info_args_ok),
+	MINT_IOCTL(MINT_IOC_TRAMPOLINE, trampoline, tramp, mint_trampoline_args_ok),
+	MINT_IOCTL(MINT_IOC_CREATE, create, create, mint_create_args_ok),
+	MINT_IOCTL(MINT_IOC_LOAD, load, load, mint_load_args_ok),
+	MINT_IOCTL(MINT_IOC_START, start, start, NULL, .out_on_error = true),
+	MINT_IOCTL(MINT_IOC_STATUS, status, status, NULL),
+	MINT_IOCTL(MINT_IOC_DESTROY, destroy, destroy, mint_destroy_args_ok),
+	MINT_IOCTL(MINT_IOC_LAST_ERROR, last_error, last_error, NULL, .keeps_error = true),
+	MINT_IOCTL(MINT_IOC_SHARED, shared_io, shared, NULL),
+	MINT_IOCTL(MINT_IOC_RESUME, resume, resume, NULL),
+	MINT_IOCTL(MINT_IOC_READ, read, load, mint_read_args_ok),
+	MINT_IOCTL(MINT_IOC_STORE, store, store, NULL),
+};
 
 static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct mint_file *f = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	const struct mint_ioctl *ioc = NULL;
 	union mint_arg *a;
-	size_t size;
+	unsigned int i;
 	long err;
 
-	switch (cmd) {
-	case MINT_IOC_INFO:
-	case MINT_IOC_TRAMPOLINE:
-	case MINT_IOC_CREATE:
-	case MINT_IOC_LOAD:
-	case MINT_IOC_START:
-	case MINT_IOC_STATUS:
-	case MINT_IOC_DESTROY:
-	case MINT_IOC_LAST_ERROR:
-	case MINT_IOC_STORE:
-	case MINT_IOC_SHARED:
-	case MINT_IOC_RESUME:
-	case MINT_IOC_READ:
-		break;
-	default:
+	/* The whole number, size and direction bits included: another layout is unknown. */
+	for (i = 0; i < ARRAY_SIZE(mint_ioctls); i++)
+		if (mint_ioctls[i].cmd == cmd)
+			ioc = &mint_ioctls[i];
+	if (!ioc)
 		return -ENOTTY;
-	}
-	size = _IOC_SIZE(cmd);
-	BUILD_BUG_ON(sizeof(union mint_arg) > 512);
 
+	BUILD_BUG_ON(sizeof(union mint_arg) > 512);
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
 
 	mutex_lock(&mint.lock);
-	if (cmd != MINT_IOC_LAST_ERROR)
+	if (!ioc->keeps_error)
 		f->last_error[0] = '\0';
 	if (!capable(CAP_SYS_BOOT)) {
 		mint_fail(f, "the caller lacks CAP_SYS_BOOT");
 		err = -EPERM;
 		goto out;
 	}
-	if (copy_from_user(a, uarg, size)) {
+	/*
+	 * /dev/mint puts code of the caller's choosing in ring 0 on a core, as kexec_load does:
+	 * under lockdown it is refused as kexec_load is, on every call (lockdown can be raised
+	 * at any time, never lowered).
+	 */
+	err = security_locked_down(LOCKDOWN_KEXEC);
+	if (err) {
+		mint_fail(f, "the kernel is locked down: /dev/mint, like kexec_load, is refused");
+		goto out;
+	}
+	if (copy_from_user(a, uarg, ioc->size)) {
 		mint_fail(f, "cannot read the ioctl argument at user 0x%lx", arg);
 		err = -EFAULT;
 		goto out;
@@ -130,58 +217,16 @@ static long mint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		err = -EPROTO;
 		goto out;
 	}
-	if (!mint_pad_ok(cmd, a)) {
+	if (ioc->args_ok && !ioc->args_ok(a)) {
 		mint_fail(f, "padding fields of ioctl 0x%x must be zero", cmd);
 		err = -EINVAL;
 		goto out;
 	}
 
-	switch (cmd) {
-	case MINT_IOC_INFO:
-		err = mint_info(&a->info);
-		break;
-	case MINT_IOC_TRAMPOLINE:
-		err = mint_trampoline(f, &a->tramp);
-		break;
-	case MINT_IOC_CREATE:
-		err = mint_create(f, &a->create);
-		break;
-	case MINT_IOC_LOAD:
-		err = mint_load(f, &a->load);
-		break;
-	case MINT_IOC_START:
-		err = mint_start(f, &a->start);
-		break;
-	case MINT_IOC_STATUS:
-		err = mint_status(f, &a->status);
-		break;
-	case MINT_IOC_DESTROY:
-		err = mint_destroy(f, &a->destroy);
-		break;
-	case MINT_IOC_STORE:
-		err = mint_store(f, &a->store);
-		break;
-	case MINT_IOC_SHARED:
-		err = mint_shared_io(f, &a->shared);
-		break;
-	case MINT_IOC_RESUME:
-		err = mint_resume(f, &a->resume);
-		break;
-	case MINT_IOC_READ:
-		err = mint_read(f, &a->load);
-		break;
-	case MINT_IOC_LAST_ERROR:
-		strscpy(a->last_error.text, f->last_error, sizeof(a->last_error.text));
-		err = 0;
-		break;
-	default:
-		err = -ENOTTY;
-		break;
-	}
+	err = ioc->run(f, a);
 
-	/* START reports its TSC stamps even when an IPI failed. */
-	if ((!err || cmd == MINT_IOC_START) && (_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, a, size)) {
+	if ((!err || ioc->out_on_error) && (ioc->dir & _IOC_READ) &&
+	    copy_to_user(uarg, a, ioc->size)) {
 		if (!err)
 			mint_fail(f, "cannot write the ioctl result to user 0x%lx", arg);
 		err = err ? err : -EFAULT;
@@ -235,9 +280,16 @@ static int __init mint_init(void)
 		pr_err("mint: cannot register the CPU hotplug guard: %d\n", err);
 		goto out;
 	}
+	err = mint_pm_init();
+	if (err) {
+		pr_err("mint: cannot register the host suspend guard: %d\n", err);
+		mint_hotplug_exit();
+		goto out;
+	}
 	err = misc_register(&mint_dev);
 	if (err) {
 		pr_err("mint: cannot register /dev/mint: %d\n", err);
+		mint_pm_exit();
 		mint_hotplug_exit();
 		goto out;
 	}
@@ -252,9 +304,11 @@ out:
 static void __exit mint_exit(void)
 {
 	misc_deregister(&mint_dev);
+	mint_pm_exit();
 	mint_hotplug_exit();
 	mint_sleep_exit();
 	mint_nodes_exit();
+	mint_trampoline_exit();
 	mint_store_exit();
 	pr_info("mint: unloaded\n");
 }

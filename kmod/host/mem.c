@@ -5,9 +5,11 @@
  */
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/realmode.h>
@@ -41,17 +43,28 @@ static int mint_cover_one(struct resource *res, void *arg)
 bool mint_covered(u64 start, u64 size, unsigned long flags, unsigned long desc)
 {
 	struct mint_coverage c = { .next = start };
-	u64 end = start + size - 1;
+	u64 end;
 
-	if (!size || end < start)
+	if (!mint_range_valid(start, size))
 		return false;
+	end = start + (size - 1);
 	walk_iomem_res_desc(desc, flags, start, end, &c, mint_cover_one);
+	/* iomem never reaches 2^64 - 1 (it ends at the CPU's physical address width). */
 	return !c.gap && c.next > end;
 }
 
+/* The last byte of [start, start + size), size > 0, clamped at 2^64 - 1. */
+static u64 mint_last(u64 start, u64 size)
+{
+	return size - 1 > U64_MAX - start ? U64_MAX : start + (size - 1);
+}
+
+/* Whether two ranges share a byte; empty ranges share none. Compares last bytes: no wrap. */
 bool mint_overlaps(u64 a_start, u64 a_size, u64 b_start, u64 b_size)
 {
-	return a_start < b_start + b_size && b_start < a_start + a_size;
+	if (!a_size || !b_size)
+		return false;
+	return a_start <= mint_last(b_start, b_size) && b_start <= mint_last(a_start, a_size);
 }
 
 /*
@@ -209,6 +222,26 @@ void mint_find_realmode(u64 *start, u64 *end)
 #define MINT_COPY_CHUNK (2ull << 20)
 
 /*
+ * Between two chunks of a long copy or zeroing (LOAD, READ, DESTROY's scrub: up to gigabytes,
+ * ~0.1 s a GiB on hardware, seconds under TCG): stop for a fatal signal, and let everyone
+ * else have mint.lock and the CPU for a moment, so STATUS, other nodes' ioctls and the sleep
+ * watcher (sleep.c) wait at most one chunk, not the whole operation. Callers hold mint.lock
+ * and a busy count on their node (mint_node.busy), which keeps the node from being started,
+ * resumed or destroyed while the lock is dropped. -EINTR when a fatal signal is pending.
+ */
+int mint_chunk_break(void)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	mutex_unlock(&mint.lock);
+	if (mint_fault_inject & MINT_FAULT_SLOW)
+		schedule_timeout_killable(msecs_to_jiffies(10)); /* test only */
+	cond_resched();
+	mutex_lock(&mint.lock);
+	return fatal_signal_pending(current) ? -EINTR : 0;
+}
+
+/*
  * The bulk work on node memory is word loops, straight between the caller's buffer and the
  * node (no bounce buffer), and only words that differ are written:
  *
@@ -269,7 +302,8 @@ static void mint_zero_words(u64 *dst, size_t words)
 /*
  * One piece of node memory at a time, mapped: `fn` gets the mapping, the offset from the start
  * of the whole range, and the length. The bytes past the last whole word (a kernel image's
- * size need not be a multiple of 8) are the piece function's.
+ * size need not be a multiple of 8) are the piece function's. Between pieces mint.lock is
+ * dropped (mint_chunk_break): a caller working on more than one piece holds its node busy.
  */
 typedef int (*mint_piece_fn)(u8 *node, u64 done, u64 len, void *arg);
 
@@ -288,7 +322,8 @@ static int mint_for_each_piece(u64 phys, u64 size, mint_piece_fn fn, void *arg)
 		err = fn(node, done, n, arg);
 		memunmap(node);
 		done += n;
-		cond_resched();
+		if (!err && done < size)
+			err = mint_chunk_break();
 	}
 	return err;
 }

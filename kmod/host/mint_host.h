@@ -13,11 +13,57 @@
 #include <linux/workqueue.h>
 #include <linux/cpumask.h>
 
-#include "mint/abi.h"
-#include "trampoline_layout.h"
+#include "mint/abi.h" /* the only header the module shares with user space */
 
 #define MINT_LOW_LIMIT 0x100000ull      /* 1 MiB: real-mode reachable memory */
 #define MINT_START_LIMIT 0x100000000ull /* 4 GiB: the trampoline jumps with 32-bit pointers */
+
+/*
+ * Range arithmetic that cannot wrap. Callers hand in addresses and sizes straight from user
+ * space, so `start + size` may overflow past 2^64 and land below a limit it should exceed (a
+ * status page at 2^64 - 4 KiB once let MINT_IOC_SHARED reach physical page 0). Every bound
+ * in the module goes through these, which only compare and subtract.
+ */
+
+/* [start, start + size) is non-empty and ends at or below 2^64. */
+static inline bool mint_range_valid(u64 start, u64 size)
+{
+	return size && size - 1 <= U64_MAX - start;
+}
+
+/* [start, start + size) is valid and lies inside [outer, outer + outer_size). */
+static inline bool mint_range_within(u64 start, u64 size, u64 outer, u64 outer_size)
+{
+	return mint_range_valid(start, size) && start >= outer &&
+	       start - outer <= outer_size && size <= outer_size - (start - outer);
+}
+
+/* [start, start + size) is valid and ends at or below `limit`. */
+static inline bool mint_range_below(u64 start, u64 size, u64 limit)
+{
+	return mint_range_within(start, size, 0, limit);
+}
+
+/*
+ * Test-only fault injection (the `fault_inject` module parameter, 0 unless a test sets it),
+ * so the smoke test can reach failure paths real hardware rarely takes.
+ */
+#define MINT_FAULT_SCRUB_MAP 0x1 /* DESTROY's zeroing cannot map the node's memory */
+#define MINT_FAULT_INIT 0x2      /* the local APIC does not accept an INIT */
+#define MINT_FAULT_SLOW 0x4      /* each chunk of a long copy or zeroing waits 10 ms */
+extern unsigned int mint_fault_inject;
+
+/*
+ * The machine's legacy state a stock node kernel writes while it boots, though it belongs to
+ * the host (cpu.c): the PIC's edge/level registers (ELCR, once, acpi_early_init), and, for
+ * each secondary core it starts, the CMOS shutdown byte and the BIOS warm-reset vector at
+ * 0x467 (smpboot_setup_warm_reset_vector()).
+ */
+struct mint_legacy {
+	u8 elcr[2];
+	u8 cmos_shutdown;
+	u32 warm_reset;
+};
 
 /*
  * One open file of /dev/mint. `last_error` is the human reason for the latest failed ioctl
@@ -45,7 +91,18 @@ struct mint_node {
 	u64 status_phys;
 	u32 clean; /* bit r: ranges[r] is all zero (mint_scrub) and nothing has written it since */
 	u64 tsc_before_init;
-	bool elcr_pending; /* started, and the ELCR has not been restored since */
+	bool legacy_pending; /* booting or resuming; the legacy state not restored since */
+
+	/*
+	 * Ioctls working on this node with mint.lock dropped between chunks (LOAD, READ,
+	 * DESTROY's zeroing): while non-zero, nothing may start, resume or destroy the node.
+	 */
+	u32 busy;
+
+	/* Giving the node back (DESTROY), which may take several tries (MINT_STATE_DIRTY). */
+	bool woken;    /* an INIT or SIPI went to its cores: they may run until parked */
+	bool parked;   /* DESTROY's INIT to every core was accepted */
+	u32 scrubbed;  /* bit r: DESTROY zeroed ranges[r] */
 
 	/* Suspend (sleep.c): the status page's sleep control byte, mapped while started. */
 	u8 *sleep_byte;
@@ -60,7 +117,7 @@ struct mint_node {
 
 /* A slot of the node table; the work item outlives the node it serves (see node.c). */
 struct mint_slot {
-	struct delayed_work elcr_work;
+	struct delayed_work legacy_work;
 	unsigned int id;
 	struct mint_node node;
 };
@@ -81,9 +138,9 @@ struct mint_host {
 	u64 realmode_start;
 	u64 realmode_end;
 
-	/* The ELCR as it was before the first node of a batch started. */
-	bool elcr_saved;
-	u8 elcr[2];
+	/* The legacy state as it was before the first node of a batch started (or resumed). */
+	bool legacy_saved;
+	struct mint_legacy legacy;
 };
 
 extern struct mint_host mint;
@@ -106,6 +163,7 @@ int mint_copy_to_phys(u64 phys, const void __user *src, u64 size);
 int mint_zero_phys(u64 phys, u64 size);
 int mint_copy_from_phys(void __user *dst, u64 phys, u64 size);
 int mint_read_phys(u64 phys, void *dst, size_t size);
+int mint_chunk_break(void);
 
 /* cpu.c */
 int mint_hotplug_init(void);
@@ -113,13 +171,14 @@ void mint_hotplug_exit(void);
 int mint_apic_to_cpu(u32 apic_id, unsigned int *cpu);
 int mint_send_init(u32 apic_id);
 int mint_send_sipi(u32 apic_id, u8 vector);
-void mint_elcr_save(u8 elcr[2]);
-void mint_elcr_restore(const u8 elcr[2]);
+void mint_legacy_save(struct mint_legacy *l);
+void mint_legacy_restore(const struct mint_legacy *l);
 
 /* node.c */
 void mint_nodes_init(void);
 void mint_nodes_exit(void);
-int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
+const struct mint_node *mint_memory_owner(u64 start, u64 size, int *range);
+bool mint_overlaps_realmode(u64 start, u64 size);
 int mint_create(struct mint_file *f, struct mint_create *c);
 int mint_load(struct mint_file *f, struct mint_load *l);
 int mint_read(struct mint_file *f, struct mint_load *l);
@@ -127,10 +186,18 @@ int mint_start(struct mint_file *f, struct mint_start *s);
 int mint_status(struct mint_file *f, struct mint_node_status *s);
 int mint_destroy(struct mint_file *f, struct mint_destroy *d);
 struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet);
+bool mint_clean_take(u64 start, u64 size);
+void mint_legacy_pending(struct mint_node *n);
+int mint_pm_init(void);
+void mint_pm_exit(void);
+
+/* trampoline.c */
+int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
 struct mint_trampoline_entry *mint_table_entry(u32 apic_id);
+void mint_trampoline_exit(void);
 
 /* sleep.c */
-void mint_park(struct mint_node *n);
+int mint_park(struct mint_node *n);
 int mint_sleep_watch_node(struct mint_node *n);
 void mint_sleep_unwatch_node(struct mint_node *n);
 int mint_resume(struct mint_file *f, struct mint_resume *r);

@@ -12,15 +12,18 @@
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/suspend.h>
 #include <linux/uaccess.h>
 #include <asm/barrier.h>
 #include <asm/msr.h>
 
 #include "mint_host.h"
 
-#define MINT_ELCR_FALLBACK (10 * HZ)
+/* When nothing saw the node come up (STATUS READY), the legacy state comes back after this. */
+#define MINT_LEGACY_FALLBACK (10 * HZ)
 
 /*
  * The live node with this id. `quiet` keeps a free slot out of the log: STATUS on every id is
@@ -46,7 +49,7 @@ struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet)
 }
 
 /* The live node whose memory overlaps [start, start + size), if any, and which range. */
-static const struct mint_node *mint_memory_owner(u64 start, u64 size, int *range)
+const struct mint_node *mint_memory_owner(u64 start, u64 size, int *range)
 {
 	unsigned int i, r;
 
@@ -86,131 +89,20 @@ static int mint_node_range_of(const struct mint_node *n, u64 start, u64 size)
 {
 	unsigned int r;
 
-	if (!size || start + size < start)
-		return -1;
 	for (r = 0; r < n->n_ranges; r++) {
 		const struct mint_range *m = &n->ranges[r];
 
-		if (start >= m->start && start + size <= m->start + m->size)
+		if (mint_range_within(start, size, m->start, m->size))
 			return r;
 	}
 	return -1;
 }
 
-static bool mint_overlaps_realmode(u64 start, u64 size)
+bool mint_overlaps_realmode(u64 start, u64 size)
 {
 	return mint.realmode_end &&
 	       mint_overlaps(start, size, mint.realmode_start,
 			     mint.realmode_end - mint.realmode_start);
-}
-
-/* ---- TRAMPOLINE ---- */
-
-static void mint_trampoline_drop(void)
-{
-	mint_release_low(mint.tramp_claim);
-	mint.tramp_claim = NULL;
-	mint.tramp_virt = NULL;
-	mint.tramp_phys = 0;
-	mint.tramp_ok = false;
-}
-
-struct mint_trampoline_entry *mint_table_entry(u32 apic_id)
-{
-	struct mint_trampoline_entry *table = mint.tramp_virt + MINT_TRAMPOLINE_CODE_SIZE;
-
-	return &table[apic_id];
-}
-
-int mint_trampoline(struct mint_file *f, struct mint_trampoline *t)
-{
-	u64 phys = t->phys;
-	struct resource *claim = NULL;
-	const char *conflict;
-	void *code = NULL, *virt;
-	int range, err;
-
-	if (!PAGE_ALIGNED(phys) || phys + MINT_TRAMPOLINE_SIZE > MINT_LOW_LIMIT) {
-		mint_fail(f, "trampoline at 0x%llx: must be page aligned and end below 1 MiB", phys);
-		err = -EINVAL;
-		goto out;
-	}
-	if (!t->code_size || t->code_size > MINT_TRAMPOLINE_CODE_SIZE) {
-		mint_fail(f, "trampoline code is %u bytes; it must be 1..%u", t->code_size,
-			  MINT_TRAMPOLINE_CODE_SIZE);
-		err = -EINVAL;
-		goto out;
-	}
-	code = memdup_user(u64_to_user_ptr(t->code), t->code_size);
-	if (IS_ERR(code)) {
-		err = PTR_ERR(code);
-		code = NULL;
-		mint_fail(f, "trampoline code: cannot read %u bytes at user 0x%llx", t->code_size,
-			  t->code);
-		goto out;
-	}
-
-	if (mint.tramp_ok && phys == mint.tramp_phys) {
-		/* Same place: new code, and the table (live nodes' entries) stays. */
-		memset(mint.tramp_virt, 0, MINT_TRAMPOLINE_CODE_SIZE);
-		memcpy(mint.tramp_virt, code, t->code_size);
-		err = 0;
-		goto out;
-	}
-	if (mint.tramp_ok && mint.n_nodes) {
-		mint_fail(f, "trampoline at 0x%llx: already installed at 0x%llx and %u node(s) rely on it",
-			  phys, mint.tramp_phys, mint.n_nodes);
-		err = -EBUSY;
-		goto out;
-	}
-	if (!mint_covered(phys, MINT_TRAMPOLINE_SIZE, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE)) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx is not entirely System RAM", phys,
-			  phys + MINT_TRAMPOLINE_SIZE - 1);
-		err = -EINVAL;
-		goto out;
-	}
-	if (mint_overlaps_realmode(phys, MINT_TRAMPOLINE_SIZE)) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx overlaps the host's real-mode code 0x%llx-0x%llx",
-			  phys, phys + MINT_TRAMPOLINE_SIZE - 1, mint.realmode_start,
-			  mint.realmode_end - 1);
-		err = -EBUSY;
-		goto out;
-	}
-	if (mint_memory_owner(phys, MINT_TRAMPOLINE_SIZE, &range)) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx overlaps memory a node owns", phys,
-			  phys + MINT_TRAMPOLINE_SIZE - 1);
-		err = -EBUSY;
-		goto out;
-	}
-	err = mint_claim_low(phys, MINT_TRAMPOLINE_SIZE, "mint trampoline", &claim, &conflict);
-	if (err) {
-		mint_fail(f, "trampoline 0x%llx-0x%llx: cannot claim it (%s is there)", phys,
-			  phys + MINT_TRAMPOLINE_SIZE - 1, conflict ? conflict : "memory");
-		goto out;
-	}
-	virt = memremap(phys, MINT_TRAMPOLINE_SIZE, MEMREMAP_WB);
-	if (!virt) {
-		mint_release_low(claim);
-		mint_fail(f, "trampoline 0x%llx: cannot map it", phys);
-		err = -ENOMEM;
-		goto out;
-	}
-
-	if (mint.tramp_ok) {
-		memunmap(mint.tramp_virt);
-		mint_trampoline_drop();
-	}
-	memset(virt, 0, MINT_TRAMPOLINE_SIZE);
-	memcpy(virt, code, t->code_size);
-	mint.tramp_claim = claim;
-	mint.tramp_virt = virt;
-	mint.tramp_phys = phys;
-	mint.tramp_ok = true;
-	pr_info("mint: trampoline installed at 0x%llx (%u bytes of code)\n", phys, t->code_size);
-	err = 0;
-out:
-	kfree(code);
-	return err;
 }
 
 /* ---- CREATE ---- */
@@ -250,8 +142,8 @@ static int mint_check_ranges(struct mint_file *f, const struct mint_create *c)
 		const struct mint_range *r = &c->ranges[i];
 		u64 last = r->start + r->size - 1;
 
-		if (!r->size || !PAGE_ALIGNED(r->start) || !PAGE_ALIGNED(r->size) ||
-		    r->start + r->size < r->start) {
+		if (!mint_range_valid(r->start, r->size) || !PAGE_ALIGNED(r->start) ||
+		    !PAGE_ALIGNED(r->size)) {
 			mint_fail(f, "node %s: memory range %u (start 0x%llx size 0x%llx) must be page aligned, non-empty and not wrap",
 				  name, i, r->start, r->size);
 			return -EINVAL;
@@ -273,7 +165,7 @@ static int mint_check_ranges(struct mint_file *f, const struct mint_create *c)
 		const struct mint_node *owner;
 
 		if (i == 0) {
-			if (r->start + r->size > MINT_LOW_LIMIT) {
+			if (!mint_range_below(r->start, r->size, MINT_LOW_LIMIT)) {
 				mint_fail(f, "node %s: low slice 0x%llx-0x%llx must lie below 1 MiB",
 					  name, r->start, last);
 				return -EINVAL;
@@ -325,22 +217,26 @@ static int mint_check_ranges(struct mint_file *f, const struct mint_create *c)
 		}
 	}
 
-	if (!PAGE_ALIGNED(c->status_phys) || c->status_phys + PAGE_SIZE > MINT_START_LIMIT ||
-	    !c->status_phys) {
+	if (!PAGE_ALIGNED(c->status_phys) || !c->status_phys ||
+	    !mint_range_below(c->status_phys, PAGE_SIZE, MINT_START_LIMIT)) {
 		mint_fail(f, "node %s: status page 0x%llx must be page aligned and below 4 GiB",
 			  name, c->status_phys);
 		return -EINVAL;
 	}
+	/*
+	 * Mint's whole shared area starts at the status page (docs/shared-memory.md): SHARED,
+	 * START and the sleep watcher reach into it, so all of it must be this node's, in one
+	 * range.
+	 */
 	for (i = 1; i < c->n_ranges; i++) {
 		const struct mint_range *r = &c->ranges[i];
 
-		if (c->status_phys >= r->start &&
-		    c->status_phys + PAGE_SIZE <= r->start + r->size)
+		if (mint_range_within(c->status_phys, MINT_SHARED_END, r->start, r->size))
 			break;
 	}
 	if (i == c->n_ranges) {
-		mint_fail(f, "node %s: status page 0x%llx is not inside the node's memory above 1 MiB",
-			  name, c->status_phys);
+		mint_fail(f, "node %s: shared area 0x%llx+0x%x (from the status page) is not inside one of the node's ranges above 1 MiB",
+			  name, c->status_phys, MINT_SHARED_END);
 		return -EINVAL;
 	}
 	return 0;
@@ -405,8 +301,11 @@ static void mint_clean_add(u64 start, u64 size)
 	mint_n_clean++;
 }
 
-/* Takes [start, start + size) out of the table; true if all of it was there. */
-static bool mint_clean_take(u64 start, u64 size)
+/*
+ * Takes [start, start + size) out of the table; true if all of it was there. Whatever writes
+ * memory no node owns calls it (CREATE, to learn what is clean; installing the trampoline).
+ */
+bool mint_clean_take(u64 start, u64 size)
 {
 	bool whole = false;
 	unsigned int i = 0;
@@ -418,10 +317,11 @@ static bool mint_clean_take(u64 start, u64 size)
 			i++;
 			continue;
 		}
-		whole |= start >= c.start && start + size <= c.start + c.size;
+		whole |= mint_range_within(start, size, c.start, c.size);
 		mint_clean[i] = mint_clean[--mint_n_clean];
 		if (c.start < start)
 			mint_clean_add(c.start, start - c.start);
+		/* Both are memory that was claimed or is being claimed: neither ends at 2^64. */
 		if (c.start + c.size > start + size)
 			mint_clean_add(start + size, c.start + c.size - (start + size));
 	}
@@ -564,7 +464,17 @@ out:
 	return err;
 }
 
-/* ---- LOAD ---- */
+/* ---- LOAD, READ ---- */
+
+/* What a failed copy or zeroing says about `err`. */
+static const char *mint_copy_error(int err, bool to_node)
+{
+	if (err == -EINTR)
+		return "interrupted by a fatal signal";
+	if (err == -EFAULT)
+		return to_node ? "cannot read the caller's buffer" : "cannot write the caller's buffer";
+	return to_node ? "cannot map the target" : "cannot map the source";
+}
 
 int mint_load(struct mint_file *f, struct mint_load *l)
 {
@@ -580,7 +490,7 @@ int mint_load(struct mint_file *f, struct mint_load *l)
 		err = -EBUSY;
 		goto out;
 	}
-	if (!l->size || l->phys + l->size < l->phys) {
+	if (!mint_range_valid(l->phys, l->size)) {
 		mint_fail(f, "node %s: LOAD of 0x%llx bytes at 0x%llx is empty or wraps", n->name,
 			  l->size, l->phys);
 		err = -EINVAL;
@@ -593,16 +503,18 @@ int mint_load(struct mint_file *f, struct mint_load *l)
 		err = -EINVAL;
 		goto out;
 	}
+	/* mint.lock is dropped between chunks: busy keeps START and DESTROY off the node. */
+	n->busy++;
 	if (l->flags & MINT_LOAD_ZERO) {
 		err = n->clean & (1u << r) ? 0 : mint_zero_phys(l->phys, l->size);
 	} else {
 		n->clean &= ~(1u << r);
 		err = mint_copy_to_phys(l->phys, u64_to_user_ptr(l->data), l->size);
 	}
+	n->busy--;
 	if (err)
 		mint_fail(f, "node %s: LOAD 0x%llx-0x%llx: %s", n->name, l->phys,
-			  l->phys + l->size - 1,
-			  err == -EFAULT ? "cannot read the caller's buffer" : "cannot map the target");
+			  l->phys + l->size - 1, mint_copy_error(err, true));
 out:
 	return err;
 }
@@ -612,53 +524,77 @@ int mint_read(struct mint_file *f, struct mint_load *l)
 	struct mint_node *n = mint_node_get(f, l->id, false);
 	int err;
 
-	if (IS_ERR(n))
-		return PTR_ERR(n);
+	if (IS_ERR(n)) {
+		err = PTR_ERR(n);
+		goto out;
+	}
 	if (n->state != MINT_STATE_SUSPENDED && n->state != MINT_STATE_STOPPED) {
 		mint_fail(f, "node %s: READ only while the node is suspended or stopped", n->name);
-		return -EBUSY;
+		err = -EBUSY;
+		goto out;
 	}
-	if (!l->size || l->phys + l->size < l->phys ||
-	    mint_node_range_of(n, l->phys, l->size) < 0) {
+	if (mint_node_range_of(n, l->phys, l->size) < 0) {
 		mint_fail(f, "node %s: READ 0x%llx+0x%llx is not inside one range the node owns",
 			  n->name, l->phys, l->size);
-		return -EINVAL;
+		err = -EINVAL;
+		goto out;
 	}
+	n->busy++; /* as in LOAD: nothing resumes or destroys the node meanwhile */
 	err = mint_copy_from_phys(u64_to_user_ptr(l->data), l->phys, l->size);
+	n->busy--;
 	if (err)
 		mint_fail(f, "node %s: READ 0x%llx-0x%llx: %s", n->name, l->phys,
-			  l->phys + l->size - 1,
-			  err == -EFAULT ? "cannot write the caller's buffer" : "cannot map the source");
+			  l->phys + l->size - 1, mint_copy_error(err, false));
+out:
 	return err;
 }
 
-/* ---- START ---- */
+/* ---- legacy state around a boot (cpu.c) ---- */
 
-static void mint_elcr_restore_node(struct mint_node *n)
+/*
+ * A node is about to boot or resume: keep the legacy state as the host had it (once per
+ * batch of nodes coming up at the same time: a second node's START must not sample what the
+ * first one wrote), and put it back by the fallback if nothing sees the node come up.
+ */
+void mint_legacy_pending(struct mint_node *n)
+{
+	struct mint_slot *slot = container_of(n, struct mint_slot, node);
+
+	if (!mint.legacy_saved) {
+		mint_legacy_save(&mint.legacy);
+		mint.legacy_saved = true;
+	}
+	n->legacy_pending = true;
+	mod_delayed_work(system_wq, &slot->legacy_work, MINT_LEGACY_FALLBACK);
+}
+
+static void mint_legacy_restore_node(struct mint_node *n)
 {
 	unsigned int i;
 
-	if (!n->elcr_pending)
+	if (!n->legacy_pending)
 		return;
-	n->elcr_pending = false;
-	if (mint.elcr_saved)
-		mint_elcr_restore(mint.elcr);
+	n->legacy_pending = false;
+	if (mint.legacy_saved)
+		mint_legacy_restore(&mint.legacy);
 	for (i = 0; i < MINT_MAX_NODES; i++)
-		if (mint.slots[i].node.elcr_pending)
+		if (mint.slots[i].node.legacy_pending)
 			return;
-	/* No node is booting any more: the next START samples the ELCR afresh. */
-	mint.elcr_saved = false;
+	/* No node is coming up any more: the next START samples the legacy state afresh. */
+	mint.legacy_saved = false;
 }
 
-static void mint_elcr_fallback(struct work_struct *work)
+static void mint_legacy_fallback(struct work_struct *work)
 {
-	struct mint_slot *slot = container_of(to_delayed_work(work), struct mint_slot, elcr_work);
+	struct mint_slot *slot = container_of(to_delayed_work(work), struct mint_slot, legacy_work);
 
 	mutex_lock(&mint.lock);
 	if (slot->node.state != MINT_STATE_FREE)
-		mint_elcr_restore_node(&slot->node);
+		mint_legacy_restore_node(&slot->node);
 	mutex_unlock(&mint.lock);
 }
+
+/* ---- START ---- */
 
 int mint_start(struct mint_file *f, struct mint_start *s)
 {
@@ -673,7 +609,13 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 		goto out;
 	}
 	if (n->state != MINT_STATE_OWNED) {
-		mint_fail(f, "node %s: already started", n->name);
+		mint_fail(f, "node %s: already started, or being given back (state %u)", n->name,
+			  n->state);
+		err = -EBUSY;
+		goto out;
+	}
+	if (n->busy) {
+		mint_fail(f, "node %s: a LOAD into it is still running", n->name);
 		err = -EBUSY;
 		goto out;
 	}
@@ -682,7 +624,7 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 		err = -ENXIO;
 		goto out;
 	}
-	if (s->boot_params + PAGE_SIZE > MINT_START_LIMIT ||
+	if (!mint_range_below(s->boot_params, PAGE_SIZE, MINT_START_LIMIT) ||
 	    mint_node_range_of(n, s->boot_params, PAGE_SIZE) < 0) {
 		mint_fail(f, "node %s: boot_params 0x%llx-0x%llx must lie below 4 GiB in the node's memory",
 			  n->name, s->boot_params, s->boot_params + PAGE_SIZE - 1);
@@ -704,7 +646,8 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 	if (s->flags & MINT_ENTRY_LONG_MODE) {
 		/* The core runs on these tables before the kernel has its own: the node's memory. */
 		if (!PAGE_ALIGNED(s->pml4) || !PAGE_ALIGNED(s->pml5) ||
-		    s->pml4 + PAGE_SIZE > MINT_START_LIMIT || s->pml5 + PAGE_SIZE > MINT_START_LIMIT ||
+		    !mint_range_below(s->pml4, PAGE_SIZE, MINT_START_LIMIT) ||
+		    !mint_range_below(s->pml5, PAGE_SIZE, MINT_START_LIMIT) ||
 		    mint_node_range_of(n, s->pml4, PAGE_SIZE) < 0 ||
 		    mint_node_range_of(n, s->pml5, PAGE_SIZE) < 0) {
 			mint_fail(f, "node %s: page-table roots 0x%llx and 0x%llx must be page aligned, below 4 GiB, in the node's memory",
@@ -717,16 +660,14 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 		err = -EINVAL;
 		goto out;
 	}
-	/* A stale READY from an earlier tenant of the page must not count for this boot. */
+	/*
+	 * A stale READY from an earlier tenant of the page must not count for this boot. One
+	 * page is one chunk: mint.lock stays held.
+	 */
 	err = mint_zero_phys(n->status_phys, PAGE_SIZE);
 	if (err) {
 		mint_fail(f, "node %s: cannot map the status page 0x%llx", n->name, n->status_phys);
 		goto out;
-	}
-
-	if (!mint.elcr_saved) {
-		mint_elcr_save(mint.elcr);
-		mint.elcr_saved = true;
 	}
 
 	apic_id = n->apic_ids[0];
@@ -750,11 +691,11 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 
 	/* From here the core may be running: the node counts as started whatever happens. */
 	n->state = MINT_STATE_STARTED;
+	n->woken = true;
 	if (mint_sleep_watch_node(n))
-		pr_warn("mint: node %s: cannot map its status page; suspend requests go unseen\n",
-			n->name);
-	n->elcr_pending = true;
-	mod_delayed_work(system_wq, &mint.slots[s->id].elcr_work, MINT_ELCR_FALLBACK);
+		pr_warn_ratelimited("mint: node %s: cannot map its status page; suspend requests go unseen\n",
+				    n->name);
+	mint_legacy_pending(n);
 
 	s->tsc_before_init = rdtsc_ordered();
 	n->tsc_before_init = s->tsc_before_init;
@@ -805,7 +746,7 @@ int mint_status(struct mint_file *f, struct mint_node_status *s)
 	    s->page.phase == MINT_PHASE_READY) {
 		n->state = MINT_STATE_READY;
 		pr_info("mint: node %s reports ready\n", n->name);
-		mint_elcr_restore_node(n);
+		mint_legacy_restore_node(n);
 	}
 	s->state = n->state;
 	memcpy(s->name, n->name, sizeof(s->name));
@@ -834,53 +775,147 @@ out:
  * in the state a memory image boot wants (docs/suspend.md): under QEMU TCG, writing memory a
  * node executed code from costs ~15x a plain write, and paying that here, once, rather than at
  * the next boot, is what keeps that boot fast. The cores are parked before this runs, so
- * nothing of the node writes behind it. Returns the milliseconds it took.
+ * nothing of the node writes behind it.
+ *
+ * Ranges already zeroed by an earlier, unfinished DESTROY are skipped. mint.lock is dropped
+ * between chunks (the node is busy meanwhile). 0, or the first error: the range it was
+ * zeroing stays unmarked, to be zeroed again by the next try.
  */
-static u64 mint_scrub(struct mint_node *n)
+static int mint_scrub(struct mint_node *n, unsigned int *failed)
 {
-	u64 t0 = ktime_get_ns();
 	unsigned int r;
+	int err = 0;
 
-	for (r = 0; r < n->n_ranges; r++) {
-		if (!n->claims[r])
+	n->busy++;
+	for (r = 0; r < n->n_ranges && !err; r++) {
+		if (!n->claims[r] || (n->scrubbed & (1u << r)))
 			continue;
-		if (mint_zero_phys(n->ranges[r].start, n->ranges[r].size))
-			pr_warn("mint: node %s: could not map 0x%llx-0x%llx to zero it\n", n->name,
-				n->ranges[r].start, n->ranges[r].start + n->ranges[r].size - 1);
+		if (mint_fault_inject & MINT_FAULT_SCRUB_MAP)
+			err = -ENOMEM; /* test only: as if memremap() had failed */
 		else
-			mint_clean_add(n->ranges[r].start, n->ranges[r].size);
+			err = mint_zero_phys(n->ranges[r].start, n->ranges[r].size);
+		if (err)
+			*failed = r;
+		else
+			n->scrubbed |= 1u << r;
 	}
-	return div_u64(ktime_get_ns() - t0, NSEC_PER_MSEC);
+	n->busy--;
+	return err;
 }
 
+/*
+ * Gives a node back: parks its cores, zeroes its memory, releases claims and cores. Nothing is
+ * handed back that was not zeroed or whose cores may still run: when an INIT is not accepted,
+ * the zeroing cannot map the memory, or a fatal signal stops it, the node stays owned in
+ * MINT_STATE_DIRTY (shown by mint ps) and the next DESTROY carries on where this one stopped.
+ */
 int mint_destroy(struct mint_file *f, struct mint_destroy *d)
 {
 	struct mint_node *n = mint_node_get(f, d->id, false);
-	unsigned int i;
-	u64 scrub_ms;
-	int err = 0;
+	unsigned int i, failed = 0;
+	u64 t0 = ktime_get_ns();
+	int err;
 
 	if (IS_ERR(n)) {
 		err = PTR_ERR(n);
 		goto out;
 	}
-	if (n->state == MINT_STATE_STARTED || n->state == MINT_STATE_READY) {
-		mint_park(n);
-		mint_elcr_restore_node(n);
+	if (n->busy) {
+		mint_fail(f, "node %s: a LOAD, READ or DESTROY of it is still running; try again",
+			  n->name);
+		err = -EBUSY;
+		goto out;
 	}
-	cancel_delayed_work(&mint.slots[d->id].elcr_work);
+	if (n->woken && !n->parked) {
+		/* Parked or not, a woken core gets its INIT: a parked one just stays parked. */
+		err = mint_park(n);
+		if (err) {
+			n->state = MINT_STATE_DIRTY;
+			mint_fail(f, "node %s: a core did not accept INIT and may still run; its cores and memory stay owned (DESTROY again)",
+				  n->name);
+			goto out;
+		}
+		n->parked = true;
+	}
+	n->state = MINT_STATE_DIRTY; /* until the last claim goes: refused by every other ioctl */
+	mint_legacy_restore_node(n);
+	cancel_delayed_work(&mint.slots[d->id].legacy_work);
 	mint_sleep_unwatch_node(n);
-	scrub_ms = mint_scrub(n);
+
+	err = mint_scrub(n, &failed);
+	if (err) {
+		mint_fail(f, "node %s: zeroing 0x%llx-0x%llx: %s; its memory stays owned (DESTROY again)",
+			  n->name, n->ranges[failed].start,
+			  n->ranges[failed].start + n->ranges[failed].size - 1,
+			  err == -EINTR ? "interrupted by a fatal signal" : "cannot map it");
+		goto out;
+	}
+	for (i = 0; i < n->n_ranges; i++)
+		mint_clean_add(n->ranges[i].start, n->ranges[i].size);
 	mint_release_claims(n);
 	for (i = 0; i < n->n_cpus; i++)
 		cpumask_clear_cpu(n->cpus[i], &mint_owned_cpus);
 	pr_info("mint: node %s (id %u) destroyed, its memory zeroed in %llu ms\n", n->name, d->id,
-		scrub_ms);
+		div_u64(ktime_get_ns() - t0, NSEC_PER_MSEC));
 	memset(n, 0, sizeof(*n));
 	if (!--mint.n_nodes)
 		module_put(THIS_MODULE);
+	err = 0;
 out:
 	return err;
+}
+
+/* ---- host suspend and hibernation ---- */
+
+/*
+ * The host's suspend or hibernation would take every core through the firmware and reset
+ * the ones nodes run on (or leave a suspended node's kernel in memory a hibernation image does
+ * not keep). Refuse it while any node has cores that may run or a kernel waiting to resume:
+ * the node would die silently. A node only created (OWNED) or stopped and parked is fine.
+ */
+static int mint_pm_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	char names[128] = "";
+	size_t len = 0;
+	unsigned int i, count = 0;
+
+	if (action != PM_SUSPEND_PREPARE && action != PM_HIBERNATION_PREPARE &&
+	    action != PM_RESTORE_PREPARE)
+		return NOTIFY_DONE;
+	mutex_lock(&mint.lock);
+	for (i = 0; i < MINT_MAX_NODES; i++) {
+		const struct mint_node *n = &mint.slots[i].node;
+		bool live = n->state == MINT_STATE_STARTED || n->state == MINT_STATE_READY ||
+			    n->state == MINT_STATE_SUSPENDED ||
+			    (n->state == MINT_STATE_DIRTY && n->woken && !n->parked);
+
+		if (!live)
+			continue;
+		if (len < sizeof(names))
+			len += scnprintf(names + len, sizeof(names) - len, "%s%s",
+					 count ? ", " : "", n->name);
+		count++;
+	}
+	mutex_unlock(&mint.lock);
+	if (!count)
+		return NOTIFY_DONE;
+	pr_err_ratelimited("mint: refusing host %s: %u node(s) run on cores it would reset (%s); stop them first (mint stop)\n",
+			   action == PM_SUSPEND_PREPARE ? "suspend" : "hibernation", count, names);
+	return notifier_from_errno(-EBUSY);
+}
+
+static struct notifier_block mint_pm_nb = {
+	.notifier_call = mint_pm_notify,
+};
+
+int mint_pm_init(void)
+{
+	return register_pm_notifier(&mint_pm_nb);
+}
+
+void mint_pm_exit(void)
+{
+	unregister_pm_notifier(&mint_pm_nb);
 }
 
 /* ---- module life ---- */
@@ -891,7 +926,7 @@ void mint_nodes_init(void)
 
 	for (i = 0; i < MINT_MAX_NODES; i++) {
 		mint.slots[i].id = i;
-		INIT_DELAYED_WORK(&mint.slots[i].elcr_work, mint_elcr_fallback);
+		INIT_DELAYED_WORK(&mint.slots[i].legacy_work, mint_legacy_fallback);
 	}
 	mint_find_realmode(&mint.realmode_start, &mint.realmode_end);
 	if (mint.realmode_end)
@@ -901,15 +936,11 @@ void mint_nodes_init(void)
 		pr_warn("mint: host real-mode code not found; place the trampoline and low slices clear of it by hand\n");
 }
 
-/* Only reached with no nodes (they hold a module reference): the trampoline goes back. */
+/* Only reached with no nodes (they hold a module reference). */
 void mint_nodes_exit(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < MINT_MAX_NODES; i++)
-		cancel_delayed_work_sync(&mint.slots[i].elcr_work);
-	if (mint.tramp_ok) {
-		memunmap(mint.tramp_virt);
-		mint_trampoline_drop();
-	}
+		cancel_delayed_work_sync(&mint.slots[i].legacy_work);
 }

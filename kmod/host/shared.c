@@ -3,7 +3,7 @@
  * MINT_IOC_SHARED: the host's window on a node's shared sections (docs/shared-memory.md).
  * Reads cover Mint's area of the node, writes only the sections the host owns there (host
  * page, console input ring); nothing outside the node's own area is ever reachable, and a
- * node that is gone (DESTROY) has no area any more.
+ * node that is gone (DESTROY), or being given back (MINT_STATE_DIRTY), has no area any more.
  */
 #include <linux/io.h>
 #include <linux/slab.h>
@@ -25,6 +25,12 @@ int mint_shared_io(struct mint_file *f, struct mint_shared_io *io)
 		goto out;
 	}
 	n = &mint.slots[io->id].node;
+	if (n->state == MINT_STATE_DIRTY) {
+		/* DESTROY zeroes the area; a write now would hand back memory it did not zero. */
+		mint_fail(f, "node %s: being given back (DESTROY did not finish)", n->name);
+		err = -EBUSY;
+		goto out;
+	}
 	lo = io->write ? MINT_SHARED_HOST_PAGE : 0;
 	hi = io->write ? MINT_SHARED_CONSOLE_IN + MINT_CONSOLE_IN_SIZE : MINT_SHARED_END;
 	if (io->write > 1 || !io->size || io->size > MINT_SHARED_IO_MAX || io->offset < lo ||
@@ -35,13 +41,14 @@ int mint_shared_io(struct mint_file *f, struct mint_shared_io *io)
 		err = -EINVAL;
 		goto out;
 	}
-	/* The area starts at the status page and must lie in one range the node owns. */
-	phys = n->status_phys + io->offset;
+	/*
+	 * The area starts at the status page and lies in one range the node owns (CREATE
+	 * checked it; checked again here without adding, so no address can wrap past 2^64).
+	 */
 	for (r = 1; r < n->n_ranges; r++) {
 		const struct mint_range *m = &n->ranges[r];
 
-		if (n->status_phys >= m->start &&
-		    n->status_phys + MINT_SHARED_END <= m->start + m->size)
+		if (mint_range_within(n->status_phys, MINT_SHARED_END, m->start, m->size))
 			break;
 	}
 	if (r >= n->n_ranges) {
@@ -50,6 +57,7 @@ int mint_shared_io(struct mint_file *f, struct mint_shared_io *io)
 		err = -EINVAL;
 		goto out;
 	}
+	phys = n->status_phys + io->offset; /* inside the area, checked above */
 	buf = kvmalloc(io->size, GFP_KERNEL);
 	if (!buf) {
 		err = -ENOMEM;

@@ -35,17 +35,25 @@
 static void mint_sleep_poll(struct work_struct *work);
 static DECLARE_DELAYED_WORK(mint_sleep_work, mint_sleep_poll);
 
-/* INIT to every core of the node, and its trampoline entry invalidated. */
-void mint_park(struct mint_node *n)
+/*
+ * INIT to every core of the node, and its trampoline entry invalidated. -EIO when a core's
+ * local APIC did not accept its INIT: that core may still run (DESTROY then keeps the node).
+ */
+int mint_park(struct mint_node *n)
 {
 	unsigned int i;
+	int err = 0;
 
-	for (i = 0; i < n->n_cpus; i++)
-		if (mint_send_init(n->apic_ids[i]))
-			pr_warn("mint: node %s: INIT to APIC ID %u was not accepted\n",
-				n->name, n->apic_ids[i]);
+	for (i = 0; i < n->n_cpus; i++) {
+		if (mint_send_init(n->apic_ids[i])) {
+			pr_warn_ratelimited("mint: node %s: INIT to APIC ID %u was not accepted\n",
+					    n->name, n->apic_ids[i]);
+			err = -EIO;
+		}
+	}
 	if (mint.tramp_ok)
 		WRITE_ONCE(mint_table_entry(n->apic_ids[0])->valid, 0);
+	return err;
 }
 
 static void mint_sleep_check(struct mint_node *n)
@@ -140,7 +148,7 @@ static u32 mint_find_wakeup(struct mint_node *n)
 	unsigned int i, k;
 
 	for (i = 0; i < n->n_ranges; i++)
-		if (n->ranges[i].start + n->ranges[i].size <= 0x100000)
+		if (mint_range_below(n->ranges[i].start, n->ranges[i].size, MINT_LOW_LIMIT))
 			low = &n->ranges[i];
 	if (!low)
 		return 0;
@@ -188,6 +196,10 @@ int mint_resume(struct mint_file *f, struct mint_resume *r)
 		mint_fail(f, "node %s: not suspended", n->name);
 		return -EINVAL;
 	}
+	if (n->busy) {
+		mint_fail(f, "node %s: a LOAD or READ of it is still running", n->name);
+		return -EBUSY;
+	}
 	image = n->state == MINT_STATE_OWNED;
 	if (!mint.tramp_ok) {
 		mint_fail(f, "node %s: no trampoline installed", n->name);
@@ -220,6 +232,9 @@ int mint_resume(struct mint_file *f, struct mint_resume *r)
 		return err;
 	}
 	n->state = MINT_STATE_READY;
+	n->woken = true;
+	/* Its kernel starts its secondary cores again: the legacy state needs the same care. */
+	mint_legacy_pending(n);
 	n->tsc_kernel_back = 0;
 	r->tsc_sipi = rdtsc_ordered();
 	n->tsc_resume_sipi = r->tsc_sipi;

@@ -14,6 +14,7 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/security.h>
 
 #include "mint_host.h"
 
@@ -41,7 +42,7 @@ static const struct mint_node *mint_store_node_overlap(u64 start, u64 size)
 int mint_store(struct mint_file *f, struct mint_store *s)
 {
 	const struct mint_node *owner;
-	u64 last = s->start + s->size - 1;
+	u64 last = s->start + s->size - 1; /* for messages; only used once the range is valid */
 	int err = 0;
 
 	mutex_lock(&store_lock);
@@ -55,7 +56,8 @@ int mint_store(struct mint_file *f, struct mint_store *s)
 		s->size = store_size;
 		goto out;
 	}
-	if (!s->size || !PAGE_ALIGNED(s->start) || !PAGE_ALIGNED(s->size) || last < s->start) {
+	if (!mint_range_valid(s->start, s->size) || !PAGE_ALIGNED(s->start) ||
+	    !PAGE_ALIGNED(s->size)) {
 		mint_fail(f, "store 0x%llx size 0x%llx: must be non-empty and page aligned",
 			  s->start, s->size);
 		err = -EINVAL;
@@ -107,11 +109,14 @@ out:
 int mint_store_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	unsigned long len = vma->vm_end - vma->vm_start;
-	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT; /* mmap's offset is an off_t: no wrap */
 	int err;
 
 	if (!capable(CAP_SYS_BOOT))
 		return -EPERM;
+	err = security_locked_down(LOCKDOWN_KEXEC); /* as every ioctl (main.c) */
+	if (err)
+		return err;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL; /* a private copy would not be the store */
 	mutex_lock(&store_lock);

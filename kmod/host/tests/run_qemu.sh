@@ -24,6 +24,7 @@ cat > "$work/rootfs/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mount -t securityfs securityfs /sys/kernel/security  # the smoke raises lockdown last
 insmod /mint.ko
 /mint_smoke /trampoline.bin
 echo "smoke exit status $?"
