@@ -398,3 +398,97 @@ TEST(PlanProperties, CheckedPlansNeverTouchHostRam) {
 
 }  // namespace
 }  // namespace mint
+
+namespace mint {
+namespace {
+
+// SerializePlan's text is what the lab hands its host (lab/disk.cc, guest/initramfs.cc): it
+// stays byte for byte the same for a plan using every key.
+TEST(Plan, SerializeTextIsStable) {
+  auto plan = ParsePlan(R"([host]
+reserved = ["0x40000000-0x7fffffff", "0x100000000-0x13fffffff"]
+low_window = "0x20000-0x8ffff"
+store = "0x7f000000-0x7fffffff"
+cpus = [0, 5]
+
+[[node]]
+name = "every-key"
+arch = "x86_64"
+kernel = "/k/vmlinuz \"q\" \\"
+initrd = "/i.cpio.gz"
+cmdline = "quiet loglevel=3"
+cpus = [1, 2]
+memory = ["0x100000000-0x10fffffff", "128M"]
+low = "0x40000-0x47fff"
+console = "ttyS2"
+dma32 = false
+kaslr = true
+pci = ["01:00.0", "0000:01:00.1"]
+unbind_host_drivers = true
+io_apic = 1
+virtio_mmio = ["0xfeb02e00-0xfeb02fff@47", "0xfeb02c00-0xfeb02dff@46"]
+
+[[node]]
+name = "plain"
+kernel = "k"
+cpus = [3]
+memory = ["64M"]
+)",
+                        "every.toml");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(SerializePlan(*plan), R"([host]
+reserved = ["0x40000000-0x7fffffff", "0x100000000-0x13fffffff"]
+low_window = "0x20000-0x8ffff"
+store = "0x7f000000-0x7fffffff"
+cpus = [0, 5]
+
+[[node]]
+name = "every-key"
+arch = "x86_64"
+kernel = "/k/vmlinuz \"q\" \\"
+initrd = "/i.cpio.gz"
+cmdline = "quiet loglevel=3"
+cpus = [1, 2]
+memory = ["0x100000000-0x10fffffff", "0x40000000-0x47ffffff"]
+low = "0x40000-0x47fff"
+console = "ttyS2"
+dma32 = false
+kaslr = true
+pci = ["0000:01:00.0", "0000:01:00.1"]
+unbind_host_drivers = true
+io_apic = 1
+virtio_mmio = ["0xfeb02e00-0xfeb02fff@47", "0xfeb02c00-0xfeb02dff@46"]
+
+[[node]]
+name = "plain"
+kernel = "k"
+cmdline = ""
+cpus = [3]
+memory = ["0x48000000-0x4bffffff"]
+low = "0x88000-0x8ffff"
+console = "ttyS1"
+)");
+  // A plan built in code, with a size still to place and no low slice.
+  Plan built;
+  built.host.reserved = {{0x40000000, 0x80000000}};
+  NodePlan node;
+  node.name = "n";
+  node.memory_sizes = {0x4000000};
+  built.nodes.push_back(node);
+  EXPECT_EQ(SerializePlan(built), R"([host]
+reserved = ["0x40000000-0x7fffffff"]
+low_window = "0x10000-0x8ffff"
+cpus = [0]
+
+[[node]]
+name = "n"
+kernel = ""
+cmdline = ""
+cpus = []
+memory = ["67108864"]
+console = "ttyS1"
+)");
+}
+
+}  // namespace
+}  // namespace mint
