@@ -492,3 +492,138 @@ console = "ttyS1"
 
 }  // namespace
 }  // namespace mint
+
+#include <map>
+#include <span>
+
+#include "plan_parse.h"
+
+namespace mint {
+namespace {
+
+// A value other than the default for every key of the tables in plan_parse.cc (with what the
+// value needs besides). A key added to a table without a line here fails EveryKeyRoundTrips.
+const std::map<std::string, std::string> kHostExamples = {
+    {"reserved", "reserved = [\"0x40000000-0x5fffffff\", \"0x100000000-0x10fffffff\"]"},
+    {"low_window", "low_window = \"0x20000-0x8ffff\""},
+    {"store", "store = \"0x7f000000-0x7fffffff\""},
+    {"cpus", "cpus = [0, 7]"},
+};
+const std::map<std::string, std::string> kNodeExamples = {
+    {"name", "name = \"other\""},
+    {"arch", "arch = \"x86_64\""},
+    {"kernel", "kernel = \"/other/vmlinuz\""},
+    {"initrd", "initrd = \"/initrd.cpio.gz\""},
+    {"cmdline", "cmdline = \"quiet\""},
+    {"cpus", "cpus = [2, 3]"},
+    {"memory", "memory = [\"0x50000000-0x5fffffff\", \"32M\"]"},
+    {"low", "low = \"0x40000-0x47fff\""},
+    {"console", "console = \"shared\""},
+    {"dma32", "dma32 = false"},
+    {"kaslr", "kaslr = true"},
+    {"pci", "pci = [\"01:00.0\"]"},
+    {"unbind_host_drivers", "unbind_host_drivers = true"},
+    {"io_apic", "io_apic = 1"},
+    {"virtio_mmio", "io_apic = 1\nvirtio_mmio = [\"0xfeb02e00-0xfeb02fff@47\"]"},
+};
+
+// A plan with its host and one node, each key of a section given by `host` or `node` when
+// there, else by a plain value (no value: the key is left out).
+std::string ExamplePlan(const std::map<std::string, std::string>& host,
+                        const std::map<std::string, std::string>& node) {
+  std::map<std::string, std::string> host_keys = {
+      {"reserved", "reserved = [\"0x40000000-0x7fffffff\"]"}};
+  std::map<std::string, std::string> node_keys = {{"name", "name = \"a\""},
+                                                  {"kernel", "kernel = \"/k\""},
+                                                  {"cpus", "cpus = [1]"},
+                                                  {"memory", "memory = [\"64M\"]"}};
+  for (const auto& [key, line] : host) host_keys[key] = line;
+  for (const auto& [key, line] : node) node_keys[key] = line;
+  std::string text = "[host]\n";
+  for (const auto& [key, line] : host_keys) text += line + "\n";
+  text += "[[node]]\n";
+  for (const auto& [key, line] : node_keys) text += line + "\n";
+  return text;
+}
+
+template <typename Section>
+std::vector<PlanKey<Section>> Without(std::span<const PlanKey<Section>> keys,
+                                      std::string_view left_out) {
+  std::vector<PlanKey<Section>> out;
+  for (const PlanKey<Section>& key : keys)
+    if (key.name != left_out) out.push_back(key);
+  return out;
+}
+
+// Every key, at a value other than its default, survives SerializePlan: the parsed plan equals
+// the plan parsed from its serialization. And the check has teeth: the same plan written by a
+// writer that forgets the key does not read back equal (or at all).
+TEST(PlanKeys, EveryKeyRoundTrips) {
+  auto base = ParsePlan(ExamplePlan({}, {}), "base.toml");
+  ASSERT_TRUE(base.ok()) << base.error().message;
+  auto round_trip = [&](const std::string& what, const std::string& text, auto write_forgetful) {
+    auto plan = ParsePlan(text, "example.toml");
+    ASSERT_TRUE(plan.ok()) << what << ":\n" << plan.error().message << "\n" << text;
+    EXPECT_FALSE(*plan == *base) << what << ": the example is the default\n" << text;
+    std::string written = SerializePlan(*plan);
+    auto again = ParsePlan(written, "again.toml");
+    ASSERT_TRUE(again.ok()) << what << ":\n" << again.error().message << "\n" << written;
+    EXPECT_TRUE(*again == *plan) << what << " does not round-trip:\n" << text << "->\n" << written;
+    std::string forgetful = write_forgetful(*plan);
+    auto lost = ParsePlan(forgetful, "lost.toml");
+    EXPECT_TRUE(!lost.ok() || !(*lost == *plan))
+        << what << ": a writer without it still round-trips:\n"
+        << forgetful;
+  };
+  for (const PlanKey<HostPlan>& key : HostKeys()) {
+    std::string name(key.name);
+    auto example = kHostExamples.find(name);
+    if (example == kHostExamples.end()) {
+      ADD_FAILURE() << "[host] key '" << name << "' has no example in kHostExamples";
+      continue;
+    }
+    round_trip("[host] " + name, ExamplePlan({{name, example->second}}, {}), [&](const Plan& plan) {
+      return WritePlan(plan, Without(HostKeys(), name), NodeKeys());
+    });
+  }
+  for (const PlanKey<NodePlan>& key : NodeKeys()) {
+    std::string name(key.name);
+    auto example = kNodeExamples.find(name);
+    if (example == kNodeExamples.end()) {
+      ADD_FAILURE() << "[[node]] key '" << name << "' has no example in kNodeExamples";
+      continue;
+    }
+    round_trip(
+        "[[node]] " + name, ExamplePlan({}, {{name, example->second}}),
+        [&](const Plan& plan) { return WritePlan(plan, HostKeys(), Without(NodeKeys(), name)); });
+  }
+  EXPECT_EQ(kHostExamples.size(), HostKeys().size()) << "an example for a key no table has";
+  EXPECT_EQ(kNodeExamples.size(), NodeKeys().size()) << "an example for a key no table has";
+}
+
+// Lines are kept beside the plan: the same plan written with other line breaks and key order
+// compares equal, while errors still name each value's line.
+TEST(PlanLines, BesideThePlan) {
+  std::string compact =
+      "[host]\nreserved = [\"0x40000000-0x7fffffff\"]\n[[node]]\nname = \"a\"\nkernel = "
+      "\"k\"\ncpus = [1]\nmemory = [\"64M\"]\n";
+  std::string spread =
+      "\n\n[host]\n\nreserved = [\"0x40000000-0x7fffffff\"]\n\n[[node]]\nmemory = "
+      "[\"64M\"]\n\ncpus = [1]\nkernel = \"k\"\nname = \"a\"\n";
+  PlanCheck a = ParsePlanAll(compact, "a.toml");
+  PlanCheck b = ParsePlanAll(spread, "b.toml");
+  ASSERT_TRUE(a.problems.empty()) << FormatProblems(a.problems, "a.toml");
+  ASSERT_TRUE(b.problems.empty()) << FormatProblems(b.problems, "b.toml");
+  EXPECT_TRUE(a.plan == b.plan);
+  EXPECT_EQ(a.lines.host.line, 1);
+  EXPECT_EQ(b.lines.host.line, 3);
+  EXPECT_EQ(b.lines.Reserved(0), 5);
+  ASSERT_EQ(b.lines.nodes.size(), 1u);
+  EXPECT_EQ(b.NodeLine(b.plan.nodes[0]), 7);
+  EXPECT_EQ(b.lines.Node(0).Of("cpus"), 10);
+  EXPECT_EQ(b.lines.Node(0).Of("low"), 7);   // not in the file: the node's header
+  EXPECT_EQ(b.lines.Node(5).Of("cpus"), 0);  // no such node
+}
+
+}  // namespace
+}  // namespace mint
