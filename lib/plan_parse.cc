@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -202,12 +204,53 @@ class KeyReader {
 
 namespace {
 
-// A value as TOML text, in the form ParsePlan reads back.
+// The code point of the UTF-8 sequence at text[at], and its length; nullopt when the bytes
+// are no valid sequence (toml++ hands the parser valid UTF-8 only).
+std::optional<std::pair<uint32_t, size_t>> Utf8At(std::string_view text, size_t at) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[at + i]); };
+  size_t length = byte(0) >= 0xf0 ? 4 : byte(0) >= 0xe0 ? 3 : byte(0) >= 0xc0 ? 2 : 0;
+  if (length == 0 || byte(0) >= 0xf8 || at + length > text.size()) return std::nullopt;
+  uint32_t code = byte(0) & (0x7f >> length);
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return std::nullopt;
+    code = (code << 6) | (byte(i) & 0x3f);
+  }
+  return std::pair{code, length};
+}
+
+// A value as TOML text, in the form ParsePlan reads back. A string is a basic string with
+// quotes, backslashes and control characters escaped and anything beyond ASCII as \uXXXX or
+// \UXXXXXXXX: a plan file is ASCII, while its strings may hold any character by escape.
 std::string Toml(const std::string& text) {
   std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
+  for (size_t i = 0; i < text.size();) {
+    char c = text[i];
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.append({'\\', c});
+      ++i;
+      continue;
+    }
+    if (c == '\t' || (byte >= 0x20 && byte < 0x7f)) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    uint32_t code = byte;
+    size_t length = 1;
+    if (byte >= 0x80) {
+      auto decoded = Utf8At(text, i);
+      if (!decoded) {  // not UTF-8: no escape can say it, keep the byte
+        out.push_back(c);
+        ++i;
+        continue;
+      }
+      std::tie(code, length) = *decoded;
+    }
+    char escape[16];
+    std::snprintf(escape, sizeof(escape), code > 0xffff ? "\\U%08x" : "\\u%04x", code);
+    out.append(escape);
+    i += length;
   }
   return out + "\"";
 }
