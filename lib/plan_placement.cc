@@ -59,7 +59,9 @@ void PlacePlan(Plan& plan, const PlanLines& lines, std::vector<PlanProblem>& pro
   const PhysRange& window = host.low_window;
   const bool window_ok = LowWindowUsable(window);
   // What the plan fixed, in the order the rules met it: placement searches it in this order.
-  Taken taken;
+  // The low window comes first: node memory must never overlap it (plan_rules.cc refuses a
+  // fixed range that does), even when a reserved range covers it.
+  Taken taken{window};
   if (host.store) taken.push_back(*host.store);
   Taken low_taken{{window.start, window.start + kTrampolineBytes}};
   size_t wanting_low = 0;

@@ -1,6 +1,6 @@
 // Placement: what a plan leaves to Mint, chosen around what it fixed. Sized memory ("256M")
-// goes to the first free 2 MiB aligned range of the host's reserved memory; a node without
-// `low` gets kDefaultLowSlice bytes from the top of the low window down.
+// goes to the first free 2 MiB aligned range of the host's reserved memory, clear of the low
+// window; a node without `low` gets kDefaultLowSlice bytes from the top of the low window down.
 #pragma once
 
 #include <vector>
