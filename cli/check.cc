@@ -100,7 +100,7 @@ Result<Checked> RunChecks(const std::string& path, const Inventory* inventory) {
     if (!art) {
       std::string message = art.error().message;
       if (!message.starts_with("node ")) message = "node " + node->name + ": " + message;
-      out.check.problems.push_back({node->line, message});
+      out.check.problems.push_back({out.check.NodeLine(*node), message});
     }
   }
   std::stable_sort(out.check.problems.begin(), out.check.problems.end(),

@@ -1,43 +1,31 @@
 // Plan files: one TOML file describes the whole machine, the host's share and every node.
-// Format: docs/plan.md. Parsing checks the file on its own (syntax, types, sizes, alignment,
-// overlaps between nodes); checks against a real machine live in the inventory/check code.
+// Format: docs/plan.md. Reading a plan runs three steps, each in its own file:
+//   plan_parse.cc      TOML text -> Plan (and back), from one table of keys per section;
+//   plan_rules.cc      what the file alone must satisfy (types aside): names, ownership,
+//                      overlaps, alignment, low slices, explicit-arch memory rules;
+//   plan_placement.cc  sizes and missing low slices placed in the host's windows.
+// Checks against kernel images and a real machine live in plan_check.h.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "phys_range.h"
 #include "result.h"
 
 namespace mint {
-
-// A physical range [start, end): end is exclusive.
-struct PhysRange {
-  uint64_t start = 0;
-  uint64_t end = 0;
-  uint64_t size() const { return end - start; }
-  bool Contains(const PhysRange& other) const { return other.start >= start && other.end <= end; }
-  bool Overlaps(const PhysRange& other) const { return start < other.end && other.start < end; }
-  bool operator==(const PhysRange&) const = default;
-};
-
-// "0x40000000-0x7fffffff" (inclusive end, as the plan format writes it).
-std::string FormatRange(const PhysRange& range);
-Result<PhysRange> ParseRange(std::string_view text);
-// "512M", "64K", "2G", "4096": bytes.
-Result<uint64_t> ParseSize(std::string_view text);
 
 struct HostPlan {
   std::vector<PhysRange> reserved;  // booted with memmap=SIZE$ADDR: never host RAM
   PhysRange low_window{0x10000, 0x90000};
   std::optional<PhysRange> store;
   std::vector<uint32_t> cpus{0};  // APIC IDs the host keeps online (maxcpus = count)
-  // Where each value came from in the plan file (0: not in the file), for error messages.
-  int line = 0;
-  std::vector<int> reserved_lines;  // parallel to `reserved`
-  int low_window_line = 0;
+  bool operator==(const HostPlan&) const = default;
 };
 
 // A virtio-mmio transport a node owns (docs/devices.md): its register range and the global
@@ -78,14 +66,7 @@ struct NodePlan {
   // and the virtio-mmio transports wired to it, described in its DSDT.
   std::optional<uint32_t> io_apic;
   std::vector<VirtioMmioTransport> virtio_mmio;
-  // Where each value came from in the plan file (0: not in the file), for error messages.
-  int line = 0;
-  int cpus_line = 0;
-  int memory_line = 0;
-  int low_line = 0;
-  int pci_line = 0;
-  int io_apic_line = 0;
-  int virtio_mmio_line = 0;
+  bool operator==(const NodePlan&) const = default;
 };
 
 struct Plan {
@@ -93,6 +74,27 @@ struct Plan {
   std::vector<NodePlan> nodes;
 
   const NodePlan* FindNode(std::string_view name) const;
+  bool operator==(const Plan&) const = default;
+};
+
+// Where a section's values came from in the plan file (0: not in the file), for error
+// messages. Lines live beside the plan, not in it, so that two plans with the same content
+// compare equal wherever their files put it.
+struct SectionLines {
+  int line = 0;                                  // the [host] or [[node]] header
+  std::map<std::string, int, std::less<>> keys;  // each key the file gives the section
+  // The key's line, or the header's when the file leaves the key out.
+  int Of(std::string_view key) const;
+};
+
+struct PlanLines {
+  SectionLines host;
+  std::vector<int> reserved;        // each [host] reserved range's line, parallel to it
+  std::vector<SectionLines> nodes;  // parallel to Plan::nodes
+  // A node's lines; no lines at all (every line 0) for a node the file did not give.
+  const SectionLines& Node(size_t index) const;
+  // The line of [host] reserved range `index`, else the [host] header's.
+  int Reserved(size_t index) const;
 };
 
 // One thing wrong with a plan, at a line of its file (0 when no line applies).
@@ -107,14 +109,19 @@ struct PlanProblem {
 struct PlanCheck {
   Plan plan;
   std::vector<PlanProblem> problems;
+  PlanLines lines;  // where the plan's values are in its file
+
+  // The line of the [[node]] header of `node`, one of plan.nodes (0 when not from the file).
+  int NodeLine(const NodePlan& node) const;
 };
 
 // "origin:LINE: message" per problem, one a line.
 std::string FormatProblems(const std::vector<PlanProblem>& problems, std::string_view origin);
 
-// Parses a plan and checks every rule that needs only the file (syntax, types, names,
-// ownership and overlaps, alignment, low slices, explicit-arch memory rules), recording every
-// problem. Sized memory and missing low slices are placed.
+// Reads a plan (plan_parse.h), checks every rule that needs only the file (syntax, types,
+// names, ownership and overlaps, alignment, low slices, explicit-arch memory rules:
+// plan_rules.h) and places sized memory and missing low slices (plan_placement.h), recording
+// every problem.
 PlanCheck ParsePlanAll(std::string_view text, std::string_view origin);
 
 // Parses and checks a plan: fails listing every problem ParsePlanAll found, one a line.
@@ -125,10 +132,12 @@ Result<Plan> LoadPlanFile(const std::string& path);
 // window's top down. The window's first 12 KiB hold the trampoline: 4 KiB of code and the
 // 8 KiB table (MINT_TRAMPOLINE_SIZE, asserted in lib/trampoline.cc).
 inline constexpr uint64_t kTrampolineBytes = 0x3000;
-// How many nodes with default slices the window holds, after the trampoline.
+// How many nodes with default slices the window holds, after the trampoline
+// (plan_placement.cc).
 uint64_t LowWindowCapacity(const PhysRange& window);
 
-// Writes a plan back as TOML that ParsePlan reads to an equal Plan.
+// Writes a plan back as TOML that ParsePlan reads to an equal Plan (==): every key of the
+// tables in plan_parse.h that is not at its default.
 std::string SerializePlan(const Plan& plan);
 
 // The host kernel's command-line options the plan asks for: maxcpus=N and one

@@ -17,17 +17,18 @@ std::string RangeList(const std::vector<PhysRange>& ranges) {
   return out.empty() ? "none" : out;
 }
 
-void CheckImage(const NodePlan& node, const NodeImage& image, NodeCheck& result,
-                std::vector<PlanProblem>& problems) {
+void CheckImage(const NodePlan& node, const SectionLines& lines, const NodeImage& image,
+                NodeCheck& result, std::vector<PlanProblem>& problems) {
   const std::string where = "node " + node.name;
   const KernelImage& kernel = image.kernel;
+  const int memory_line = lines.Of("memory");
   auto problem = [&](int line, const std::string& text) {
-    problems.push_back({line ? line : node.line, where + ": " + text});
+    problems.push_back({line, where + ": " + text});
   };
   if (!node.arch.empty() && node.arch != kernel.arch)
-    problem(node.line, "the plan says arch " + node.arch + " but " + node.kernel + " is an " +
-                           kernel.arch + " kernel");
-  if (node.arch.empty()) CheckArchMemory(node, kernel.arch, problems);
+    problem(lines.line, "the plan says arch " + node.arch + " but " + node.kernel + " is an " +
+                            kernel.arch + " kernel");
+  if (node.arch.empty()) CheckArchMemory(node, kernel.arch, memory_line, problems);
   // A low slice below the minimum is a problem of the plan already (ParsePlanAll).
   if (node.memory.empty() || !node.low || node.low->size() < kMinLowSlice) return;
   std::vector<PhysRange> memory = node.memory;
@@ -35,14 +36,14 @@ void CheckImage(const NodePlan& node, const NodeImage& image, NodeCheck& result,
             [](const PhysRange& a, const PhysRange& b) { return a.start < b.start; });
   uint64_t alignment = std::max<uint64_t>(kernel.header.kernel_alignment, kPage);
   if (memory.front().start % alignment != 0)
-    problem(node.memory_line, "memory " + FormatRange(memory.front()) +
-                                  " holds the kernel and must start on a kernel_alignment "
-                                  "boundary (" +
-                                  Hex(alignment) + " for " + node.kernel + "), e.g. at " +
-                                  Hex(*AlignUp(memory.front().start, alignment)));
+    problem(memory_line, "memory " + FormatRange(memory.front()) +
+                             " holds the kernel and must start on a kernel_alignment "
+                             "boundary (" +
+                             Hex(alignment) + " for " + node.kernel + "), e.g. at " +
+                             Hex(*AlignUp(memory.front().start, alignment)));
   auto layout = PlanNodeLayout(memory, *node.low, kernel, image.initrd_size);
   if (!layout) {
-    problem(node.memory_line, layout.error().message);
+    problem(memory_line, layout.error().message);
     return;
   }
   uint64_t total = 0;
@@ -51,17 +52,18 @@ void CheckImage(const NodePlan& node, const NodeImage& image, NodeCheck& result,
                    *AlignUp(image.initrd_size, kPage) + kWorkingMargin;
   result.needs_bytes = needs;
   if (total < needs)
-    problem(node.memory_line,
-            "has " + MiBAtLeast(total) + " of memory but needs at least " + MiBAtLeast(needs) +
-                ": " + MiBAtLeast(layout->kernel - layout->base) +
-                " before the kernel (Mint's area and " + "alignment), " +
-                MiBAtLeast(layout->kernel_room) + " for the kernel (init_size), " +
-                MiBAtLeast(image.initrd_size) + " for the initrd and a working margin of " +
-                MiBAtLeast(kWorkingMargin));
+    problem(memory_line, "has " + MiBAtLeast(total) + " of memory but needs at least " +
+                             MiBAtLeast(needs) + ": " + MiBAtLeast(layout->kernel - layout->base) +
+                             " before the kernel (Mint's area and " + "alignment), " +
+                             MiBAtLeast(layout->kernel_room) + " for the kernel (init_size), " +
+                             MiBAtLeast(image.initrd_size) +
+                             " for the initrd and a working margin of " +
+                             MiBAtLeast(kWorkingMargin));
   result.layout = std::move(*layout);
 }
 
-void CheckInventory(const Plan& plan, const Inventory& inv, std::vector<PlanProblem>& problems) {
+void CheckInventory(const Plan& plan, const PlanLines& lines, const Inventory& inv,
+                    std::vector<PlanProblem>& problems) {
   const HostPlan& host = plan.host;
   auto covered = [](const std::vector<PhysRange>& list, const PhysRange& range) {
     return std::any_of(list.begin(), list.end(),
@@ -69,7 +71,7 @@ void CheckInventory(const Plan& plan, const Inventory& inv, std::vector<PlanProb
   };
   for (size_t i = 0; i < host.reserved.size(); ++i) {
     const PhysRange& range = host.reserved[i];
-    int line = i < host.reserved_lines.size() ? host.reserved_lines[i] : host.line;
+    int line = lines.Reserved(i);
     if (!covered(inv.reserved, range))
       problems.push_back(
           {line, "[host] reserved " + FormatRange(range) + " is not reserved in the host (" +
@@ -77,23 +79,26 @@ void CheckInventory(const Plan& plan, const Inventory& inv, std::vector<PlanProb
                      "): boot the host with memmap=" + Hex(range.size()) + "$" + Hex(range.start)});
   }
   if (!covered(inv.ram, host.low_window))
-    problems.push_back({host.low_window_line ? host.low_window_line : host.line,
-                        "[host] low_window " + FormatRange(host.low_window) +
-                            " is not System RAM in the host (" + inv.source + ")"});
-  for (const NodePlan& node : plan.nodes) {
+    problems.push_back(
+        {lines.host.Of("low_window"), "[host] low_window " + FormatRange(host.low_window) +
+                                          " is not System RAM in the host (" + inv.source + ")"});
+  for (size_t index = 0; index < plan.nodes.size(); ++index) {
+    const NodePlan& node = plan.nodes[index];
+    const int memory_line = lines.Node(index).Of("memory");
+    const int cpus_line = lines.Node(index).Of("cpus");
     const std::string where = "node " + node.name;
     for (const PhysRange& range : node.memory) {
       for (const PhysRange& ram : inv.ram) {
         if (ram.Overlaps(range))
-          problems.push_back({node.memory_line, where + ": memory " + FormatRange(range) +
-                                                    " overlaps host RAM " + FormatRange(ram) +
-                                                    " (System RAM in " + inv.source + ")"});
+          problems.push_back({memory_line, where + ": memory " + FormatRange(range) +
+                                               " overlaps host RAM " + FormatRange(ram) +
+                                               " (System RAM in " + inv.source + ")"});
       }
       if (!covered(inv.reserved, range))
-        problems.push_back({node.memory_line, where + ": memory " + FormatRange(range) +
-                                                  " is not inside memory the host reserved (" +
-                                                  inv.source + " has Reserved " +
-                                                  RangeList(inv.reserved) + ")"});
+        problems.push_back({memory_line, where + ": memory " + FormatRange(range) +
+                                             " is not inside memory the host reserved (" +
+                                             inv.source + " has Reserved " +
+                                             RangeList(inv.reserved) + ")"});
     }
     for (uint32_t apic : node.cpus) {
       const InventoryCore* core = inv.FindCore(apic);
@@ -102,17 +107,17 @@ void CheckInventory(const Plan& plan, const Inventory& inv, std::vector<PlanProb
         std::string known;
         for (const InventoryCore& c : inv.cores)
           known.append(known.empty() ? "" : ", ").append(std::to_string(c.apic_id));
-        problems.push_back({node.cpus_line, where + ": APIC ID " + std::to_string(apic) +
-                                                " is not a core of this machine (its MADT lists " +
-                                                (known.empty() ? "none" : known) + ")"});
+        problems.push_back({cpus_line, where + ": APIC ID " + std::to_string(apic) +
+                                           " is not a core of this machine (its MADT lists " +
+                                           (known.empty() ? "none" : known) + ")"});
         continue;
       }
       if (!core->enabled)
-        problems.push_back({node.cpus_line, where + ": APIC ID " + std::to_string(apic) +
-                                                " is disabled in the machine's MADT"});
+        problems.push_back({cpus_line, where + ": APIC ID " + std::to_string(apic) +
+                                           " is disabled in the machine's MADT"});
       if (core->online)
         problems.push_back(
-            {node.cpus_line,
+            {cpus_line,
              where + ": core APIC ID " + std::to_string(apic) + " (cpu" +
                  std::to_string(core->cpu.value_or(0)) +
                  ") is online in the host: take it offline (echo 0 > /sys/devices/system/cpu/cpu" +
@@ -122,65 +127,33 @@ void CheckInventory(const Plan& plan, const Inventory& inv, std::vector<PlanProb
   }
 }
 
-}  // namespace
-
-void CheckArchMemory(const NodePlan& node, std::string_view arch,
-                     std::vector<PlanProblem>& problems) {
-  const std::string where = "node " + node.name;
-  int line = node.memory_line ? node.memory_line : node.line;
-  if (arch == "i386") {
-    for (const PhysRange& range : node.memory) {
-      if (range.end > k4GiB)
-        problems.push_back({line, where + ": memory " + FormatRange(range) +
-                                      " lies above 4 GiB, which an i386 node cannot address"});
-      else if (range.end > kI386LowmemEnd)
-        problems.push_back({line, where + ": memory " + FormatRange(range) + " ends above " +
-                                      Hex(kI386LowmemEnd) +
-                                      " (896 MiB): Debian's i386 kernel (686, non-PAE) maps "
-                                      "only its lowmem below that; keep an i386 node's memory "
-                                      "under it"});
-    }
-  } else if (arch == "x86_64" && node.dma32 && !node.memory.empty()) {
-    uint64_t below = 0;
-    for (const PhysRange& range : node.memory) {
-      if (range.start < k4GiB) below += std::min(range.end, k4GiB) - range.start;
-    }
-    if (below < kMinDma32)
-      problems.push_back({line, where + ": has " + MiBAtLeast(below) +
-                                    " below 4 GiB; an x86_64 node " + "needs " +
-                                    MiBAtLeast(kMinDma32) +
-                                    " there for 32-bit DMA bounce buffers: give it a range "
-                                    "below 4 GiB, or set dma32 = false if it has no 32-bit "
-                                    "DMA devices"});
-  }
-}
-
-namespace {
-
 // Devices of their own (docs/devices.md): every PCI function a node owns must exist on the
 // machine, fill the bus behind a root port, and be free of host drivers or given up by consent.
-void CheckDevices(const Plan& plan, const Inventory& inventory,
+void CheckDevices(const Plan& plan, const PlanLines& lines, const Inventory& inventory,
                   std::vector<PlanProblem>& problems) {
-  for (const NodePlan& node : plan.nodes) {
+  for (size_t index = 0; index < plan.nodes.size(); ++index) {
+    const NodePlan& node = plan.nodes[index];
+    const int pci_line = lines.Node(index).Of("pci");
+    const int mmio_line = lines.Node(index).Of("virtio_mmio");
     if (node.io_apic || !node.virtio_mmio.empty()) {
       auto mmio = ResolveNodeMmio(node, inventory.io_apics, inventory.virtio_mmio);
       if (!mmio)
-        problems.push_back({node.virtio_mmio_line ? node.virtio_mmio_line : node.io_apic_line,
-                            mmio.error().message});
+        problems.push_back(
+            {mmio_line ? mmio_line : lines.Node(index).Of("io_apic"), mmio.error().message});
       for (std::string& problem : MmioBindingProblems(node, inventory.virtio_mmio))
-        problems.push_back({node.virtio_mmio_line, std::move(problem)});
+        problems.push_back({mmio_line, std::move(problem)});
     }
     if (node.pci.empty()) continue;
     if (inventory.pci.functions.empty()) {
-      problems.push_back({node.pci_line, "node " + node.name +
-                                             ": owns PCI functions, but the inventory lists "
-                                             "none (read as root on the machine itself)"});
+      problems.push_back({pci_line, "node " + node.name +
+                                        ": owns PCI functions, but the inventory lists "
+                                        "none (read as root on the machine itself)"});
       continue;
     }
     auto buses = ResolveNodePci(node, inventory.pci);
-    if (!buses) problems.push_back({node.pci_line, buses.error().message});
+    if (!buses) problems.push_back({pci_line, buses.error().message});
     for (std::string& problem : HostBindingProblems(node, inventory.pci))
-      problems.push_back({node.pci_line, std::move(problem)});
+      problems.push_back({pci_line, std::move(problem)});
   }
 }
 
@@ -188,7 +161,8 @@ void CheckDevices(const Plan& plan, const Inventory& inventory,
 
 std::vector<NodeCheck> CheckPlan(PlanCheck& check, const PlanCheckOptions& options) {
   std::vector<NodeCheck> nodes;
-  for (const NodePlan& node : check.plan.nodes) {
+  for (size_t index = 0; index < check.plan.nodes.size(); ++index) {
+    const NodePlan& node = check.plan.nodes[index];
     NodeCheck result;
     result.name = node.name;
     result.arch = node.arch;
@@ -200,14 +174,14 @@ std::vector<NodeCheck> CheckPlan(PlanCheck& check, const PlanCheckOptions& optio
         result.image_note = image.error().message;
       } else {
         result.arch = image->kernel.arch;
-        CheckImage(node, *image, result, check.problems);
+        CheckImage(node, check.lines.Node(index), *image, result, check.problems);
       }
     }
     nodes.push_back(std::move(result));
   }
   if (options.inventory) {
-    CheckInventory(check.plan, *options.inventory, check.problems);
-    CheckDevices(check.plan, *options.inventory, check.problems);
+    CheckInventory(check.plan, check.lines, *options.inventory, check.problems);
+    CheckDevices(check.plan, check.lines, *options.inventory, check.problems);
   }
   std::stable_sort(check.problems.begin(), check.problems.end(),
                    [](const PlanProblem& a, const PlanProblem& b) { return a.line < b.line; });

@@ -14,16 +14,11 @@
 #include "inventory.h"
 #include "layout.h"
 #include "plan.h"
+#include "plan_rules.h"
 #include "result.h"
 
 namespace mint {
 
-// An x86_64 node keeps this much below 4 GiB for 32-bit DMA bounce buffers (swiotlb's default
-// 64 MiB), unless its plan says `dma32 = false`.
-inline constexpr uint64_t kMinDma32 = uint64_t{64} << 20;
-// Debian's i386 kernel (linux-image-686) is non-PAE with the default 3G/1G split: its lowmem,
-// the memory it maps directly, ends at 896 MiB, and it cannot see memory above 4 GiB at all.
-inline constexpr uint64_t kI386LowmemEnd = 0x38000000;
 // Room a node needs beyond its kernel's init_size and its initrd to get through boot and run
 // a small userspace (page tables, per-CPU areas, the unpacked initramfs, slab). Most of
 // init_size is the decompressor's room and is free again once the kernel runs, so 16 MiB on
@@ -52,12 +47,7 @@ struct NodeCheck {
 };
 
 // Runs the image and inventory checks on a parsed plan (ParsePlanAll), adding each problem to
-// check.problems (sorted by line again afterwards).
+// check.problems at the line check.lines gives (sorted by line again afterwards).
 std::vector<NodeCheck> CheckPlan(PlanCheck& check, const PlanCheckOptions& options);
-
-// Memory rules of an architecture: an i386 node's memory below kI386LowmemEnd; an x86_64
-// node with kMinDma32 below 4 GiB unless it opts out.
-void CheckArchMemory(const NodePlan& node, std::string_view arch,
-                     std::vector<PlanProblem>& problems);
 
 }  // namespace mint

@@ -1,0 +1,244 @@
+#include "plan_rules.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <utility>
+
+#include "boot_protocol.h"
+#include "format.h"
+#include "layout.h"
+
+namespace mint {
+namespace {
+
+constexpr uint64_t kOneMiB = 0x100000;
+
+// Who owns what so far, for "already belongs to" messages.
+template <typename T>
+using Owners = std::vector<std::pair<T, std::string>>;
+
+void CheckOwned(int line, const std::string& where, const PhysRange& range, const HostPlan& host,
+                const Owners<PhysRange>& taken, std::vector<PlanProblem>& problems) {
+  if (!host.reserved.empty()) {
+    bool inside = std::any_of(host.reserved.begin(), host.reserved.end(),
+                              [&](const PhysRange& r) { return r.Contains(range); });
+    if (!inside) {
+      std::string list;
+      for (const auto& r : host.reserved)
+        list.append(list.empty() ? "" : ", ").append(FormatRange(r));
+      problems.push_back({line, where + ": memory " + FormatRange(range) +
+                                    " is not inside a range the host reserved (" + list + ")"});
+    }
+  }
+  for (const auto& [other, owner] : taken) {
+    if (other.Overlaps(range))
+      problems.push_back({line, where + ": memory " + FormatRange(range) + " overlaps " + owner +
+                                    " (" + FormatRange(other) + ")"});
+  }
+}
+
+// The host's own values: the low window, the reserved ranges, the store.
+void CheckHost(const HostPlan& host, const PlanLines& lines, std::vector<PlanProblem>& problems) {
+  const PhysRange& window = host.low_window;
+  const int wline = lines.host.Of("low_window");
+  if (window.end > kOneMiB)
+    problems.push_back(
+        {wline, "[host] low_window " + FormatRange(window) + " must lie below 1 MiB"});
+  if (window.start % kPage != 0 || window.end % kPage != 0)
+    problems.push_back(
+        {wline, "[host] low_window " + FormatRange(window) + " must be 4 KiB aligned"});
+  if (window.size() < kTrampolineBytes)
+    problems.push_back({wline, "[host] low_window " + FormatRange(window) +
+                                   " is too small for the trampoline (" + Hex(kTrampolineBytes) +
+                                   " bytes)"});
+  for (size_t i = 0; i < host.reserved.size(); ++i) {
+    for (size_t j = i + 1; j < host.reserved.size(); ++j) {
+      if (host.reserved[i].Overlaps(host.reserved[j]))
+        problems.push_back({lines.Reserved(j), "[host] reserved ranges " +
+                                                   FormatRange(host.reserved[i]) + " and " +
+                                                   FormatRange(host.reserved[j]) + " overlap"});
+    }
+  }
+  if (host.store) {
+    bool inside = std::any_of(host.reserved.begin(), host.reserved.end(),
+                              [&](const PhysRange& r) { return r.Contains(*host.store); });
+    if (!inside)
+      problems.push_back({lines.host.line, "[host] store " + FormatRange(*host.store) +
+                                               " is not inside a reserved range"});
+  }
+}
+
+}  // namespace
+
+std::string NodeNameProblem(std::string_view name) {
+  if (name.size() > 31) return "name '" + std::string(name) + "' is longer than 31 characters";
+  if (!std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      }))
+    return "name '" + std::string(name) + "' may only use letters, digits, '-' and '_'";
+  return "";
+}
+
+std::string ArchProblem(std::string_view arch) {
+  if (arch.empty() || arch == "x86_64" || arch == "i386") return "";
+  return "arch '" + std::string(arch) + "' is not x86_64 or i386";
+}
+
+std::string ApicIdProblem(int64_t apic_id) {
+  if (apic_id >= 0 && apic_id <= 254) return "";
+  return "APIC ID " + std::to_string(apic_id) +
+         " is out of range (xAPIC IDs are 0..254; 255 is broadcast)";
+}
+
+std::string MemoryRangeProblem(std::string_view text, const PhysRange& range) {
+  if (range.start % kPage == 0 && range.end % kPage == 0) return "";
+  return "memory " + std::string(text) + " is not 4 KiB aligned at both ends";
+}
+
+std::string MemorySizeProblem(std::string_view text, uint64_t size) {
+  if (size != 0 && size % kPage == 0) return "";
+  return "memory size " + std::string(text) + " must be a non-zero multiple of 4 KiB";
+}
+
+std::string ConsoleProblem(std::string_view console) {
+  if (console == "shared" || (console.size() == 5 && console.starts_with("ttyS") &&
+                              console[4] >= '1' && console[4] <= '3'))
+    return "";
+  return "console '" + std::string(console) +
+         "' must be ttyS1, ttyS2, ttyS3 (a UART of its own) or \"shared\"";
+}
+
+std::string IoApicProblem(std::optional<int64_t> id) {
+  if (id && *id >= 0 && *id <= 255) return "";
+  return "'io_apic' must be an IO-APIC ID (0-255)";
+}
+
+std::string VirtioMmioProblem(const NodePlan& node) {
+  if (node.virtio_mmio.empty() || node.io_apic) return "";
+  return "virtio_mmio transports need 'io_apic', the IO-APIC they are wired to (the node must "
+         "own it outright)";
+}
+
+bool LowWindowUsable(const PhysRange& window) {
+  return window.end <= kOneMiB && window.start % kPage == 0 && window.end % kPage == 0 &&
+         window.size() >= kTrampolineBytes;
+}
+
+void CheckPlanRules(const Plan& plan, const PlanLines& lines, std::vector<PlanProblem>& problems) {
+  const HostPlan& host = plan.host;
+  CheckHost(host, lines, problems);
+  const PhysRange& window = host.low_window;
+  const bool window_ok = LowWindowUsable(window);
+  const PhysRange trampoline{window.start, window.start + kTrampolineBytes};
+
+  std::set<std::string> names;
+  std::set<std::string> consoles;
+  Owners<PhysRange> taken;  // memory owned so far, by node
+  if (host.store) taken.emplace_back(*host.store, "the store");
+  Owners<PhysRange> low_taken{{trampoline, "the trampoline"}};
+  Owners<uint32_t> cpus_taken;
+  Owners<std::string> pci_taken;
+  Owners<uint32_t> io_apics_taken;
+  Owners<VirtioMmioTransport> mmio_taken;
+  for (uint32_t cpu : host.cpus) cpus_taken.emplace_back(cpu, "the host");
+
+  for (size_t index = 0; index < plan.nodes.size(); ++index) {
+    const NodePlan& node = plan.nodes[index];
+    const SectionLines& at = lines.Node(index);
+    auto problem = [&](int line, const std::string& what) {
+      problems.push_back({line, "node " + node.name + ": " + what});
+    };
+    if (!names.insert(node.name).second) problem(at.line, "the name is used twice");
+    if (node.console != "shared" && !consoles.insert(node.console).second)
+      problem(at.line, "console " + node.console + " is already another node's");
+    for (uint32_t cpu : node.cpus) {
+      for (const auto& [other, owner] : cpus_taken) {
+        if (other == cpu)
+          problem(at.Of("cpus"), "APIC ID " + std::to_string(cpu) + " already belongs to " + owner);
+      }
+      cpus_taken.emplace_back(cpu, "node " + node.name);
+    }
+    for (const std::string& function : node.pci) {
+      for (const auto& [other, owner] : pci_taken) {
+        if (other == function)
+          problem(at.Of("pci"), "PCI function " + function + " is already given to " + owner);
+      }
+      pci_taken.emplace_back(function, "node " + node.name);
+    }
+    if (node.io_apic) {
+      for (const auto& [other, owner] : io_apics_taken) {
+        if (other == *node.io_apic)
+          problem(at.Of("io_apic"),
+                  "IO-APIC " + std::to_string(*node.io_apic) + " is already given to " + owner);
+      }
+      io_apics_taken.emplace_back(*node.io_apic, "node " + node.name);
+    }
+    for (const VirtioMmioTransport& transport : node.virtio_mmio) {
+      for (const auto& [other, owner] : mmio_taken) {
+        if (other.range.Overlaps(transport.range) || other.gsi == transport.gsi)
+          problem(at.Of("virtio_mmio"), "virtio-mmio transport " + FormatVirtioMmio(transport) +
+                                            " overlaps " + owner + "'s " + FormatVirtioMmio(other));
+      }
+      mmio_taken.emplace_back(transport, "node " + node.name);
+    }
+    for (const PhysRange& range : node.memory) {
+      if (range.Overlaps(window))
+        problem(at.Of("memory"),
+                "memory " + FormatRange(range) + " overlaps the low window " + FormatRange(window));
+      CheckOwned(at.Of("memory"), "node " + node.name, range, host, taken, problems);
+      taken.emplace_back(range, "node " + node.name);
+    }
+    if (node.low && window_ok) {
+      const PhysRange& low = *node.low;
+      const int line = at.Of("low");
+      if (!window.Contains(low))
+        problem(line, "low slice " + FormatRange(low) + " is outside the low window " +
+                          FormatRange(window));
+      if (low.start % kPage != 0 || low.end % kPage != 0)
+        problem(line, "low slice " + FormatRange(low) + " is not 4 KiB aligned");
+      if (low.size() < kMinLowSlice)
+        problem(line, "low slice " + FormatRange(low) + " is " + Hex(low.size()) +
+                          " bytes; a stock node needs at least " + Hex(kMinLowSlice) + " (" +
+                          std::to_string(kMinLowSlice >> 10) + " KiB) below 1 MiB");
+      for (const auto& [other, owner] : low_taken) {
+        if (other.Overlaps(low))
+          problem(line, "low slice " + FormatRange(low) + " overlaps " + owner + " (" +
+                            FormatRange(other) + ")");
+      }
+      low_taken.emplace_back(low, "node " + node.name);
+    }
+  }
+}
+
+void CheckArchMemory(const NodePlan& node, std::string_view arch, int line,
+                     std::vector<PlanProblem>& problems) {
+  const std::string where = "node " + node.name;
+  if (arch == "i386") {
+    for (const PhysRange& range : node.memory) {
+      if (range.end > k4GiB)
+        problems.push_back({line, where + ": memory " + FormatRange(range) +
+                                      " lies above 4 GiB, which an i386 node cannot address"});
+      else if (range.end > kI386LowmemEnd)
+        problems.push_back({line, where + ": memory " + FormatRange(range) + " ends above " +
+                                      Hex(kI386LowmemEnd) +
+                                      " (896 MiB): Debian's i386 kernel (686, non-PAE) maps "
+                                      "only its lowmem below that; keep an i386 node's memory "
+                                      "under it"});
+    }
+  } else if (arch == "x86_64" && node.dma32 && !node.memory.empty()) {
+    uint64_t below = 0;
+    for (const PhysRange& range : node.memory) {
+      if (range.start < k4GiB) below += std::min(range.end, k4GiB) - range.start;
+    }
+    if (below < kMinDma32)
+      problems.push_back({line, where + ": has " + MiBAtLeast(below) +
+                                    " below 4 GiB; an x86_64 node " + "needs " +
+                                    MiBAtLeast(kMinDma32) +
+                                    " there for 32-bit DMA bounce buffers: give it a range "
+                                    "below 4 GiB, or set dma32 = false if it has no 32-bit "
+                                    "DMA devices"});
+  }
+}
+
+}  // namespace mint
