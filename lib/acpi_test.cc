@@ -1,4 +1,5 @@
-#include "acpi.h"
+#include "acpi_build.h"
+#include "acpi_read.h"
 #include "iasl_testing.h"
 
 #include <gtest/gtest.h>

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "acpi.h"
+#include "acpi_build.h"
 #include "bzimage.h"
 #include "elf.h"
 #include "layout.h"

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "acpi_read.h"
 #include "boot_params.h"
 #include "decompress.h"
 #include "fake_loader.h"
