@@ -222,6 +222,7 @@ static_assert(offsetof(AcpiMadtLocalApic, apic_id) == 3);
 static_assert(offsetof(AcpiMadtLocalApic, flags) == 4);
 // Local APIC Flags, ACPI 6.3 section 5.2.12.2, Table 5-47.
 inline constexpr uint32_t kMadtLocalApicEnabled = 1u << 0;
+inline constexpr uint32_t kMadtLocalApicOnlineCapable = 1u << 1;  // ACPI 6.3: can be enabled later
 
 // Processor Local x2APIC Structure, ACPI 6.3 section 5.2.12.12, Table 5-60 (read only: Mint
 // does not write x2APIC entries yet, but the verifier accepts them).

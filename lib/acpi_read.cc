@@ -78,6 +78,12 @@ class TableSetReader {
     return reader_.ReadAt<T>(*offset);
   }
 
+  // The bytes of a table Table() accepted (which checked that they lie inside the blob).
+  std::span<const uint8_t> Bytes(const AcpiTableInfo& table) const {
+    auto offset = OffsetOf(table.address, table.length);
+    return offset ? *reader_.SpanAt(*offset, table.length) : std::span<const uint8_t>();
+  }
+
   static std::string Printable(std::string text) {
     for (char& c : text) {
       if (c < 0x20 || c > 0x7e) {
@@ -168,42 +174,34 @@ Result<void> ReadMadt(const TableSetReader& reader, const AcpiTableInfo& madt,
     summary.enabled_apic_ids.push_back(id);
     return Ok{};
   };
-  const uint64_t end = madt.address + madt.length;
-  uint64_t at = madt.address + sizeof(AcpiMadt);
-  while (at < end) {
-    if (end - at < sizeof(AcpiMadtEntryHeader)) {
-      return Fail("ACPI: MADT entry at ", Hex(at), " is cut off by the end of the table");
-    }
-    auto entry = *reader.ReadAt<AcpiMadtEntryHeader>(at);
-    if (entry.length < sizeof(AcpiMadtEntryHeader) || entry.length > end - at) {
-      return Fail("ACPI: MADT entry at ", Hex(at), " (type ", Dec(entry.type), ") has length ",
-                  Dec(entry.length), ", which does not fit the table");
-    }
-    switch (entry.type) {
+  MadtEntryReader entries(reader.Bytes(madt));
+  while (auto entry = entries.Next()) {
+    const uint64_t at = madt.address + entry->offset;
+    switch (entry->type) {
       case kMadtTypeLocalApic: {
-        if (entry.length != sizeof(AcpiMadtLocalApic)) {
-          return Fail("ACPI: MADT local APIC entry at ", Hex(at), " has length ", Dec(entry.length),
-                      ", expected 8");
+        if (entry->bytes.size() != sizeof(AcpiMadtLocalApic)) {
+          return Fail("ACPI: MADT local APIC entry at ", Hex(at), " has length ",
+                      Dec(entry->bytes.size()), ", expected 8");
         }
-        auto lapic = *reader.ReadAt<AcpiMadtLocalApic>(at);
+        auto lapic = *entry->As<AcpiMadtLocalApic>();
         MINT_TRY_VOID(add_cpu(lapic.apic_id, lapic.flags, at));
         break;
       }
       case kMadtTypeLocalX2Apic: {
-        if (entry.length != sizeof(AcpiMadtLocalX2Apic)) {
+        if (entry->bytes.size() != sizeof(AcpiMadtLocalX2Apic)) {
           return Fail("ACPI: MADT local x2APIC entry at ", Hex(at), " has length ",
-                      Dec(entry.length), ", expected 16");
+                      Dec(entry->bytes.size()), ", expected 16");
         }
-        auto x2apic = *reader.ReadAt<AcpiMadtLocalX2Apic>(at);
+        auto x2apic = *entry->As<AcpiMadtLocalX2Apic>();
         MINT_TRY_VOID(add_cpu(x2apic.x2apic_id, x2apic.flags, at));
         break;
       }
       case kMadtTypeIoApic: {
-        if (entry.length != sizeof(AcpiMadtIoApic)) {
-          return Fail("ACPI: MADT IO-APIC entry at ", Hex(at), " has length ", Dec(entry.length),
-                      ", expected 12");
+        if (entry->bytes.size() != sizeof(AcpiMadtIoApic)) {
+          return Fail("ACPI: MADT IO-APIC entry at ", Hex(at), " has length ",
+                      Dec(entry->bytes.size()), ", expected 12");
         }
-        auto io_apic = *reader.ReadAt<AcpiMadtIoApic>(at);
+        auto io_apic = *entry->As<AcpiMadtIoApic>();
         ++summary.io_apic_count;
         summary.io_apics.push_back(AcpiIoApic{io_apic.io_apic_id, io_apic.io_apic_address,
                                               io_apic.global_system_interrupt_base});
@@ -212,7 +210,14 @@ Result<void> ReadMadt(const TableSetReader& reader, const AcpiTableInfo& madt,
       default:
         break;  // other controller types are legal; a node's tables simply do not use them
     }
-    at += entry.length;
+  }
+  if (const std::optional<MadtFault>& fault = entries.fault()) {
+    const uint64_t at = madt.address + fault->offset;
+    if (fault->kind == MadtFault::Kind::kCutOff) {
+      return Fail("ACPI: MADT entry at ", Hex(at), " is cut off by the end of the table");
+    }
+    return Fail("ACPI: MADT entry at ", Hex(at), " (type ", Dec(fault->type), ") has length ",
+                Dec(fault->length), ", which does not fit the table");
   }
   return Ok{};
 }
@@ -234,6 +239,33 @@ Result<void> ReadMcfg(const TableSetReader& reader, const AcpiTableInfo& mcfg,
 }
 
 }  // namespace
+
+MadtEntryReader::MadtEntryReader(std::span<const uint8_t> table) : reader_(table) {
+  if (!reader_.Skip(sizeof(AcpiMadt))) {
+    fault_ = MadtFault{MadtFault::Kind::kCutOff, 0, 0, 0};
+  }
+}
+
+std::optional<MadtEntry> MadtEntryReader::Next() {
+  if (fault_ || reader_.remaining() == 0) {
+    return std::nullopt;
+  }
+  const size_t offset = reader_.offset();
+  auto header = reader_.ReadAt<AcpiMadtEntryHeader>(offset);
+  if (!header) {
+    fault_ = MadtFault{MadtFault::Kind::kCutOff, offset, 0, 0};
+    return std::nullopt;
+  }
+  auto bytes = header->length >= sizeof(AcpiMadtEntryHeader)
+                   ? reader_.SpanAt(offset, header->length)
+                   : std::nullopt;
+  if (!bytes) {
+    fault_ = MadtFault{MadtFault::Kind::kBadLength, offset, header->type, header->length};
+    return std::nullopt;
+  }
+  reader_.Skip(bytes->size());
+  return MadtEntry{offset, header->type, *bytes};
+}
 
 Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_t base,
                                           uint64_t rsdp_address) {

@@ -1,18 +1,79 @@
 // Reading ACPI tables from untrusted bytes: the verifier of a node's table set (a blob read back
-// from a node's memory, or fuzz input). Every read goes through ByteReader (byte_reader.h) and
-// never leaves the given bytes. The layouts are in acpi.h; acpi_build.h writes the tables.
+// from a node's memory, or fuzz input) and the walker of a MADT's interrupt controller
+// structures, which the verifier and the inventory's parser of the firmware's MADT (inventory.h,
+// ParseMadt) share. Every read goes through ByteReader (byte_reader.h) and never leaves the given
+// bytes. The layouts are in acpi.h; acpi_build.h writes the tables.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "acpi.h"
+#include "byte_reader.h"
 #include "result.h"
 
 namespace mint {
+
+// ---------------------------------------------------------------------------------------------
+// MADT interrupt controller structures (ACPI 6.3 section 5.2.12, Table 5-45).
+// ---------------------------------------------------------------------------------------------
+
+// One interrupt controller structure, as the walk found it.
+struct MadtEntry {
+  size_t offset = 0;               // from the start of the MADT
+  uint8_t type = 0;                // kMadtType*
+  std::span<const uint8_t> bytes;  // the whole structure (its own length), header included
+
+  // The structure as one of the AcpiMadt* layouts; nullopt when it is shorter than that layout
+  // (bytes past the structure's own length are never read).
+  template <typename T>
+  std::optional<T> As() const {
+    return ByteReader(bytes).ReadAt<T>(0);
+  }
+};
+
+// Why a walk stopped before the end of the table.
+struct MadtFault {
+  enum class Kind {
+    kCutOff,     // fewer bytes left than a structure header (2)
+    kBadLength,  // a structure whose length is below 2 or runs past the end of the table
+  };
+  Kind kind = Kind::kCutOff;
+  size_t offset = 0;  // of the structure, from the start of the MADT
+  uint8_t type = 0;   // kBadLength: the structure's type and length fields
+  uint8_t length = 0;
+};
+
+// Walks the structures that follow a MADT's fixed part (AcpiMadt), one at a time:
+//   MadtEntryReader entries(table);
+//   while (auto entry = entries.Next()) { ... }
+//   if (entries.fault()) { ... }
+// Every structure it yields lies wholly inside the table. It checks only the structure headers;
+// what each type must hold is the caller's policy.
+class MadtEntryReader {
+ public:
+  // `table`: the whole MADT, header included, cut to the length its header gives (callers check
+  // that length and the checksum first). A table shorter than the fixed part yields no
+  // structures and a kCutOff fault at offset 0.
+  explicit MadtEntryReader(std::span<const uint8_t> table);
+
+  // The next structure; nullopt at the end of the table, or at a malformed structure: then
+  // fault() says what was wrong, and the walk goes no further.
+  std::optional<MadtEntry> Next();
+  const std::optional<MadtFault>& fault() const { return fault_; }
+
+ private:
+  ByteReader reader_;
+  std::optional<MadtFault> fault_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// A node's table set.
+// ---------------------------------------------------------------------------------------------
 
 // One table of a set, as its header describes it.
 struct AcpiTableInfo {

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "acpi_build.h"
@@ -17,6 +18,105 @@ using testing::Build;
 using testing::Read;
 using testing::SmallConfig;
 using testing::VariedConfigs;
+
+// ---------------------------------------------------------------------------------------------
+// The MADT walker both MADT readers use (the verifier here, ParseMadt in inventory.cc).
+// ---------------------------------------------------------------------------------------------
+
+// The MADT the builder writes for cores 1 and 2 and one IO-APIC: 44 + 8 + 8 + 12 bytes.
+Bytes TwoCoresAndAnIoApic() {
+  AcpiNodeConfig config = SmallConfig();
+  config.apic_ids = {1, 2};
+  config.io_apics = {{.id = 2, .address = 0xFEC10000, .gsi_base = 24}};
+  AcpiTables tables = Build(config);
+  return Bytes(tables.blob.begin() + static_cast<ptrdiff_t>(tables.madt.offset),
+               tables.blob.begin() + static_cast<ptrdiff_t>(tables.madt.offset + tables.madt.size));
+}
+
+TEST(MadtEntryReader, WalksEveryStructureInOrder) {
+  Bytes madt = TwoCoresAndAnIoApic();
+  ASSERT_EQ(madt.size(), 72u);
+  MadtEntryReader entries(madt);
+  std::vector<std::tuple<size_t, uint8_t, size_t>> seen;
+  while (auto entry = entries.Next()) {
+    seen.emplace_back(entry->offset, entry->type, entry->bytes.size());
+    EXPECT_EQ(entry->bytes.data(), madt.data() + entry->offset);
+  }
+  EXPECT_FALSE(entries.fault().has_value());
+  EXPECT_EQ(seen, (std::vector<std::tuple<size_t, uint8_t, size_t>>{{44, kMadtTypeLocalApic, 8},
+                                                                    {52, kMadtTypeLocalApic, 8},
+                                                                    {60, kMadtTypeIoApic, 12}}));
+  EXPECT_FALSE(entries.Next().has_value());  // stays at the end
+}
+
+TEST(MadtEntryReader, ReadsAStructureOnlyWhenItIsLongEnough) {
+  Bytes madt = TwoCoresAndAnIoApic();
+  MadtEntryReader entries(madt);
+  auto first = entries.Next();
+  ASSERT_TRUE(first.has_value());
+  auto lapic = first->As<AcpiMadtLocalApic>();
+  ASSERT_TRUE(lapic.has_value());
+  EXPECT_EQ(lapic->apic_id, 1);
+  EXPECT_EQ(lapic->flags, kMadtLocalApicEnabled);
+  // An 8-byte structure is not an IO-APIC (12 bytes), even though the table goes on after it.
+  EXPECT_FALSE(first->As<AcpiMadtIoApic>().has_value());
+}
+
+TEST(MadtEntryReader, StopsAtAStructureHeaderCutOff) {
+  Bytes madt = TwoCoresAndAnIoApic();
+  madt.push_back(kMadtTypeLocalApic);  // one byte: no room for the length
+  MadtEntryReader entries(madt);
+  size_t count = 0;
+  while (entries.Next()) ++count;
+  EXPECT_EQ(count, 3u);
+  ASSERT_TRUE(entries.fault().has_value());
+  EXPECT_EQ(entries.fault()->kind, MadtFault::Kind::kCutOff);
+  EXPECT_EQ(entries.fault()->offset, 72u);
+  EXPECT_FALSE(entries.Next().has_value());
+}
+
+TEST(MadtEntryReader, StopsAtALengthThatIsTooSmallOrRunsPastTheTable) {
+  // The second core's structure starts at 52, 20 bytes before the end of the table.
+  for (uint8_t length : std::vector<uint8_t>{0, 1, 21, 255}) {
+    Bytes madt = TwoCoresAndAnIoApic();
+    madt[52 + 1] = length;
+    MadtEntryReader entries(madt);
+    auto first = entries.Next();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->offset, 44u);
+    EXPECT_FALSE(entries.Next().has_value()) << int{length};
+    ASSERT_TRUE(entries.fault().has_value());
+    EXPECT_EQ(entries.fault()->kind, MadtFault::Kind::kBadLength);
+    EXPECT_EQ(entries.fault()->offset, 52u);
+    EXPECT_EQ(entries.fault()->type, kMadtTypeLocalApic);
+    EXPECT_EQ(entries.fault()->length, length);
+  }
+  // Exactly to the end of the table is fine: one 20-byte structure, then the end.
+  Bytes madt = TwoCoresAndAnIoApic();
+  madt[52 + 1] = 20;
+  MadtEntryReader entries(madt);
+  ASSERT_TRUE(entries.Next().has_value());
+  auto last = entries.Next();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->bytes.size(), 20u);
+  EXPECT_FALSE(entries.Next().has_value());
+  EXPECT_FALSE(entries.fault().has_value());
+}
+
+TEST(MadtEntryReader, ATableShorterThanItsFixedPartHasNoStructures) {
+  Bytes madt = TwoCoresAndAnIoApic();
+  madt.resize(sizeof(AcpiMadt) - 1);
+  MadtEntryReader entries(madt);
+  EXPECT_FALSE(entries.Next().has_value());
+  ASSERT_TRUE(entries.fault().has_value());
+  EXPECT_EQ(entries.fault()->kind, MadtFault::Kind::kCutOff);
+  EXPECT_EQ(entries.fault()->offset, 0u);
+
+  madt.resize(sizeof(AcpiMadt));  // the fixed part and nothing after it: an empty walk
+  MadtEntryReader empty(madt);
+  EXPECT_FALSE(empty.Next().has_value());
+  EXPECT_FALSE(empty.fault().has_value());
+}
 
 // ---------------------------------------------------------------------------------------------
 // The verifier, over tables the builder made and then damaged.
