@@ -18,6 +18,9 @@
 // "-cut" seeds are the same streams cut in half; bzimage-* are
 // tests/fuzz/bzimage_fuzz/synthetic-2.15 with such a payload (tests/fuzz/elf_fuzz/tiny-kernel
 // through gzip, lz4 and xz) and payload_length (0x24c) set.
+// Regression seeds: this fuzzer over the code before its limits found, within seconds,
+// oom-lzma-dictionary-2.3GiB (an lzma header whose dictionary made liblzma ask for 3.6 GB) and
+// oom-zstd-trailer-466MiB (a size trailer that made Mint reserve 466 MiB for a 1 KiB stream).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
