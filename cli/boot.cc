@@ -49,7 +49,7 @@ nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
     e820.push_back({{"start", e.addr}, {"end", e.addr + e.size}, {"type", E820Name(e.type)}});
   nlohmann::json segments = nlohmann::json::array();
   for (const Segment& s : art.segments)
-    segments.push_back({{"what", s.what}, {"phys", s.phys}, {"size", s.bytes.size()}});
+    segments.push_back({{"what", SegmentName(s)}, {"phys", s.phys}, {"size", s.bytes.size()}});
   return {{"node", node.name},
           {"kernel", node.kernel},
           {"kernel_version", images.image.version},
@@ -88,7 +88,7 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
   }
   std::cout << "  segments:\n";
   for (const Segment& s : art.segments)
-    std::cout << "    " << std::setw(12) << std::left << s.what << " " << std::setw(24)
+    std::cout << "    " << std::setw(12) << std::left << SegmentName(s) << " " << std::setw(24)
               << FormatRange({s.phys, s.phys + s.bytes.size()}) << " " << Bytes(s.bytes.size())
               << "\n";
   std::cout << "  entry " << Hex(art.entry)

@@ -1,12 +1,6 @@
-// Synthetic ACPI tables for one node, and a verifier for such a table set.
-//
-// A stock Linux node learns what hardware it has from its ACPI tables, so Mint hands every node
-// a table set made for it alone (DESIGN.md, "What a stock node needs"):
-//   RSDP -> RSDT and XSDT -> FADT (hardware-reduced, physical APIC destination mode, no VGA,
-//   no CMOS RTC) -> DSDT (empty unless AML is given); MADT with only the node's local APICs
-//   and no IO-APIC (unless the node owns one outright); an MCFG when the node owns PCI buses.
-// Hardware-reduced mode makes the node skip the PIC, PIT, HPET, SCI, GPEs, PM timer, i8042 and
-// RTC; physical destination mode keeps it from sharing a logical APIC ID with the host.
+// ACPI table layouts, as Mint writes them (acpi_build.h: a node's synthetic table set) and reads
+// them (acpi_read.h: the verifier of such a set, and the MADT walker the inventory uses on the
+// firmware's own table).
 //
 // Layouts are those of ACPI 6.3 (January 2019); every struct below mirrors a table of that
 // specification and says which. All multi-byte fields are little-endian, as is the only host
@@ -17,11 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <string>
-#include <vector>
-
-#include "aml.h"
-#include "result.h"
 
 namespace mint {
 
@@ -61,6 +50,8 @@ static_assert(offsetof(AcpiRsdp, xsdt_address) == 24);
 static_assert(offsetof(AcpiRsdp, extended_checksum) == 32);
 // The part covered by the first (ACPI 1.0) checksum, section 5.2.5.3.
 inline constexpr size_t kAcpiRsdpV1Length = 20;
+// AcpiRsdp::signature: "RSD PTR ", without a terminating NUL.
+inline constexpr char kRsdpSignature[8] = {'R', 'S', 'D', ' ', 'P', 'T', 'R', ' '};
 
 // System Description Table Header, ACPI 6.3 section 5.2.6, Table 5-29.
 struct AcpiSdtHeader {
@@ -231,6 +222,7 @@ static_assert(offsetof(AcpiMadtLocalApic, apic_id) == 3);
 static_assert(offsetof(AcpiMadtLocalApic, flags) == 4);
 // Local APIC Flags, ACPI 6.3 section 5.2.12.2, Table 5-47.
 inline constexpr uint32_t kMadtLocalApicEnabled = 1u << 0;
+inline constexpr uint32_t kMadtLocalApicOnlineCapable = 1u << 1;  // ACPI 6.3: can be enabled later
 
 // Processor Local x2APIC Structure, ACPI 6.3 section 5.2.12.12, Table 5-60 (read only: Mint
 // does not write x2APIC entries yet, but the verifier accepts them).
@@ -300,12 +292,8 @@ inline constexpr uint8_t kDsdtRevision = 2;
 inline constexpr uint8_t kMadtRevision = 5;
 inline constexpr uint8_t kMcfgRevision = 1;  // PCI Firmware Specification 3.2, Table 4-2
 
-// ---------------------------------------------------------------------------------------------
-// Building.
-// ---------------------------------------------------------------------------------------------
-
-// One ECAM range the node's MCFG lists: buses [start_bus, end_bus] of `segment`, with bus 0 of
-// the segment at `base` (see AcpiMcfgAllocation).
+// One ECAM range of an MCFG: buses [start_bus, end_bus] of `segment`, with bus 0 of the segment
+// at `base` (see AcpiMcfgAllocation).
 struct AcpiEcamRange {
   uint64_t base = 0;
   uint16_t segment = 0;
@@ -314,7 +302,8 @@ struct AcpiEcamRange {
   bool operator==(const AcpiEcamRange&) const = default;
 };
 
-// An IO-APIC the node owns outright (its MADT lists it; see AcpiMadtIoApic).
+// An IO-APIC a MADT lists (see AcpiMadtIoApic): one the node owns outright, or one of the
+// firmware's.
 struct AcpiIoApic {
   uint8_t id = 0;
   uint32_t address = 0;
@@ -322,111 +311,13 @@ struct AcpiIoApic {
   bool operator==(const AcpiIoApic&) const = default;
 };
 
-// What one node's table set depends on.
-struct AcpiNodeConfig {
-  // Physical address the loader places the blob at. 16-byte aligned (the RSDP's alignment,
-  // ACPI 6.3 section 5.2.5.1) and, since the RSDT and the FADT's DSDT field hold 32-bit
-  // pointers, the whole blob must lie below 4 GiB.
-  uint64_t base = 0;
-  // The node's local APIC IDs (xAPIC, at most kMaxXapicId); the first is the boot core. Entry
-  // i of the MADT gets ACPI processor UID i.
-  std::vector<uint32_t> apic_ids;
-  // Written into every header (RSDP included); padded with spaces to 6 and 8 characters.
-  std::string oem_id = "MINT";
-  std::string oem_table_id = "MINTNODE";
-  uint32_t oem_revision = 1;
-  // Suspend to RAM (issue 11): the physical address of the node's sleep control byte, a byte
-  // the host watches (MINT_STATUS_SLEEP_CONTROL in the node's status page), or 0 for none.
-  // The FADT's SLEEP_CONTROL_REG points at it (SystemMemory, 8 bits, byte access); its
-  // SLEEP_STATUS_REG at the next byte with bit width 0 and bit offset 8, so that ACPICA never
-  // touches memory for WAK_STS (docs/suspend.md says why). The DSDT's _S0/_S3/_S5 packages
-  // come with it (SleepStatesAml): the node then writes 0x34 to enter S3, 0x3c for S5 and
-  // 0x20 right after it resumed.
-  uint64_t sleep_control = 0;
-  // AML placed after the DSDT header: a TermList (ACPI 6.3 section 20.2.1), e.g. devices or an
-  // _S3 package. Empty gives an empty but valid definition block. Not checked here beyond its
-  // size; compile it with a tool that checks it.
-  std::vector<uint8_t> dsdt_aml;
-  // PCI configuration space the node may use through ECAM (only the buses of its own root
-  // bridges). Empty: no MCFG table at all, as for a node without PCI.
-  std::vector<AcpiEcamRange> ecam;
-  // IO-APICs the node owns, listed in its MADT. Empty for most nodes: their devices use MSI.
-  std::vector<AcpiIoApic> io_apics;
-};
-
-// Where one table lies in the blob.
-struct AcpiBlobRange {
-  size_t offset = 0;
-  size_t size = 0;
-};
-
-// A node's table set as the loader copies it: `blob` goes to `base` unchanged.
-struct AcpiTables {
-  std::vector<uint8_t> blob;
-  uint64_t base = 0;
-  uint64_t rsdp_address = 0;  // base + rsdp.offset: what boot_params.acpi_rsdp_addr gets
-  AcpiBlobRange rsdp;
-  AcpiBlobRange rsdt;
-  AcpiBlobRange xsdt;
-  AcpiBlobRange fadt;
-  AcpiBlobRange madt;
-  AcpiBlobRange mcfg;  // size 0 when the node has no ECAM ranges
-  AcpiBlobRange dsdt;
-};
-
-// Builds the table set for one node; refuses a config a stock kernel could not use, naming the
-// offending value. The loader should mark [base, base + blob.size()) as ACPI data (e820 type 3)
-// or reserved in the node's memory map so the node does not reuse it before parsing it.
-Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config);
-
 // Sum of bytes mod 256; a table with a correct checksum sums to 0.
-uint8_t AcpiByteSum(std::span<const uint8_t> bytes);
-
-// ---------------------------------------------------------------------------------------------
-// Verifying (untrusted bytes: a blob read back from a node's memory, or fuzz input).
-// ---------------------------------------------------------------------------------------------
-
-struct AcpiTableInfo {
-  std::string signature;  // 4 characters, as found
-  uint64_t address = 0;
-  uint32_t length = 0;
-  uint8_t revision = 0;
-};
-
-// What a node would learn from a table set.
-struct AcpiTableSummary {
-  uint64_t rsdp_address = 0;
-  uint8_t rsdp_revision = 0;
-  bool has_xsdt = false;
-  // The tables the root table lists, in its order, then the DSDT.
-  std::vector<AcpiTableInfo> tables;
-  uint32_t fadt_flags = 0;
-  uint16_t iapc_boot_arch = 0;
-  AcpiGenericAddress sleep_control{};  // zero when the FADT has none
-  AcpiGenericAddress sleep_status{};
-  uint32_t madt_flags = 0;
-  uint32_t local_apic_address = 0;
-  std::vector<uint32_t> enabled_apic_ids;  // local APIC and x2APIC entries, MADT order
-  size_t io_apic_count = 0;
-  std::vector<AcpiIoApic> io_apics;  // MADT order
-  std::vector<AcpiEcamRange> ecam;   // the MCFG's allocations, if the root table lists one
-};
-
-// Checks a table set that lives at physical `base` (blob = its bytes) and is entered through
-// the RSDP at `rsdp_address`: signatures, lengths, checksums, that every pointer lands inside
-// the blob on a table of the expected kind, that RSDT and XSDT agree, that FADT.DSDT and
-// FADT.X_DSDT agree, that MADT entries are well formed and no enabled APIC ID repeats. Needs
-// exactly one FADT and one MADT. Never reads outside `blob`.
-// The DSDT objects a node that may suspend needs: Name(_S0, Package(){0, 0}),
-// Name(_S3, Package(){5, 5}), Name(_S5, Package(){7, 7}). The values are the SLP_TYP the node
-// writes to its sleep control register (bits 2-4, with SLP_EN, bit 5).
-std::vector<aml::Term> SleepStates();
-std::vector<uint8_t> SleepStatesAml();  // SleepStates(), encoded
-inline constexpr uint8_t kSleepEnable = 0x20;
-inline constexpr uint8_t kSleepTypeS3 = 5;
-inline constexpr uint8_t kSleepTypeS5 = 7;
-
-Result<AcpiTableSummary> VerifyAcpiTables(std::span<const uint8_t> blob, uint64_t base,
-                                          uint64_t rsdp_address);
+inline uint8_t AcpiByteSum(std::span<const uint8_t> bytes) {
+  uint8_t sum = 0;
+  for (uint8_t byte : bytes) {
+    sum = static_cast<uint8_t>(sum + byte);
+  }
+  return sum;
+}
 
 }  // namespace mint

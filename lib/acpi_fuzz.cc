@@ -12,7 +12,8 @@
 #include <span>
 #include <vector>
 
-#include "acpi.h"
+#include "acpi_build.h"
+#include "acpi_read.h"
 #include "byte_reader.h"
 
 namespace {

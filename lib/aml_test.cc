@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "acpi.h"
+#include "acpi_build.h"
 #include "iasl_testing.h"
 
 namespace mint {

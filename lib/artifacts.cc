@@ -65,9 +65,9 @@ Result<void> AddDirectEntry(const NodeInputs& in, const DirectKernel& direct, No
     uint64_t phys = base + (s.paddr - link_base);
     if (s.filesz > 0)
       segments.push_back(
-          {"kernel " + Hex(s.paddr), phys, direct.elf_bytes.subspan(s.offset, s.filesz)});
+          {SegmentKind::kKernelElf, phys, direct.elf_bytes.subspan(s.offset, s.filesz), s.paddr});
     if (s.memsz > s.filesz)
-      segments.push_back({"kernel zero tail", phys + s.filesz,
+      segments.push_back({SegmentKind::kKernelZeroTail, phys + s.filesz,
                           std::span<const uint8_t>(out.zeros).first(s.memsz - s.filesz)});
   }
   // Low memory (the trampoline runs there while paging turns on) and all of the node's.
@@ -79,14 +79,44 @@ Result<void> AddDirectEntry(const NodeInputs& in, const DirectKernel& direct, No
   out.long_mode = true;
   out.entry = base + (elf.entry - link_base);
   // Replace the protected-mode code with the segments; page tables before them.
-  std::erase_if(out.segments, [](const Segment& s) { return s.what == "kernel"; });
-  auto at = out.segments.begin() + 5;  // after status page, boot_params, cmdline, acpi, shared
-  at = out.segments.insert(at, {"page tables", out.page_tables.phys, out.page_tables.bytes}) + 1;
+  auto at = std::find_if(out.segments.begin(), out.segments.end(),
+                         [](const Segment& s) { return s.kind == SegmentKind::kKernel; });
+  if (at == out.segments.end()) return Fail("node ", node.name, ": no kernel segment to replace");
+  at = out.segments.erase(at);
+  at = out.segments.insert(
+           at, {SegmentKind::kPageTables, out.page_tables.phys, out.page_tables.bytes}) +
+       1;
   out.segments.insert(at, segments.begin(), segments.end());
   return Ok{};
 }
 
 }  // namespace
+
+std::string SegmentName(const Segment& segment) {
+  switch (segment.kind) {
+    case SegmentKind::kStatusPage:
+      return "status page";
+    case SegmentKind::kBootParams:
+      return "boot_params";
+    case SegmentKind::kCmdline:
+      return "cmdline";
+    case SegmentKind::kAcpi:
+      return "acpi";
+    case SegmentKind::kShared:
+      return "shared";
+    case SegmentKind::kKernel:
+      return "kernel";
+    case SegmentKind::kInitrd:
+      return "initrd";
+    case SegmentKind::kPageTables:
+      return "page tables";
+    case SegmentKind::kKernelElf:
+      return "kernel " + Hex(segment.elf_paddr);
+    case SegmentKind::kKernelZeroTail:
+      return "kernel zero tail";
+  }
+  return "?";
+}
 
 Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKernel* direct) {
   const NodePlan& node = *in.node;
@@ -161,14 +191,15 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
 
   std::span<const uint8_t> protected_mode = in.kernel_bytes.subspan(kernel.setup_bytes);
   out.segments = {
-      {"status page", layout.status_page, out.status_page},
-      {"boot_params", layout.boot_params, out.boot_params},
-      {"cmdline", layout.cmdline, out.cmdline_bytes},
-      {"acpi", layout.acpi, out.acpi.blob},
-      {"shared", layout.shared, out.shared},
-      {"kernel", layout.kernel, protected_mode},
+      {SegmentKind::kStatusPage, layout.status_page, out.status_page},
+      {SegmentKind::kBootParams, layout.boot_params, out.boot_params},
+      {SegmentKind::kCmdline, layout.cmdline, out.cmdline_bytes},
+      {SegmentKind::kAcpi, layout.acpi, out.acpi.blob},
+      {SegmentKind::kShared, layout.shared, out.shared},
+      {SegmentKind::kKernel, layout.kernel, protected_mode},
   };
-  if (!in.initrd_bytes.empty()) out.segments.push_back({"initrd", layout.initrd, in.initrd_bytes});
+  if (!in.initrd_bytes.empty())
+    out.segments.push_back({SegmentKind::kInitrd, layout.initrd, in.initrd_bytes});
   if (direct != nullptr) MINT_TRY_VOID(AddDirectEntry(in, *direct, out));
   return out;
 }

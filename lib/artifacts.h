@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "acpi.h"
+#include "acpi_build.h"
 #include "bzimage.h"
 #include "elf.h"
 #include "layout.h"
@@ -20,13 +20,33 @@
 
 namespace mint {
 
+// What a segment holds.
+enum class SegmentKind {
+  kStatusPage,      // the node's status page, zeroed
+  kBootParams,      // boot_params (the zero page)
+  kCmdline,         // the command line, NUL-terminated
+  kAcpi,            // the ACPI table set (acpi_build.h)
+  kShared,          // the shared-memory area, zeroed
+  kKernel,          // the bzImage's protected-mode code (entry through the decompressor)
+  kInitrd,          // the initramfs, as given
+  kPageTables,      // direct entry: the identity map
+  kKernelElf,       // direct entry: one PT_LOAD segment of the ELF vmlinux (Segment::elf_paddr)
+  kKernelZeroTail,  // direct entry: the zeroed part of a PT_LOAD segment past its file bytes
+};
+
 // One piece to copy to physical memory. `bytes` either owns its data or points into the
 // caller's kernel/initrd buffers (which must outlive the segment list).
 struct Segment {
-  std::string what;  // "kernel", "initrd", "boot_params", ...
+  SegmentKind kind = SegmentKind::kKernel;
   uint64_t phys = 0;
   std::span<const uint8_t> bytes;
+  uint64_t elf_paddr = 0;  // kKernelElf: the ELF segment's p_paddr (link-time physical address)
 };
+
+// The name a person sees for a segment (mint boot --dry-run, its JSON "what", error messages):
+// "status page", "boot_params", "cmdline", "acpi", "shared", "kernel", "initrd", "page tables",
+// "kernel 0x1000000" (an ELF segment, by p_paddr), "kernel zero tail".
+std::string SegmentName(const Segment& segment);
 
 struct NodeArtifacts {
   NodeLayout layout;

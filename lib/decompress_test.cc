@@ -9,13 +9,53 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "elf.h"
 #include "test_images.h"
 
+// The largest single operator-new allocation made while a test watches (LargestAllocation):
+// the output buffer of DecompressPayload is a std::vector, so this is how much a payload made
+// Mint reserve for it. Replaces the global operator new of the test binary; every other form
+// (new[], nothrow) goes through this one in libstdc++.
+namespace {
+std::atomic<bool> watching{false};
+std::atomic<size_t> largest{0};
+}  // namespace
+
+// g++ sees the free() below inlined next to a `new` and would call it a mismatch: here it is the
+// pairing by construction.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(size_t size) {
+  if (watching.load(std::memory_order_relaxed) && size > largest.load(std::memory_order_relaxed))
+    largest.store(size, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
+#pragma GCC diagnostic pop
+
 namespace mint {
 namespace {
+
+// Runs `work` and returns the largest allocation it made through operator new.
+template <typename F>
+size_t LargestAllocation(F&& work) {
+  largest = 0;
+  watching = true;
+  work();
+  watching = false;
+  return largest;
+}
 
 // Something that compresses but not trivially: 3 MiB, so LZ4 needs more than one block? No:
 // LZ4 blocks are 8 MiB; the LZ4 case below splits by hand to cover several blocks.
@@ -191,6 +231,138 @@ TEST(Decompress, RefusesUnknownFormatsAndSillySizes) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("size trailer"), std::string::npos);
   EXPECT_FALSE(DecompressPayload(Compression::kLz4, std::vector<uint8_t>(3)).ok());
+}
+
+// A payload may claim up to kMaxDecompressedKernel in its size trailer; what Mint reserves
+// follows what the stream really unpacks to, so a trailer that lies costs no more than the
+// truth. Every codec: 1000 real bytes, a trailer claiming the cap.
+TEST(DecompressLimits, ATrailerThatLiesDoesNotReserveWhatItClaims) {
+  std::vector<uint8_t> data = Sample(1000);
+  std::vector<FormatCase> cases = {
+      {Compression::kGzip, Gzip},
+      {Compression::kBzip2, Bzip2},
+      {Compression::kLzma, [](const std::vector<uint8_t>& in) { return Xz(in, true); }},
+      {Compression::kXz, [](const std::vector<uint8_t>& in) { return Xz(in, false); }},
+      {Compression::kLzo, Lzop},
+      {Compression::kLz4, [](const std::vector<uint8_t>& in) { return Lz4Legacy(in, 1 << 20); }},
+      {Compression::kZstd, Zstd},
+  };
+  for (const FormatCase& c : cases) {
+    std::vector<uint8_t> payload = c.pack(data);
+    AppendSize(payload, kMaxDecompressedKernel);
+    std::string message;
+    size_t reserved = LargestAllocation([&] {
+      auto out = DecompressPayload(c.format, payload);
+      message = out.ok() ? "accepted" : out.error().message;
+    });
+    EXPECT_NE(message.find("unpacked to 1000 bytes"), std::string::npos)
+        << CompressionName(c.format) << ": " << message;
+    EXPECT_LT(reserved, size_t{16} << 20) << CompressionName(c.format) << " reserved " << reserved;
+  }
+}
+
+// The same cap, enforced by every decoder while it writes: a stream that goes on past what the
+// caller allows is cut off there, never written past it.
+TEST(DecompressLimits, NoCodecWritesPastTheCap) {
+  std::vector<uint8_t> data = Sample(1 << 20);
+  std::vector<FormatCase> cases = {
+      {Compression::kGzip, Gzip},
+      {Compression::kBzip2, Bzip2},
+      {Compression::kLzma, [](const std::vector<uint8_t>& in) { return Xz(in, true); }},
+      {Compression::kXz, [](const std::vector<uint8_t>& in) { return Xz(in, false); }},
+      {Compression::kLzo, Lzop},
+      {Compression::kLz4, [](const std::vector<uint8_t>& in) { return Lz4Legacy(in, 1 << 17); }},
+      {Compression::kZstd, Zstd},
+  };
+  for (const FormatCase& c : cases) {
+    std::vector<uint8_t> payload = c.pack(data);
+    AppendSize(payload, 1 << 18);  // 1 MiB of stream, a trailer saying 256 KiB
+    std::string message;
+    size_t reserved = LargestAllocation([&] {
+      auto out = DecompressPayload(c.format, payload);
+      message = out.ok() ? "accepted" : out.error().message;
+    });
+    EXPECT_NE(message.find("the size trailer's 262144 bytes"), std::string::npos)
+        << CompressionName(c.format) << ": " << message;
+    EXPECT_LE(reserved, size_t{1} << 18) << CompressionName(c.format);
+  }
+  // A caller may set a lower cap than kMaxDecompressedKernel (the fuzzer does).
+  std::vector<uint8_t> payload = Gzip(data);
+  AppendSize(payload, data.size());
+  auto refused = DecompressPayload(Compression::kGzip, payload, /*max_size=*/1 << 18);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("says 1048576 bytes; expected 1..262144"),
+            std::string::npos)
+      << refused.error().message;
+}
+
+// An xz block header whose LZMA2 dictionary is rewritten to `dict` bytes (the header's CRC32
+// fixed up), which liblzma would have to allocate before decoding a byte.
+std::vector<uint8_t> XzWithDictionary(const std::vector<uint8_t>& data, uint32_t dict) {
+  std::vector<uint8_t> xz = Xz(data, false);
+  constexpr size_t kBlockHeader = LZMA_STREAM_HEADER_SIZE;
+  lzma_filter filters[LZMA_FILTERS_MAX + 1];
+  lzma_block block{};
+  block.version = 1;
+  block.check = LZMA_CHECK_CRC32;
+  block.filters = filters;
+  block.header_size = lzma_block_header_size_decode(xz[kBlockHeader]);
+  EXPECT_EQ(lzma_block_header_decode(&block, nullptr, &xz[kBlockHeader]), LZMA_OK);
+  EXPECT_EQ(filters[0].id, LZMA_FILTER_LZMA2);
+  static_cast<lzma_options_lzma*>(filters[0].options)->dict_size = dict;
+  EXPECT_EQ(lzma_block_header_encode(&block, &xz[kBlockHeader]), LZMA_OK);
+  for (size_t i = 0; filters[i].id != LZMA_VLI_UNKNOWN; ++i) free(filters[i].options);
+  return xz;
+}
+
+TEST(DecompressLimits, AnXzDictionaryAboveTheMemoryLimitIsRefused) {
+  std::vector<uint8_t> data = Sample(1000);
+  // Within the limit (a 6.12+ kernel's 128 MiB dictionary): decodes.
+  std::vector<uint8_t> fits = XzWithDictionary(data, 128u << 20);
+  AppendSize(fits, data.size());
+  auto ok = DecompressPayload(Compression::kXz, fits);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(*ok, data);
+  // 1 GiB: refused before liblzma allocates it, naming the need and the limit.
+  std::vector<uint8_t> huge = XzWithDictionary(data, 1u << 30);
+  AppendSize(huge, data.size());
+  auto refused = DecompressPayload(Compression::kXz, huge);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("more than the 256 MiB"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST(DecompressLimits, AnLzmaDictionaryAboveTheMemoryLimitIsRefused) {
+  std::vector<uint8_t> data = Sample(1000);
+  std::vector<uint8_t> lzma = Xz(data, true);
+  // The .lzma header: properties byte, then the dictionary size (little-endian u32).
+  const uint32_t dict = 0xF0000000;  // 3.75 GiB
+  std::memcpy(&lzma[1], &dict, 4);
+  AppendSize(lzma, data.size());
+  auto refused = DecompressPayload(Compression::kLzma, lzma);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("more than the 256 MiB"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST(DecompressLimits, AZstdWindowAboveTheLimitIsRefused) {
+  std::vector<uint8_t> data = Sample(1000);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ASSERT_EQ(ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, 28)), 0u);
+  std::vector<uint8_t> frame(ZSTD_compressBound(data.size()) + 64);
+  ZSTD_outBuffer out{frame.data(), frame.size(), 0};
+  // Streamed, so the size is not known up front and zstd keeps the 256 MiB window it was given
+  // (a one-shot compression would shrink the window to the input).
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_continue);
+  ZSTD_inBuffer none{nullptr, 0, 0};
+  ASSERT_EQ(ZSTD_compressStream2(cctx, &out, &none, ZSTD_e_end), 0u);
+  ZSTD_freeCCtx(cctx);
+  frame.resize(out.pos);
+  AppendSize(frame, data.size());
+  auto refused = DecompressPayload(Compression::kZstd, frame);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("128 MiB"), std::string::npos) << refused.error().message;
 }
 
 // The real Debian kernels: cloud is LZ4, generic is xz. Both unpack to an x86-64 ELF whose

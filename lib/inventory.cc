@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "acpi.h"
+#include "acpi_read.h"
 #include "byte_reader.h"
 #include "format.h"
 
@@ -111,37 +111,33 @@ Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table,
                 std::to_string(table.size()), " bytes read");
   if (AcpiByteSum(table.subspan(0, length)) != 0) return Fail("MADT: bad checksum");
   std::vector<MadtCore> cores;
-  size_t offset = sizeof(AcpiMadt);
-  while (offset < length) {
-    auto entry = reader.ReadAt<AcpiMadtEntryHeader>(offset);
-    if (!entry || length - offset < sizeof(AcpiMadtEntryHeader))
-      return Fail("MADT: truncated structure at offset ", std::to_string(offset));
-    if (entry->length < 2 || entry->length > length - offset)
-      return Fail("MADT: structure at offset ", std::to_string(offset), " has length ",
-                  std::to_string(entry->length));
+  MadtEntryReader entries(table.first(length));
+  while (auto entry = entries.Next()) {
+    const std::string offset = std::to_string(entry->offset);
     if (entry->type == kMadtTypeLocalApic) {
-      auto lapic = reader.ReadAt<AcpiMadtLocalApic>(offset);
-      if (!lapic || entry->length < sizeof(AcpiMadtLocalApic))
-        return Fail("MADT: local APIC structure at offset ", std::to_string(offset),
-                    " is too short");
+      auto lapic = entry->As<AcpiMadtLocalApic>();
+      if (!lapic) return Fail("MADT: local APIC structure at offset ", offset, " is too short");
       cores.push_back({lapic->apic_id, lapic->acpi_processor_uid,
-                       (lapic->flags & kMadtLocalApicEnabled) != 0, (lapic->flags & 2u) != 0,
-                       false});
+                       (lapic->flags & kMadtLocalApicEnabled) != 0,
+                       (lapic->flags & kMadtLocalApicOnlineCapable) != 0, false});
     } else if (entry->type == kMadtTypeLocalX2Apic) {
-      auto x2 = reader.ReadAt<AcpiMadtLocalX2Apic>(offset);
-      if (!x2 || entry->length < sizeof(AcpiMadtLocalX2Apic))
-        return Fail("MADT: local x2APIC structure at offset ", std::to_string(offset),
-                    " is too short");
+      auto x2 = entry->As<AcpiMadtLocalX2Apic>();
+      if (!x2) return Fail("MADT: local x2APIC structure at offset ", offset, " is too short");
       cores.push_back({x2->x2apic_id, x2->acpi_processor_uid,
-                       (x2->flags & kMadtLocalApicEnabled) != 0, (x2->flags & 2u) != 0, true});
+                       (x2->flags & kMadtLocalApicEnabled) != 0,
+                       (x2->flags & kMadtLocalApicOnlineCapable) != 0, true});
     } else if (entry->type == kMadtTypeIoApic && io_apics != nullptr) {
-      auto io_apic = reader.ReadAt<AcpiMadtIoApic>(offset);
-      if (!io_apic || entry->length < sizeof(AcpiMadtIoApic))
-        return Fail("MADT: IO-APIC structure at offset ", std::to_string(offset), " is too short");
+      auto io_apic = entry->As<AcpiMadtIoApic>();
+      if (!io_apic) return Fail("MADT: IO-APIC structure at offset ", offset, " is too short");
       io_apics->push_back(
           {io_apic->io_apic_id, io_apic->io_apic_address, io_apic->global_system_interrupt_base});
     }
-    offset += entry->length;
+  }
+  if (const std::optional<MadtFault>& fault = entries.fault()) {
+    if (fault->kind == MadtFault::Kind::kCutOff)
+      return Fail("MADT: truncated structure at offset ", std::to_string(fault->offset));
+    return Fail("MADT: structure at offset ", std::to_string(fault->offset), " has length ",
+                std::to_string(fault->length));
   }
   return cores;
 }

@@ -58,7 +58,7 @@ struct MadtCore {
   bool x2apic = false;
 };
 // Parses a whole MADT ("APIC" table as /sys/firmware/acpi/tables/APIC holds it): signature,
-// length and checksum, then every interrupt controller structure, bounds-checked.
+// length and checksum, then every interrupt controller structure (MadtEntryReader, acpi_read.h).
 // IO-APIC structures go to `io_apics` when given.
 Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table,
                                         std::vector<AcpiIoApic>* io_apics = nullptr);

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "acpi.h"
+#include "acpi_build.h"
 #include "iasl_testing.h"
 #include "inventory.h"
 #include "plan_check.h"

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "acpi_build.h"
+#include "acpi_read.h"
 #include "iasl_testing.h"
 #include "plan_check.h"
 
