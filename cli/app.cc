@@ -37,7 +37,7 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add : {AddInspect, AddPs}) add(app, chosen);
+  for (AddCommand add : {AddInspect, AddPs, AddConsole, AddExec}) add(app, chosen);
 }
 
 namespace {
@@ -54,8 +54,6 @@ int Legacy(const std::string& command, const Args& args) {
   if (command == "inventory") return ShowInventory(args);
   if (command == "plan") return PlanMap(args);
   if (command == "down") return Down(args);
-  if (command == "exec") return Exec(args);
-  if (command == "console") return Console(args);
   if (command == "restart") return Restart(args);
   if (command == "stop") return Stop(args);
   if (command == "suspend") return Suspend(args);

@@ -25,8 +25,6 @@ int ShowInventory(const Args& args);  // cli/check.cc, as are Check, PlanMap and
 int PlanMap(const Args& args);        // mint plan
 int Down(const Args& args);
 // Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
-int Exec(const Args& args);
-int Console(const Args& args);
 int Restart(const Args& args);
 int Suspend(const Args& args);  // cli/suspend.cc, as is Resume
 int Resume(const Args& args);
