@@ -37,7 +37,9 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add : {AddInspect, AddPs, AddConsole, AddExec}) add(app, chosen);
+  for (AddCommand add :
+       {AddInspect, AddPs, AddSuspend, AddResume, AddSnapshot, AddConsole, AddExec})
+    add(app, chosen);
 }
 
 namespace {
@@ -56,9 +58,6 @@ int Legacy(const std::string& command, const Args& args) {
   if (command == "down") return Down(args);
   if (command == "restart") return Restart(args);
   if (command == "stop") return Stop(args);
-  if (command == "suspend") return Suspend(args);
-  if (command == "resume") return Resume(args);
-  if (command == "snapshot") return Snapshot(args);
   return -1;
 }
 

@@ -26,9 +26,6 @@ int PlanMap(const Args& args);        // mint plan
 int Down(const Args& args);
 // Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
 int Restart(const Args& args);
-int Suspend(const Args& args);  // cli/suspend.cc, as is Resume
-int Resume(const Args& args);
-int Snapshot(const Args& args);    // cli/image.cc
 int Store(const Args& args);       // cli/store.cc
 int BenchLoad(const Args& args);   // cli/bench_load.cc: mint bench load
 int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry
