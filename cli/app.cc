@@ -38,7 +38,7 @@ void BuildApp(CLI::App& app, Command& chosen) {
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
   for (AddCommand add :
-       {AddInspect, AddPs, AddSuspend, AddResume, AddSnapshot, AddConsole, AddExec})
+       {AddInspect, AddPs, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole, AddExec})
     add(app, chosen);
 }
 
@@ -56,7 +56,6 @@ int Legacy(const std::string& command, const Args& args) {
   if (command == "inventory") return ShowInventory(args);
   if (command == "plan") return PlanMap(args);
   if (command == "down") return Down(args);
-  if (command == "restart") return Restart(args);
   if (command == "stop") return Stop(args);
   return -1;
 }
