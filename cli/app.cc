@@ -37,8 +37,8 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add :
-       {AddInspect, AddPs, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole, AddExec})
+  for (AddCommand add : {AddInspect, AddPs, AddRestart, AddSuspend, AddResume, AddSnapshot,
+                         AddConsole, AddExec, AddStore})
     add(app, chosen);
 }
 
@@ -46,7 +46,6 @@ namespace {
 
 // Commands not yet declared through CLI11 (being converted): their own argument scanning.
 int Legacy(const std::string& command, const Args& args) {
-  if (command == "store") return Store(args);
   if (command == "bench" && !args.empty() && args[0] == "load")  // bench/bench_load.cc
     return BenchLoad(Args(args.begin() + 1, args.end()));
   if (command == "boot") return Boot(args);

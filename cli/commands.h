@@ -24,7 +24,6 @@ int Check(const Args& args);
 int ShowInventory(const Args& args);  // cli/check.cc, as are Check, PlanMap and Down
 int PlanMap(const Args& args);        // mint plan
 int Down(const Args& args);
-int Store(const Args& args);       // cli/store.cc
 int BenchLoad(const Args& args);   // cli/bench_load.cc: mint bench load
 int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry
 int BenchImage(const Args& args);  // cli/bench_image.cc: mint bench image
