@@ -37,8 +37,9 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add :
-       {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp, AddStop})
+  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp, AddPs,
+                         AddStop, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole,
+                         AddExec, AddStore})
     add(app, chosen);
 }
 
@@ -46,17 +47,9 @@ namespace {
 
 // Commands not yet declared through CLI11 (being converted): their own argument scanning.
 int Legacy(const std::string& command, const Args& args) {
-  if (command == "store") return Store(args);
   if (command == "bench" && !args.empty() && args[0] == "load")  // bench/bench_load.cc
     return BenchLoad(Args(args.begin() + 1, args.end()));
   if (command == "bench") return Bench(args);
-  if (command == "status" || command == "ps") return Ps(args);
-  if (command == "exec") return Exec(args);
-  if (command == "console") return Console(args);
-  if (command == "restart") return Restart(args);
-  if (command == "suspend") return Suspend(args);
-  if (command == "resume") return Resume(args);
-  if (command == "snapshot") return Snapshot(args);
   return -1;
 }
 

@@ -18,15 +18,6 @@ namespace mint::cli {
 using Args = std::vector<std::string>;
 
 int Bench(const Args& args);
-// Node lifecycle: cli/ps.cc (mint status is an alias), exec.cc, console.cc, restart.cc.
-int Ps(const Args& args);
-int Exec(const Args& args);
-int Console(const Args& args);
-int Restart(const Args& args);
-int Suspend(const Args& args);  // cli/suspend.cc, as is Resume
-int Resume(const Args& args);
-int Snapshot(const Args& args);    // cli/image.cc
-int Store(const Args& args);       // cli/store.cc
 int BenchLoad(const Args& args);   // cli/bench_load.cc: mint bench load
 int BenchEntry(const Args& args);  // cli/bench_entry.cc: mint bench entry
 int BenchImage(const Args& args);  // cli/bench_image.cc: mint bench image

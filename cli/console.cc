@@ -14,22 +14,20 @@
 #include <thread>
 #include <vector>
 
-#include "commands.h"
+#include "app.h"
 #include "console_ring.h"
 #include "node_access.h"
 
 namespace mint::cli {
 namespace {
 
-constexpr const char* kConsoleUsage =
-    "usage: mint console NODE [--history] [--dump] [--quiet-after S] [--device PATH]\n"
-    "\n"
-    "Attaches to the node's shared-memory console: everything the node's kernel prints and\n"
-    "the shell on its /dev/ttyMint0. On a terminal, Ctrl-] leaves. When stdin is not a\n"
-    "terminal, its lines are sent to the node and, once it ends, output is shown until the\n"
-    "node has printed nothing for S seconds (default 1.5; at most 30 s after stdin ends).\n"
-    "  --history  show what the ring still holds (the last 64 KiB) before attaching\n"
-    "  --dump     show what the ring holds and exit\n";
+struct ConsoleArgs {
+  std::string node;
+  bool history = false;
+  bool dump = false;
+  double quiet_after = 1.5;
+  std::string device = "/dev/mint";
+};
 
 constexpr char kEscape = 0x1d;  // Ctrl-]
 
@@ -141,66 +139,42 @@ struct ConsoleSession {
   }
 };
 
-}  // namespace
-
-int Console(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kConsoleUsage, 0);
-  bool history = TakeFlag(args, "--history");
-  bool dump = TakeFlag(args, "--dump");
-  std::string device = "/dev/mint", quiet_text = "1.5";
-  bool ok = true;
-  TakeValue(args, "--device", device, ok);
-  TakeValue(args, "--quiet-after", quiet_text, ok);
-  if (!ok) return 2;
-  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kConsoleUsage, 2);
-  char* end = nullptr;
-  double quiet_after = std::strtod(quiet_text.c_str(), &end);
-  if (end == quiet_text.c_str() || *end != '\0' || quiet_after <= 0)
-    return Error("--quiet-after '" + quiet_text + "' is not a positive number of seconds");
-  const std::string& name = args[0];
-
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
-  auto node = FindNodeByName(**host, name);
-  if (!node) return Error(node.error().message);
-  auto page = ReadNodePage(**host, node->id);
+Result<int> RunConsole(const ConsoleArgs& args) {
+  const std::string& name = args.node;
+  auto host = MINT_TRY(HostDevice::Open(args.device));
+  auto node = MINT_TRY(FindNodeByName(*host, name));
+  auto page = ReadNodePage(*host, node.id);
   if (!page)
-    return Error("node " + name +
-                 " has no shared console: its kernel has not loaded mint_node.ko (yet)");
-  ConsoleSession session{**host, node->id, name};
-  session.tail = history || dump ? 0 : page->console_head;
-  if (dump) {
-    auto shown = session.Pump();
-    return shown ? 0 : Error(shown.error().message);
+    return Fail("node ", name,
+                " has no shared console: its kernel has not loaded mint_node.ko (yet)");
+  ConsoleSession session{*host, node.id, name};
+  session.tail = args.history || args.dump ? 0 : page->console_head;
+  if (args.dump) {
+    MINT_TRY_VOID(session.Pump());
+    return 0;
   }
   if (page->condition == MINT_NODE_PARKED)
-    std::cerr << "mint: node " << name << " is parked (" << page->reason_text << "): output only\n";
-  auto lock = RunLock::Take(name + ".console");
-  if (!lock) return Error(lock.error().message);
+    std::cerr << "mint: node " << name << " is parked (" << ReasonText(*page) << "): output only\n";
+  auto lock = MINT_TRY(RunLock::Take(name + ".console"));
 
   bool interactive = isatty(STDIN_FILENO) != 0;
   if (interactive) std::cerr << "Connected to node " << name << " (escape character is ^])\n";
   RawTerminal terminal(STDIN_FILENO);
   session.raw = interactive && terminal.active();
-  if (history) {
-    auto shown = session.Pump();
-    if (!shown) return Error(shown.error().message);
-  }
+  if (args.history) MINT_TRY_VOID(session.Pump());
 
   bool stdin_open = true;
   auto last_output = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point stdin_closed;
   std::string pending;  // a partial line read from a non-terminal stdin
   for (;;) {
-    auto shown = session.Pump();
-    if (!shown) return Error(shown.error().message);
+    size_t shown = MINT_TRY(session.Pump());
     auto now = std::chrono::steady_clock::now();
-    if (*shown > 0) last_output = now;
+    if (shown > 0) last_output = now;
     if (!stdin_open) {
       double quiet = std::chrono::duration<double>(now - last_output).count();
       double since_eof = std::chrono::duration<double>(now - stdin_closed).count();
-      if ((quiet >= quiet_after && since_eof >= quiet_after) || since_eof > 30) break;
+      if ((quiet >= args.quiet_after && since_eof >= args.quiet_after) || since_eof > 30) break;
     }
     pollfd fd{STDIN_FILENO, POLLIN, 0};
     int ready = stdin_open ? poll(&fd, 1, 20) : 0;
@@ -211,10 +185,7 @@ int Console(const Args& in) {
     if (got <= 0) {
       stdin_open = false;
       stdin_closed = now;
-      if (!pending.empty()) {
-        auto sent = session.Send(pending + "\n");
-        if (!sent) return Error(sent.error().message);
-      }
+      if (!pending.empty()) MINT_TRY_VOID(session.Send(pending + "\n"));
       if (interactive) break;
       continue;
     }
@@ -222,26 +193,46 @@ int Console(const Args& in) {
     if (interactive) {
       auto escape = bytes.find(kEscape);
       if (escape != std::string::npos) {
-        auto sent = session.Send(bytes.substr(0, escape));
-        if (!sent) return Error(sent.error().message);
+        MINT_TRY_VOID(session.Send(bytes.substr(0, escape)));
         break;
       }
-      auto sent = session.Send(bytes);
-      if (!sent) return Error(sent.error().message);
+      MINT_TRY_VOID(session.Send(bytes));
       continue;
     }
     // Not a terminal: whole lines, each as the node's shell would see them typed.
     pending += bytes;
     size_t newline;
     while ((newline = pending.find('\n')) != std::string::npos) {
-      auto sent = session.Send(pending.substr(0, newline + 1));
-      if (!sent) return Error(sent.error().message);
+      MINT_TRY_VOID(session.Send(pending.substr(0, newline + 1)));
       pending.erase(0, newline + 1);
     }
   }
   if (session.raw) std::cout << "\r\n";
   if (interactive) std::cerr << "Disconnected from node " << name << "\n";
   return 0;
+}
+
+}  // namespace
+
+void AddConsole(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<ConsoleArgs>();
+  CLI::App* cmd = app.add_subcommand("console", "attach to a node's console (Ctrl-] leaves)");
+  cmd->footer(
+      "Attaches to the node's shared-memory console: everything the node's kernel prints and\n"
+      "the shell on its /dev/ttyMint0. On a terminal, Ctrl-] leaves. When stdin is not a\n"
+      "terminal, its lines are sent to the node and, once it ends, output is shown until the\n"
+      "node has printed nothing for S seconds (--quiet-after; at most 30 s after stdin ends).");
+  cmd->add_option("NODE", args->node, "the node to attach to")->required();
+  cmd->add_flag("--history", args->history,
+                "show what the ring still holds (the last 64 KiB) before attaching");
+  cmd->add_flag("--dump", args->dump, "show what the ring holds and exit");
+  cmd->add_option("--quiet-after", args->quiet_after,
+                  "when stdin is not a terminal: stop once the node has printed nothing for S "
+                  "seconds after stdin ended")
+      ->check(PositiveSeconds())
+      ->capture_default_str();
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->callback([args, &chosen] { chosen = [args] { return RunConsole(*args); }; });
 }
 
 }  // namespace mint::cli

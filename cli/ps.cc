@@ -1,36 +1,28 @@
 // mint ps (alias: mint status): every node the host module owns, with its state as the node
 // itself reports it (node page), its heartbeat and why it stopped.
+#include "ps.h"
+
+#include <x86intrin.h>
+
 #include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "commands.h"
-#include "console_ring.h"
-#include "files.h"
+#include "app.h"
+#include "format.h"
 #include "lifecycle.h"
 #include "node_access.h"
+#include "node_text.h"
 
 namespace mint::cli {
 namespace {
 
-constexpr const char* kPsUsage =
-    "usage: mint ps [--json] [--hung-after S] [--device PATH]      (also: mint status)\n"
-    "\n"
-    "Lists the nodes the host module owns:\n"
-    "  STATE      loading (claimed, being copied), booting (woken, not ready yet), running,\n"
-    "             suspended (in ACPI S3: cores parked, memory kept, until 'mint resume'),\n"
-    "             stopped (the node rebooted, powered off or halted: its cores are parked),\n"
-    "             crashed (the node panicked: its cores are parked), hung (its kernel\n"
-    "             heartbeat stopped for more than S seconds, default 3), dirty (a stop could\n"
-    "             not park its cores or zero its memory: it keeps them; 'mint stop' again)\n"
-    "  CORES      APIC IDs, MEMORY its memory above 1 MiB, UP seconds since INIT\n"
-    "  BEAT       seconds since the node kernel's last heartbeat (mint_node.ko)\n"
-    "  REASON     why a stopped or crashed node stopped, in the node's words; how long a\n"
-    "             suspended node has slept\n"
-    "A stopped or crashed node keeps its cores and memory until 'mint stop' or 'mint restart'.\n";
+struct PsArgs {
+  bool json = false;
+  double hung_after = kHungAfterSeconds;
+  std::string device = "/dev/mint";
+};
 
 std::string Seconds(double seconds) {
   std::ostringstream out;
@@ -38,117 +30,169 @@ std::string Seconds(double seconds) {
   return out.str();
 }
 
+// Seconds from TSC `from` to the clock's now, 0 when unknown (as SecondsSinceTsc).
+double SecondsSince(uint64_t from, const PsClock& clock) {
+  if (clock.tsc_khz == 0 || from == 0 || clock.now_tsc < from) return 0;
+  return static_cast<double>(clock.now_tsc - from) / (static_cast<double>(clock.tsc_khz) * 1000.0);
+}
+
+// One line of the table or one JSON entry. Every string in it is printable: the name from
+// the module, the reason from the node page (written by the node, untrusted).
+struct PsRow {
+  uint32_t id = 0;
+  std::string name;
+  std::string state;
+  std::string cores;
+  std::vector<uint32_t> apic_ids;
+  uint64_t memory_bytes = 0;
+  nlohmann::json ranges = nlohmann::json::array();
+  bool parked = false;
+  std::string reason;
+  std::string reason_code;
+  double beat_age = -1;
+  double asleep = -1;
+  double up = 0;
+};
+
+PsRow MakeRow(const PsNode& node, const PsClock& clock, double hung_after_s) {
+  const mint_node_status& status = node.status;
+  const std::optional<mint_node_page>& page = node.page;
+  PsRow row;
+  row.id = status.id;
+  row.name = PrintableNodeText({status.name, strnlen(status.name, sizeof(status.name))});
+  for (uint32_t i = 0; i < status.n_cpus && i < MINT_MAX_CPUS; ++i) {
+    row.cores += (row.cores.empty() ? "" : ",") + std::to_string(status.apic_ids[i]);
+    row.apic_ids.push_back(status.apic_ids[i]);
+  }
+  for (uint32_t i = 0; i < status.n_ranges && i < MINT_MAX_RANGES; ++i) {
+    PhysRange r{status.ranges[i].start, status.ranges[i].start + status.ranges[i].size};
+    row.ranges.push_back(FormatRange(r));
+    if (i > 0) row.memory_bytes += status.ranges[i].size;
+  }
+
+  NodeView view;
+  view.module_state = status.state;
+  if (page) {
+    view.has_node_page = true;
+    view.condition = page->condition;
+    view.reason = page->reason;
+    row.beat_age = SecondsSince(page->tsc_heartbeat, clock);
+    view.heartbeat_age_s = row.beat_age;
+  }
+  row.state = NodeStateName(view, hung_after_s);
+  row.parked = page && page->condition == MINT_NODE_PARKED;
+  if (row.parked) {
+    row.reason = ReasonText(*page);
+    row.reason_code = ParkReasonName(page->reason);
+    if (row.reason.empty()) row.reason = row.reason_code;
+  }
+  if (status.state == MINT_STATE_SUSPENDED) {
+    row.asleep = SecondsSince(status.tsc_suspended, clock);
+    row.reason = "asleep " + Seconds(row.asleep) + " s (mint resume wakes it)";
+  }
+  if (status.state == MINT_STATE_STOPPED && status.sleep_type == MINT_SLEEP_S5)
+    row.reason = "power-off (ACPI S5)";
+  if (status.tsc_before_init != 0) {
+    row.up = SecondsSince(status.tsc_before_init, clock);
+    if (row.parked && page->tsc_parked > status.tsc_before_init)
+      row.up = TscMs(status.tsc_before_init, page->tsc_parked, clock.tsc_khz) / 1000.0;
+  }
+  return row;
+}
+
+Result<int> RunPs(const PsArgs& args) {
+  auto host = MINT_TRY(HostDevice::Open(args.device));
+  auto info = MINT_TRY(host->Info());
+  std::vector<PsNode> nodes;
+  for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
+    PsNode node;
+    node.status = MINT_TRY(host->Status(id));
+    if (node.status.state == MINT_STATE_FREE) continue;
+    if (node.status.state == MINT_STATE_STARTED || node.status.state == MINT_STATE_READY)
+      node.page = ReadNodePage(*host, id);
+    nodes.push_back(node);
+  }
+  PsClock clock{info.tsc_khz, __rdtsc()};
+  if (args.json)
+    std::cout << PsJson(nodes, clock, args.hung_after).dump(2) << "\n";
+  else
+    std::cout << PsTable(nodes, clock, args.hung_after);
+  return 0;
+}
+
 }  // namespace
 
-int Ps(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kPsUsage, 0);
-  bool json = TakeFlag(args, "--json");
-  std::string device = "/dev/mint", hung_text;
-  bool ok = true;
-  TakeValue(args, "--device", device, ok);
-  TakeValue(args, "--hung-after", hung_text, ok);
-  if (!ok) return 2;
-  if (!args.empty()) return Error("unknown argument '" + args[0] + "' (see mint ps --help)");
-  double hung_after = kHungAfterSeconds;
-  if (!hung_text.empty()) {
-    char* end = nullptr;
-    hung_after = std::strtod(hung_text.c_str(), &end);
-    if (end == hung_text.c_str() || *end != '\0' || hung_after <= 0)
-      return Error("--hung-after '" + hung_text + "' is not a positive number of seconds");
+std::string PsTable(const std::vector<PsNode>& nodes, const PsClock& clock, double hung_after_s) {
+  std::ostringstream out;
+  out << std::left << std::setw(4) << "ID" << std::setw(12) << "NAME" << std::setw(10) << "STATE"
+      << std::setw(7) << "CORES" << std::setw(11) << "MEMORY" << std::setw(9) << "UP"
+      << std::setw(11) << "BEAT"
+      << "REASON\n";
+  for (const PsNode& node : nodes) {
+    PsRow row = MakeRow(node, clock, hung_after_s);
+    bool beating = node.page && !row.parked;
+    out << std::left << std::setw(4) << row.id << std::setw(12) << row.name << std::setw(10)
+        << row.state << std::setw(7) << row.cores << std::setw(11) << Bytes(row.memory_bytes)
+        << std::setw(9) << (row.up > 0 ? Seconds(row.up) + " s" : "-") << std::setw(11)
+        << (beating ? Seconds(row.beat_age) + " s ago" : "-") << row.reason << "\n";
   }
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
-  auto info = (*host)->Info();
-  if (!info) return Error(info.error().message);
-  nlohmann::json out = nlohmann::json::array();
-  if (!json)
-    std::cout << std::left << std::setw(4) << "ID" << std::setw(12) << "NAME" << std::setw(10)
-              << "STATE" << std::setw(7) << "CORES" << std::setw(11) << "MEMORY" << std::setw(9)
-              << "UP" << std::setw(11) << "BEAT"
-              << "REASON\n";
-  for (uint32_t id = 0; id < MINT_MAX_NODES; ++id) {
-    auto status = (*host)->Status(id);
-    if (!status) return Error(status.error().message);
-    if (status->state == MINT_STATE_FREE) continue;
-    std::string name(status->name, strnlen(status->name, sizeof(status->name)));
-    std::string cores;
-    std::vector<uint32_t> apic_ids;
-    for (uint32_t i = 0; i < status->n_cpus && i < MINT_MAX_CPUS; ++i) {
-      cores += (cores.empty() ? "" : ",") + std::to_string(status->apic_ids[i]);
-      apic_ids.push_back(status->apic_ids[i]);
-    }
-    uint64_t memory_bytes = 0;
-    nlohmann::json ranges = nlohmann::json::array();
-    for (uint32_t i = 0; i < status->n_ranges && i < MINT_MAX_RANGES; ++i) {
-      PhysRange r{status->ranges[i].start, status->ranges[i].start + status->ranges[i].size};
-      ranges.push_back(FormatRange(r));
-      if (i > 0) memory_bytes += status->ranges[i].size;
-    }
+  return out.str();
+}
 
-    NodeView view;
-    view.module_state = status->state;
-    std::optional<mint_node_page> page;
-    if (status->state == MINT_STATE_STARTED || status->state == MINT_STATE_READY)
-      page = ReadNodePage(**host, id);
-    double beat_age = -1;
-    if (page) {
-      view.has_node_page = true;
-      view.condition = page->condition;
-      view.reason = page->reason;
-      beat_age = SecondsSinceTsc(page->tsc_heartbeat, info->tsc_khz);
-      view.heartbeat_age_s = beat_age;
-    }
-    // MINT_STATE_DIRTY: a stop that could not park the cores or zero the memory (kmod/host).
-    std::string state =
-        status->state == MINT_STATE_DIRTY ? "dirty" : NodeStateName(view, hung_after);
-    bool parked = page && page->condition == MINT_NODE_PARKED;
-    std::string reason = parked ? std::string(page->reason_text) : "";
-    if (parked && reason.empty()) reason = ParkReasonName(page->reason);
-    double asleep = -1;
-    if (status->state == MINT_STATE_SUSPENDED) {
-      asleep = SecondsSinceTsc(status->tsc_suspended, info->tsc_khz);
-      reason = "asleep " + Seconds(asleep) + " s (mint resume wakes it)";
-    }
-    if (status->state == MINT_STATE_STOPPED && status->sleep_type == MINT_SLEEP_S5)
-      reason = "power-off (ACPI S5)";
-    double up = 0;
-    if (status->tsc_before_init != 0) {
-      up = SecondsSinceTsc(status->tsc_before_init, info->tsc_khz);
-      if (parked && page->tsc_parked > status->tsc_before_init)
-        up = TscMs(status->tsc_before_init, page->tsc_parked, info->tsc_khz) / 1000.0;
-    }
-    if (json) {
-      nlohmann::json entry = {{"id", id},
-                              {"name", name},
-                              {"state", state},
-                              {"apic_ids", apic_ids},
-                              {"memory_bytes", memory_bytes},
-                              {"ranges", ranges},
-                              {"uptime_s", up},
-                              {"heartbeat", status->page.heartbeat},
-                              {"reason", reason},
-                              {"reason_code", parked ? ParkReasonName(page->reason) : ""},
-                              {"suspends", status->suspends}};
-      if (asleep >= 0) entry["asleep_s"] = asleep;
-      if (page) {
-        entry["kernel_heartbeat"] = page->heartbeat;
-        entry["heartbeat_age_s"] = beat_age;
-        entry["console_bytes"] = page->console_head;
-      } else {
-        entry["kernel_heartbeat"] = nullptr;
-        entry["heartbeat_age_s"] = nullptr;
-      }
-      out.push_back(entry);
+nlohmann::json PsJson(const std::vector<PsNode>& nodes, const PsClock& clock, double hung_after_s) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PsNode& node : nodes) {
+    PsRow row = MakeRow(node, clock, hung_after_s);
+    nlohmann::json entry = {{"id", row.id},
+                            {"name", row.name},
+                            {"state", row.state},
+                            {"apic_ids", row.apic_ids},
+                            {"memory_bytes", row.memory_bytes},
+                            {"ranges", row.ranges},
+                            {"uptime_s", row.up},
+                            {"heartbeat", node.status.page.heartbeat},
+                            {"reason", row.reason},
+                            {"reason_code", row.reason_code},
+                            {"suspends", node.status.suspends}};
+    if (row.asleep >= 0) entry["asleep_s"] = row.asleep;
+    if (node.page) {
+      entry["kernel_heartbeat"] = node.page->heartbeat;
+      entry["heartbeat_age_s"] = row.beat_age;
+      entry["console_bytes"] = node.page->console_head;
     } else {
-      std::cout << std::left << std::setw(4) << id << std::setw(12) << name << std::setw(10)
-                << state << std::setw(7) << cores << std::setw(11) << Bytes(memory_bytes)
-                << std::setw(9) << (up > 0 ? Seconds(up) + " s" : "-") << std::setw(11)
-                << (page && !parked ? Seconds(beat_age) + " s ago" : "-") << reason << "\n";
+      entry["kernel_heartbeat"] = nullptr;
+      entry["heartbeat_age_s"] = nullptr;
     }
+    out.push_back(entry);
   }
-  if (json) std::cout << out.dump(2) << "\n";
-  return 0;
+  return out;
+}
+
+void AddPs(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<PsArgs>();
+  CLI::App* cmd = app.add_subcommand("ps", "list the nodes and their state");
+  cmd->alias("status");
+  cmd->footer(
+      "Lists the nodes the host module owns:\n"
+      "  STATE      loading (claimed, being copied), booting (woken, not ready yet), running,\n"
+      "             suspended (in ACPI S3: cores parked, memory kept, until 'mint resume'),\n"
+      "             stopped (the node rebooted, powered off or halted: its cores are parked),\n"
+      "             crashed (the node panicked: its cores are parked), hung (its kernel\n"
+      "             heartbeat stopped for more than S seconds, default 3), dirty (a stop could\n"
+      "             not park its cores or zero its memory: it keeps them; 'mint stop' again)\n"
+      "  CORES      APIC IDs, MEMORY its memory above 1 MiB, UP seconds since INIT\n"
+      "  BEAT       seconds since the node kernel's last heartbeat (mint_node.ko)\n"
+      "  REASON     why a stopped or crashed node stopped, in the node's words; how long a\n"
+      "             suspended node has slept\n"
+      "A stopped or crashed node keeps its cores and memory until 'mint stop' or 'mint restart'.\n"
+      "Text a node wrote is shown with control characters as \\xNN and invalid UTF-8 as U+FFFD.");
+  cmd->add_flag("--json", args->json, "print the nodes as a JSON array");
+  cmd->add_option("--hung-after", args->hung_after,
+                  "call a node hung when its kernel heartbeat is older than S seconds")
+      ->check(PositiveSeconds())
+      ->capture_default_str();
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->callback([args, &chosen] { chosen = [args] { return RunPs(*args); }; });
 }
 
 }  // namespace mint::cli

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "commands.h"
+#include "app.h"
 #include "devices.h"
 #include "format.h"
 #include "memory_images.h"
@@ -15,97 +15,62 @@
 namespace mint::cli {
 namespace {
 
-constexpr const char* kSnapshotUsage =
-    "usage: mint snapshot NODE [--out FILE] [--name NAME] [--plan PLAN] [--no-store] [--json]\n"
-    "                          [--store-codec raw|lz4] [--file-codec raw|lz4] [--device PATH]\n"
-    "\n"
-    "Saves a suspended node's memory (mint suspend NODE first) as a memory image: its non-zero\n"
-    "pages with the layout they depend on (memory ranges, low slice, APIC IDs, status page, and\n"
-    "the devices the node owns). The image goes into the plan's resident store as NAME\n"
-    "(default: the node's name), and to FILE with --out. 'mint boot PLAN --image NAME|FILE'\n"
-    "resumes it in a node of the same layout, on this host or after a reboot. The node stays\n"
-    "suspended.\n"
-    "  --plan PLAN   the plan the node was booted from (default: the one mint remembers): its\n"
-    "                store, and the devices the node owns\n"
-    "  --no-store    only write FILE\n"
-    "  --store-codec, --file-codec\n"
-    "                how the pages are kept: raw (a boot copies them straight from the store\n"
-    "                into the node; the store's default) or LZ4 (smaller, decompressed at\n"
-    "                boot; the file's default)\n";
+struct SnapshotArgs {
+  std::string node;
+  std::string out_path;
+  std::string name;  // default: the node's
+  std::string plan_path;
+  bool no_store = false;
+  bool json = false;
+  std::string store_codec = "raw";
+  std::string file_codec = "lz4";
+  std::string device = "/dev/mint";
+};
 
-Result<PageCodec> ParseCodec(const std::string& text) {
-  if (text == "raw") return PageCodec::kRaw;
-  if (text == "lz4") return PageCodec::kLz4;
-  return Fail("codec '", text, "': raw or lz4");
+PageCodec CodecNamed(const std::string& text) {
+  return text == "lz4" ? PageCodec::kLz4 : PageCodec::kRaw;  // checked by IsMember
 }
 
-}  // namespace
+Result<int> RunSnapshot(const SnapshotArgs& args) {
+  const std::string& node_name = args.node;
+  std::string name = args.name.empty() ? node_name : args.name;
+  if (args.no_store && args.out_path.empty())
+    return Fail("--no-store needs --out FILE: the image must go somewhere");
+  PageCodec store_codec = CodecNamed(args.store_codec);
+  PageCodec file_codec = CodecNamed(args.file_codec);
 
-int Snapshot(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kSnapshotUsage, 0);
-  bool json = TakeFlag(args, "--json");
-  bool no_store = TakeFlag(args, "--no-store");
-  std::string out_path, name, plan_path, device = "/dev/mint";
-  std::string store_codec_text = "raw", file_codec_text = "lz4";
-  bool ok = true;
-  TakeValue(args, "--store-codec", store_codec_text, ok);
-  TakeValue(args, "--file-codec", file_codec_text, ok);
-  TakeValue(args, "--out", out_path, ok);
-  TakeValue(args, "--name", name, ok);
-  TakeValue(args, "--plan", plan_path, ok);
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kSnapshotUsage, 2);
-  const std::string& node_name = args[0];
-  if (name.empty()) name = node_name;
-  if (no_store && out_path.empty())
-    return Error("--no-store needs --out FILE: the image must go somewhere");
-  auto store_codec = ParseCodec(store_codec_text);
-  auto file_codec = ParseCodec(file_codec_text);
-  if (!store_codec || !file_codec)
-    return Error(!store_codec ? "--store-codec: " + store_codec.error().message
-                              : "--file-codec: " + file_codec.error().message);
-
-  auto host = HostDevice::Open(device);
-  if (!host) return Error(host.error().message);
-  auto node = FindNodeByName(**host, node_name);
-  if (!node) return Error(node.error().message);
-  if (node->state != MINT_STATE_SUSPENDED)
-    return Error("node " + node_name + " is not suspended; 'mint suspend " + node_name +
-                 "' first (an image of a running node would be torn)");
+  auto host = MINT_TRY(HostDevice::Open(args.device));
+  auto node = MINT_TRY(FindNodeByName(*host, node_name));
+  if (node.state != MINT_STATE_SUSPENDED)
+    return Fail("node ", node_name, " is not suspended; 'mint suspend ", node_name,
+                "' first (an image of a running node would be torn)");
   // The plan says which devices the node owns (recorded in the image) and where its store is.
+  std::string plan_path = args.plan_path;
   if (plan_path.empty()) plan_path = RememberedPlan(node_name).value_or("");
   std::optional<Plan> plan;
-  if (!plan_path.empty()) {
-    auto loaded = LoadPlanFile(plan_path);
-    if (!loaded) return Error(loaded.error().message);
-    plan = std::move(*loaded);
-  }
+  if (!plan_path.empty()) plan = MINT_TRY(LoadPlanFile(plan_path));
   const NodePlan* node_plan = plan ? plan->FindNode(node_name) : nullptr;
   if (node_plan == nullptr && NodeOwnsDevices(node_name))
-    return Error("node " + node_name + " owns devices" +
-                 (plan ? ", and " + plan_path + " has no node of that name" : "") +
-                 ": give --plan PLAN (the plan it was booted from) so the image records them");
+    return Fail("node ", node_name, " owns devices",
+                plan ? ", and " + plan_path + " has no node of that name" : "",
+                ": give --plan PLAN (the plan it was booted from) so the image records them");
   std::vector<std::string> devices;
   if (node_plan != nullptr) devices = NodeDeviceNames(*node_plan);
   std::unique_ptr<StoreSession> store;
-  if (!no_store) {
+  if (!args.no_store) {
     if (!plan)
-      return Error("no plan is remembered for node " + node_name +
-                   ": give --plan PLAN (for its store) or --no-store --out FILE");
+      return Fail("no plan is remembered for node ", node_name,
+                  ": give --plan PLAN (for its store) or --no-store --out FILE");
     if (!plan->host.store)
-      return Error(plan_path +
-                   " has no [host] store to keep the image in; give --out FILE --no-store, or "
-                   "add a store to the plan");
-    auto opened = OpenPlanStore(plan->host, device);
-    if (!opened) return Error(opened.error().message);
-    store = std::move(*opened);
+      return Fail(plan_path,
+                  " has no [host] store to keep the image in; give --out FILE --no-store, or "
+                  "add a store to the plan");
+    store = MINT_TRY(OpenPlanStore(plan->host, args.device));
   }
   auto taken =
-      TakeSnapshot(**host, *node, devices, store.get(), name, *store_codec, out_path, *file_codec);
-  if (!taken) return Error("node " + node_name + ": " + taken.error().message);
-  if (json) {
+      TakeSnapshot(*host, node, devices, store.get(), name, store_codec, args.out_path, file_codec);
+  if (!taken) return Fail("node ", node_name, ": ", taken.error().message);
+  if (args.json) {
     std::cout << nlohmann::json{{"node", node_name},
                                 {"name", name},
                                 {"pages", taken->pages},
@@ -115,7 +80,7 @@ int Snapshot(const Args& in) {
                                 {"store_bytes", taken->store_bytes},
                                 {"read_ms", taken->read_ms},
                                 {"compress_ms", taken->compress_ms},
-                                {"file", out_path},
+                                {"file", args.out_path},
                                 {"stored", store != nullptr}}
                      .dump()
               << "\n";
@@ -128,16 +93,47 @@ int Snapshot(const Args& in) {
       taken->read_ms);
   if (store)
     std::printf("  in the store as %s: %s (%s)\n", name.c_str(), MiB(taken->store_bytes).c_str(),
-                store_codec_text.c_str());
-  if (!out_path.empty())
+                args.store_codec.c_str());
+  if (!args.out_path.empty())
     std::printf(
-        "  written to %s: %s (%s%s)\n", out_path.c_str(), MiB(taken->file_bytes).c_str(),
-        file_codec_text.c_str(),
-        *file_codec == PageCodec::kLz4
+        "  written to %s: %s (%s%s)\n", args.out_path.c_str(), MiB(taken->file_bytes).c_str(),
+        args.file_codec.c_str(),
+        file_codec == PageCodec::kLz4
             ? (", compressed in " + std::to_string(static_cast<int>(taken->compress_ms)) + " ms")
                   .c_str()
             : "");
   return 0;
+}
+
+}  // namespace
+
+void AddSnapshot(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<SnapshotArgs>();
+  CLI::App* cmd = app.add_subcommand("snapshot", "save a suspended node's memory as an image");
+  cmd->footer(
+      "Saves a suspended node's memory (mint suspend NODE first) as a memory image: its non-zero\n"
+      "pages with the layout they depend on (memory ranges, low slice, APIC IDs, status page, and\n"
+      "the devices the node owns). The image goes into the plan's resident store as NAME\n"
+      "(default: the node's name), and to FILE with --out. 'mint boot PLAN --image NAME|FILE'\n"
+      "resumes it in a node of the same layout, on this host or after a reboot. The node stays\n"
+      "suspended. Codecs: raw (a boot copies the pages straight from the store into the node)\n"
+      "or lz4 (smaller, decompressed at boot).");
+  cmd->add_option("NODE", args->node, "the suspended node")->required();
+  cmd->add_option("--out", args->out_path, "also write the image to FILE");
+  cmd->add_option("--name", args->name, "its name in the store (default: the node's name)");
+  cmd->add_option("--plan", args->plan_path,
+                  "the plan the node was booted from (default: the one mint remembers): its "
+                  "store, and the devices the node owns");
+  cmd->add_flag("--no-store", args->no_store, "only write FILE (--out)");
+  cmd->add_flag("--json", args->json, "print what was saved as JSON");
+  cmd->add_option("--store-codec", args->store_codec, "how the store keeps the pages")
+      ->check(CLI::IsMember({"raw", "lz4"}))
+      ->capture_default_str();
+  cmd->add_option("--file-codec", args->file_codec, "how FILE keeps the pages")
+      ->check(CLI::IsMember({"raw", "lz4"}))
+      ->capture_default_str();
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->callback([args, &chosen] { chosen = [args] { return RunSnapshot(*args); }; });
 }
 
 }  // namespace mint::cli

@@ -22,96 +22,71 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app.h"
 #include "artifacts.h"
 #include "bzimage.h"
-#include "commands.h"
 #include "files.h"
+#include "format.h"
 #include "mint/abi.h"
 
 namespace mint::cli {
 
 namespace {
 
-constexpr const char* kStoreUsage =
-    "usage: mint store COMMAND [ARGS...] [--plan PLAN] [--device PATH]\n"
-    "                  [--store-file FILE [--store-size SIZE]]\n"
-    "\n"
-    "The resident image store: kernels and initrds kept in the plan's [host] store range\n"
-    "(reserved memory the host module claims and maps), named by SHA-256. `mint boot` takes\n"
-    "images from it and puts images it read from disk into it (docs/store.md).\n"
-    "\n"
-    "commands:\n"
-    "  add FILE...        store these files (evicts least recently used images when full)\n"
-    "  ls [--json]        list the stored images, least recently used last\n"
-    "  rm SHA|PATH...     drop images by SHA-256 prefix or by the path they came from\n"
-    "  verify             recompute every image's SHA-256; drop and report the bad ones\n"
-    "                     (exit 1 when any was bad)\n"
-    "  corrupt SHA        flip one byte of a stored image (to test the per-use check)\n"
-    "\n"
-    "  --plan PLAN        the plan whose [host] store to use (default $MINT_PLAN; without\n"
-    "                     one, the range the module already holds)\n"
-    "  --device PATH      the host module's device (default /dev/mint)\n"
-    "  --store-file FILE  keep the store in a plain file instead (no module needed)\n"
-    "  --store-size SIZE  the file's size when it is created, e.g. 64M\n";
+// Where the store is: the options every store subcommand shares.
+struct StoreArgs {
+  std::string plan_path;  // default $MINT_PLAN; none: the range the module already holds
+  std::string device = "/dev/mint";
+  std::string file;       // instead of the module
+  std::string size_text;  // the file's size when it is created
+};
 
-// Options every store-using command shares.
-Result<StoreLocation> TakeLocation(Args& args, bool& ok) {
+// The store the options name, opened.
+Result<std::unique_ptr<StoreSession>> OpenStore(const StoreArgs& args) {
   StoreLocation location;
-  std::string plan_path, size_text;
-  TakeValue(args, "--device", location.device, ok);
-  TakeValue(args, "--store-file", location.file, ok);
-  TakeValue(args, "--store-size", size_text, ok);
-  bool have_plan = TakeValue(args, "--plan", plan_path, ok);
-  if (!ok) return Fail("bad usage");
-  if (!size_text.empty()) location.file_size = MINT_TRY(ParseSize(size_text));
-  if (!location.file.empty()) return location;
-  if (!have_plan) {
-    const char* env = std::getenv("MINT_PLAN");
-    if (env != nullptr && *env) plan_path = env;
-  }
-  if (!plan_path.empty()) {
-    Plan plan = MINT_TRY(LoadPlanFile(plan_path));
+  location.device = args.device;
+  location.file = args.file;
+  if (!args.size_text.empty()) location.file_size = MINT_TRY(ParseSize(args.size_text));
+  if (location.file.empty() && !args.plan_path.empty()) {
+    Plan plan = MINT_TRY(LoadPlanFile(args.plan_path));
     if (!plan.host.store)
-      return Fail(plan_path,
+      return Fail(args.plan_path,
                   " has no [host] store range; add store = \"0x...-0x...\" inside "
                   "reserved (docs/plan.md)");
     location.range = plan.host.store;
   }
-  return location;
+  return StoreSession::Open(location);
 }
 
-std::optional<StoredImage> FindOne(ResidentStore& store, const std::string& key, std::string& why) {
+// The one image `key` names: the path it came from, or a prefix of its SHA-256.
+Result<StoredImage> FindOne(ResidentStore& store, const std::string& key) {
   std::vector<StoredImage> found;
   for (const StoredImage& image : store.Images()) {
     if (image.source.path == key) found.push_back(image);
   }
   if (found.empty()) found = store.FindByPrefix(key);
   if (found.size() == 1) return found[0];
-  why = found.empty() ? "no stored image has SHA-256 prefix or source path '" + key + "'"
-                      : "'" + key + "' matches " + std::to_string(found.size()) +
-                            " images; give more of the SHA-256";
-  return std::nullopt;
+  if (found.empty()) return Fail("no stored image has SHA-256 prefix or source path '", key, "'");
+  return Fail("'", key, "' matches ", std::to_string(found.size()),
+              " images; give more of the SHA-256");
 }
 
-int StoreAdd(StoreSession& session, const Args& files) {
-  if (files.empty()) return Error("store add needs FILE... (see mint store --help)");
+Result<int> StoreAdd(const StoreArgs& args, const std::vector<std::string>& files) {
+  auto session = MINT_TRY(OpenStore(args));
   for (const std::string& path : files) {
-    auto source = StatSource(path);
-    if (!source) return Error(source.error().message);
-    auto bytes = ReadFile(path, "image");
-    if (!bytes) return Error(bytes.error().message);
-    Sha256Digest sha = Sha256Of(*bytes);
-    uint64_t xxh64 = Xxh64Of(*bytes);
-    auto locked = session.Lock();
-    if (!locked) return Error(locked.error().message);
-    auto added = (**locked)->AddHashed(*bytes, *source, sha, xxh64);
-    if (!added) return Error(path + ": " + added.error().message);
+    auto source = MINT_TRY(StatSource(path));
+    auto bytes = MINT_TRY(ReadFile(path, "image"));
+    Sha256Digest sha = Sha256Of(bytes);
+    uint64_t xxh64 = Xxh64Of(bytes);
+    auto locked = MINT_TRY(session->Lock());
+    auto added = (*locked)->AddHashed(bytes, source, sha, xxh64);
+    if (!added) return Fail(path, ": ", added.error().message);
     SayEvicted(added->evicted);
     std::cout << (added->already_stored ? "already stored " : "stored ") << ShortSha(sha) << " "
-              << path << " (" << Bytes(bytes->size()) << ")\n";
+              << path << " (" << Bytes(bytes.size()) << ")\n";
     // An x86_64 kernel also gets its unpacked kernel beside it, once, so nodes booting it
     // can be entered directly (docs/trampoline.md, --entry).
-    auto derived = AddDerivedKernel((*locked)->store(), *bytes, sha);
+    auto derived = AddDerivedKernel(locked->store(), bytes, sha);
     if (!derived)
       std::cerr << "mint: store: " << path
                 << ": its unpacked kernel was not stored: " << derived.error().message << "\n";
@@ -121,15 +96,15 @@ int StoreAdd(StoreSession& session, const Args& files) {
   return 0;
 }
 
-int StoreLs(StoreSession& session, bool json) {
-  auto locked = session.Lock();
-  if (!locked) return Error(locked.error().message);
-  ResidentStore& store = (*locked)->store();
+Result<int> StoreLs(const StoreArgs& args, bool json) {
+  auto session = MINT_TRY(OpenStore(args));
+  auto locked = MINT_TRY(session->Lock());
+  ResidentStore& store = locked->store();
   std::vector<StoredImage> images = store.Images();
   std::sort(images.begin(), images.end(),
             [](const StoredImage& a, const StoredImage& b) { return a.last_used > b.last_used; });
   if (json) {
-    nlohmann::json out = {{"store", session.Describe()},
+    nlohmann::json out = {{"store", session->Describe()},
                           {"capacity", store.Capacity()},
                           {"used", store.Used()},
                           {"generation", store.Generation()},
@@ -152,79 +127,114 @@ int StoreLs(StoreSession& session, bool json) {
               << Bytes(image.size) << std::setw(12) << Hex(image.offset) << image.source.path
               << "\n";
   std::cout << images.size() << " image(s), " << Bytes(store.Used()) << " of "
-            << Bytes(store.Capacity()) << " used; " << session.Describe() << "\n";
+            << Bytes(store.Capacity()) << " used; " << session->Describe() << "\n";
   return 0;
 }
 
-int StoreRm(StoreSession& session, const Args& keys) {
-  if (keys.empty()) return Error("store rm needs SHA|PATH... (see mint store --help)");
-  auto locked = session.Lock();
-  if (!locked) return Error(locked.error().message);
+Result<int> StoreRm(const StoreArgs& args, const std::vector<std::string>& keys) {
+  auto session = MINT_TRY(OpenStore(args));
+  auto locked = MINT_TRY(session->Lock());
   for (const std::string& key : keys) {
-    std::string why;
-    auto image = FindOne((*locked)->store(), key, why);
-    if (!image) return Error(why);
-    auto removed = (**locked)->Remove(image->sha256);
-    if (!removed) return Error(removed.error().message);
-    std::cout << "removed " << DescribeStored(*image) << "\n";
+    StoredImage image = MINT_TRY(FindOne(locked->store(), key));
+    MINT_TRY_VOID((*locked)->Remove(image.sha256));
+    std::cout << "removed " << DescribeStored(image) << "\n";
   }
   return 0;
 }
 
-int StoreVerify(StoreSession& session) {
-  auto locked = session.Lock();
-  if (!locked) return Error(locked.error().message);
-  auto index = (**locked)->CheckIndex();
-  if (!index) return Error("the store's index is inconsistent: " + index.error().message);
-  std::vector<StoredImage> bad = (**locked)->VerifyAll();
+// Exits 1 when any image was bad (after listing them).
+Result<int> StoreVerify(const StoreArgs& args) {
+  auto session = MINT_TRY(OpenStore(args));
+  auto locked = MINT_TRY(session->Lock());
+  auto index = (*locked)->CheckIndex();
+  if (!index) return Fail("the store's index is inconsistent: ", index.error().message);
+  std::vector<StoredImage> bad = (*locked)->VerifyAll();
   for (const StoredImage& image : bad) {
     std::cout << "BAD " << DescribeStored(image)
               << ": its bytes no longer have its SHA-256; dropped\n";
-    (void)(**locked)->Remove(image.sha256);
+    (void)(*locked)->Remove(image.sha256);
   }
-  size_t total = (**locked)->Images().size() + bad.size();
+  size_t total = (*locked)->Images().size() + bad.size();
   std::cout << total - bad.size() << " of " << total << " image(s) match their SHA-256\n";
   return bad.empty() ? 0 : 1;
 }
 
-int StoreCorrupt(StoreSession& session, const Args& keys, uint8_t* map) {
-  if (keys.size() != 1) return Error("store corrupt needs one SHA|PATH");
-  auto locked = session.Lock();
-  if (!locked) return Error(locked.error().message);
-  std::string why;
-  auto image = FindOne((*locked)->store(), keys[0], why);
-  if (!image) return Error(why);
-  map[image->offset + image->size / 2] ^= 0x40;
-  std::cout << "flipped one byte in the middle of " << DescribeStored(*image) << "\n";
+Result<int> StoreCorrupt(const StoreArgs& args, const std::string& key) {
+  auto session = MINT_TRY(OpenStore(args));
+  auto locked = MINT_TRY(session->Lock());
+  StoredImage image = MINT_TRY(FindOne(locked->store(), key));
+  session->Mapping()[image.offset + image.size / 2] ^= 0x40;
+  std::cout << "flipped one byte in the middle of " << DescribeStored(image) << "\n";
   return 0;
 }
 
 }  // namespace
 
-int Store(const Args& in) {
-  Args args = in;
-  if (args.empty() || TakeFlag(args, "--help") || TakeFlag(args, "-h"))
-    return Usage(kStoreUsage, args.empty() ? 2 : 0);
-  bool json = TakeFlag(args, "--json");
-  bool ok = true;
-  auto location = TakeLocation(args, ok);
-  if (!ok) return 2;
-  if (!location) return Error(location.error().message);
-  std::string command = args[0];
-  Args rest(args.begin() + 1, args.end());
-  for (const std::string& arg : rest) {
-    if (arg.starts_with("-")) return Error("unknown option '" + arg + "' (see mint store --help)");
-  }
-  if (command != "add" && command != "ls" && command != "rm" && command != "verify" &&
-      command != "corrupt")
-    return Error("unknown store command '" + command + "' (see mint store --help)");
-  auto session = StoreSession::Open(*location);
-  if (!session) return Error(session.error().message);
-  if (command == "add") return StoreAdd(**session, rest);
-  if (command == "ls") return StoreLs(**session, json);
-  if (command == "rm") return StoreRm(**session, rest);
-  if (command == "verify") return StoreVerify(**session);
-  return StoreCorrupt(**session, rest, (*session)->Mapping().data());
+void AddStore(CLI::App& app, Command& chosen) {
+  auto args = std::make_shared<StoreArgs>();
+  CLI::App* cmd = app.add_subcommand("store", "manage the resident image store");
+  cmd->footer(
+      "The resident image store: kernels and initrds kept in the plan's [host] store range\n"
+      "(reserved memory the host module claims and maps), named by SHA-256. `mint boot` takes\n"
+      "images from it and puts images it read from disk into it (docs/store.md). The options\n"
+      "above go before or after the subcommand: mint store ls --plan PLAN.");
+  // Not require_subcommand(1): its error would also answer "mint store frob", which CLI11
+  // reports better as an argument not expected.
+  cmd->callback([cmd] {
+    if (cmd->get_subcommands().empty())
+      throw CLI::RequiredError("a subcommand (add, ls, rm, verify or corrupt)");
+  });
+  cmd->add_option("--plan", args->plan_path,
+                  "the plan whose [host] store to use (without one, the range the module "
+                  "already holds)")
+      ->envname("MINT_PLAN");
+  cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
+  cmd->add_option("--store-file", args->file, "keep the store in a plain file instead (no module)");
+  cmd->add_option("--store-size", args->size_text, "the file's size when it is created, e.g. 64M")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            auto size = ParseSize(text);
+            return size ? "" : size.error().message;
+          },
+          "SIZE"));
+
+  // Each subcommand also takes the options above after its name (fallthrough).
+  auto subcommand = [cmd](const char* name, const char* help) {
+    CLI::App* sub = cmd->add_subcommand(name, help);
+    sub->fallthrough();
+    sub->footer("");  // not the store's, which subcommands inherit
+    return sub;
+  };
+
+  auto files = std::make_shared<std::vector<std::string>>();
+  CLI::App* add =
+      subcommand("add", "store these files (evicts least recently used images when full)");
+  add->add_option("FILE", *files, "kernel or initrd images")->required();
+  add->callback(
+      [args, files, &chosen] { chosen = [args, files] { return StoreAdd(*args, *files); }; });
+
+  auto json = std::make_shared<bool>(false);
+  CLI::App* ls = subcommand("ls", "list the stored images, least recently used last");
+  ls->add_flag("--json", *json, "print the store and its images as JSON");
+  ls->callback([args, json, &chosen] { chosen = [args, json] { return StoreLs(*args, *json); }; });
+
+  auto keys = std::make_shared<std::vector<std::string>>();
+  CLI::App* rm = subcommand("rm", "drop images by SHA-256 prefix or by the path they came from");
+  rm->add_option("SHA|PATH", *keys, "a prefix of an image's SHA-256, or its source path")
+      ->required();
+  rm->callback([args, keys, &chosen] { chosen = [args, keys] { return StoreRm(*args, *keys); }; });
+
+  CLI::App* verify = subcommand(
+      "verify", "recompute every image's SHA-256; drop and report the bad ones (exit 1 if any)");
+  verify->callback([args, &chosen] { chosen = [args] { return StoreVerify(*args); }; });
+
+  auto key = std::make_shared<std::string>();
+  CLI::App* corrupt =
+      subcommand("corrupt", "flip one byte of a stored image (to test the per-use check)");
+  corrupt->add_option("SHA|PATH", *key, "a prefix of the image's SHA-256, or its source path")
+      ->required();
+  corrupt->callback(
+      [args, key, &chosen] { chosen = [args, key] { return StoreCorrupt(*args, *key); }; });
 }
 
 }  // namespace mint::cli

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "console_ring.h"
+#include "node_text.h"
 
 namespace mint {
 
@@ -28,6 +29,10 @@ Result<mint_node_status> FindNodeByName(HostDevice& host, const std::string& nam
   }
   return Fail("no node named '", name, "' (the host runs: ", names.empty() ? "none" : names,
               "; see mint ps)");
+}
+
+std::string ReasonText(const mint_node_page& page) {
+  return PrintableNodeText({page.reason_text, strnlen(page.reason_text, sizeof(page.reason_text))});
 }
 
 std::optional<mint_node_page> ReadNodePage(HostDevice& host, uint32_t id) {
@@ -117,7 +122,7 @@ Result<ExecOutcome> ExecInNode(HostDevice& host, const mint_node_status& node,
   auto lock = MINT_TRY(RunLock::Take(name + ".exec"));
   auto page = ReadNodePage(host, id);
   if (page && page->condition == MINT_NODE_PARKED)
-    return Fail("node ", name, " is parked (", page->reason_text, "); 'mint restart ", name,
+    return Fail("node ", name, " is parked (", ReasonText(*page), "); 'mint restart ", name,
                 "' boots it again");
   if (node.state == MINT_STATE_SUSPENDED)
     return Fail("node ", name, " is suspended; 'mint resume ", name, "' wakes it");
@@ -148,7 +153,7 @@ Result<ExecOutcome> ExecInNode(HostDevice& host, const mint_node_status& node,
     double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     page = ReadNodePage(host, id);
     if (page && page->condition == MINT_NODE_PARKED)
-      return Fail("node ", name, " parked while running the command (", page->reason_text, ")");
+      return Fail("node ", name, " parked while running the command (", ReasonText(*page), ")");
     if (waited >= timeout_s) {
       ExecOutcome outcome;
       outcome.timed_out = true;

@@ -19,6 +19,9 @@ Result<mint_node_status> FindNodeByName(HostDevice& host, const std::string& nam
 // The node page, if the node module has written one (magic checked).
 std::optional<mint_node_page> ReadNodePage(HostDevice& host, uint32_t id);
 
+// The node page's reason_text, made printable (lib/node_text.h): the node wrote it.
+std::string ReasonText(const mint_node_page& page);
+
 // Seconds from TSC `from` to now on this machine (the TSC is one clock for every core).
 double SecondsSinceTsc(uint64_t from, uint64_t tsc_khz);
 

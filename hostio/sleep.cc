@@ -10,9 +10,18 @@
 #include "console_ring.h"
 #include "lifecycle.h"
 #include "node_access.h"
+#include "node_text.h"
 
 namespace mint {
 namespace {
+
+// What the node's agent printed, quoted in an error: its last newline dropped, the rest made
+// printable (the node wrote it; lib/node_text.h).
+std::string AgentSaid(const std::vector<uint8_t>& output) {
+  std::string text(output.begin(), output.end());
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return PrintableNodeText(text);
+}
 
 std::string StateOf(const mint_node_status& status) {
   NodeView view;
@@ -48,7 +57,7 @@ Result<SuspendTimes> SuspendNode(HostDevice& host, const mint_node_status& node,
     return Fail(
         "node ", name, ": its agent did not take the request (",
         outcome.timed_out ? std::string("no answer") : "exit " + std::to_string(outcome.status),
-        "): ", std::string(outcome.output.begin(), outcome.output.end()));
+        "): ", AgentSaid(outcome.output));
   auto done = WaitFor(host, node.id, timeout_s, [&](const mint_node_status& s) {
     return s.state != MINT_STATE_READY || s.suspends != suspends;
   });

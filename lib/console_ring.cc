@@ -61,6 +61,8 @@ std::string NodeStateName(const NodeView& view, double hung_after_s) {
       return "stopped";
     case MINT_STATE_SUSPENDED:
       return "suspended";
+    case MINT_STATE_DIRTY:  // a stop could not park its cores or zero its memory (kmod/host)
+      return "dirty";
     case MINT_STATE_STARTED:
     case MINT_STATE_READY:
       break;

@@ -61,6 +61,9 @@ TEST(NodeState, FromModuleStateNodePageAndHeartbeat) {
   NodeView view;
   view.module_state = MINT_STATE_OWNED;
   EXPECT_EQ(NodeStateName(view), "loading");
+  view.module_state = MINT_STATE_DIRTY;
+  EXPECT_EQ(NodeStateName(view), "dirty");
+  view.module_state = MINT_STATE_OWNED;
   view.module_state = MINT_STATE_STARTED;
   EXPECT_EQ(NodeStateName(view), "booting");
   view.module_state = MINT_STATE_READY;
