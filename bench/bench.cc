@@ -16,61 +16,36 @@
 namespace mint::cli {
 namespace {
 
-constexpr const char* kBenchListUsage =
-    "usage: mint bench BENCHMARK [ARGS...]   (mint bench BENCHMARK --help for its options)\n"
-    "\n"
-    "Each benchmark alternates what it compares within one run and prints minimum, median\n"
-    "and their ratio:\n"
-    "  parallel PLAN   N nodes booted one after the other vs in parallel\n"
-    "  load [PLAN]     a node's image load: cold disk vs store first boot vs store later boot\n"
-    "  entry PLAN      INIT -> ready through the decompressor vs direct 64-bit entry\n"
-    "  image PLAN      a node up from a memory image vs booted normally or cold, and resume\n";
-
-constexpr const char* kBenchUsage =
-    "usage: mint bench parallel PLAN [--max N] [--rounds R] [--json FILE] [--svg FILE]\n"
-    "\n"
-    "For N = 1 .. max nodes (the plan's first N), boots them one after the other and in\n"
-    "parallel, alternating which goes first in each round, and measures the time from the\n"
-    "start of the host-side work to the last node's ready stamp. Nodes are stopped between\n"
-    "runs. Prints minimum and median per mode and the parallel/sequential ratio of the\n"
-    "medians; writes the numbers as JSON and the timeline of the largest parallel run as SVG.\n"
-    "  --max N      most nodes at once (default: every node of the plan)\n"
-    "  --rounds R   runs of each mode per N (default 3)\n"
-    "  --json FILE  write every measurement (default: none)\n"
-    "  --svg FILE   the largest parallel run's timeline (default: none)\n";
-
 void StopAll(HostDevice& host, const UpResult& result) {
   StopStarted(host, result);
   // Let the parked cores settle before the next run wakes them again.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 }
 
-int BenchParallel(Args args) {
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kBenchUsage, 0);
-  std::string max_text, rounds_text = "3", json_path, svg_path, device = "/dev/mint";
-  bool ok = true;
-  TakeValue(args, "--max", max_text, ok);
-  TakeValue(args, "--rounds", rounds_text, ok);
-  TakeValue(args, "--json", json_path, ok);
-  TakeValue(args, "--svg", svg_path, ok);
-  TakeValue(args, "--device", device, ok);
-  if (!ok) return 2;
-  if (args.size() != 1 || args[0].starts_with("-")) return Usage(kBenchUsage, 2);
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) return Error(plan.error().message);
-  size_t max_nodes = plan->nodes.size();
-  if (!max_text.empty()) max_nodes = std::strtoul(max_text.c_str(), nullptr, 10);
-  if (max_nodes == 0 || max_nodes > plan->nodes.size())
-    return Error("--max " + max_text + ": the plan has " + std::to_string(plan->nodes.size()) +
-                 " node(s)");
-  int rounds = std::atoi(rounds_text.c_str());
-  if (rounds <= 0) return Error("--rounds '" + rounds_text + "' must be a positive number");
+struct ParallelArgs {
+  std::string plan;
+  size_t max = 0;  // 0: every node of the plan
+  int rounds = 3;
+  std::string json_path, svg_path, device = "/dev/mint";
+};
+
+Result<int> BenchParallel(const ParallelArgs& args) {
+  const std::string& json_path = args.json_path;
+  const std::string& svg_path = args.svg_path;
+  const std::string& device = args.device;
+  int rounds = args.rounds;
+  auto plan = LoadPlanFile(args.plan);
+  if (!plan) return plan.take_error();
+  size_t max_nodes = args.max == 0 ? plan->nodes.size() : args.max;
+  if (max_nodes > plan->nodes.size())
+    return Fail("--max ", std::to_string(args.max), ": the plan has ",
+                std::to_string(plan->nodes.size()), " node(s)");
   auto session = HostSession::Open(*plan, device);
   if (!session) return Error(session.error().message);
   HostDevice* host = session->host.get();
 
   nlohmann::json out = {
-      {"plan", args[0]}, {"rounds", rounds}, {"results", nlohmann::json::array()}};
+      {"plan", args.plan}, {"rounds", rounds}, {"results", nlohmann::json::array()}};
   std::printf("mint bench parallel: %zu size(s) x %d round(s) x 2 modes\n", max_nodes, rounds);
   struct Row {
     size_t n;
@@ -139,16 +114,89 @@ int BenchParallel(Args args) {
 
 }  // namespace
 
-int Bench(const Args& in) {
-  Args args = in;
-  if (args.empty() || args[0] == "--help" || args[0] == "-h")
-    return Usage(kBenchListUsage, args.empty() ? 2 : 0);
-  std::string what = args[0];
-  args.erase(args.begin());
-  if (what == "parallel") return BenchParallel(args);
-  if (what == "entry") return BenchEntry(args);  // cli/bench_entry.cc
-  if (what == "image") return BenchImage(args);  // cli/bench_image.cc
-  return Error("unknown benchmark '" + what + "' (known: parallel, load, entry, image)");
+void AddBench(CLI::App& app, Command& chosen) {
+  CLI::App* bench = app.add_subcommand("bench", "benchmarks, each comparing within one run");
+  bench->footer(
+      "Each benchmark alternates what it compares within one run and prints minimum, median\n"
+      "and their ratio.");
+  bench->require_subcommand(1);
+
+  auto parallel = std::make_shared<ParallelArgs>();
+  CLI::App* cmd =
+      bench->add_subcommand("parallel", "N nodes booted one after the other vs in parallel");
+  cmd->footer(
+      "For N = 1 .. max nodes (the plan's first N), boots them one after the other and "
+      "in\nparallel, alternating which goes first in each round, and measures the time from "
+      "the\nstart of the host-side work to the last node's ready stamp. Nodes are stopped "
+      "between\nruns. Prints minimum and median per mode and the parallel/sequential ratio of "
+      "the\nmedians; writes the numbers as JSON and the timeline of the largest parallel run as "
+      "SVG.");
+  cmd->add_option("PLAN", parallel->plan, "the plan file")->required();
+  cmd->add_option("--max", parallel->max, "most nodes at once (default: every node of the plan)")
+      ->check(PositiveCount());
+  cmd->add_option("--rounds", parallel->rounds, "runs of each mode per N")
+      ->capture_default_str()
+      ->check(PositiveCount());
+  cmd->add_option("--json", parallel->json_path, "write every measurement");
+  cmd->add_option("--svg", parallel->svg_path, "the largest parallel run's timeline");
+  cmd->add_option("--device", parallel->device, "the host module's device")->capture_default_str();
+  cmd->callback([parallel, &chosen] { chosen = [parallel] { return BenchParallel(*parallel); }; });
+
+  auto load = std::make_shared<BenchLoadArgs>();
+  cmd = bench->add_subcommand(
+      "load", "a node's image load: cold disk vs store first boot vs store later boot");
+  cmd->footer(
+      "Measures the host-side load of one node (default: the plan's first) three ways, "
+      "alternated\nover N rounds (default 5) in one run, dropping the page cache before every "
+      "case:\n  disk        read the kernel and initrd from disk, no store\n  first       store "
+      "first boot: read from disk and place in the store (its entries for\n              these "
+      "images are removed first)\n  later       store later boot: check the stored bytes' XXH64 "
+      "where they lie; no copy\n              out (the host module copies the view into the node, "
+      "docs/store.md)\nand prints the breakdown (median of the rounds) with the ratio later/disk. "
+      "PLAN defaults\nto $MINT_PLAN; its [host] store is used through the host module unless "
+      "--store-file.\nNeeds root (drop_caches). Segments are built but not copied into a node: "
+      "that copy is the\nsame in every case.");
+  cmd->add_option("PLAN", load->plan, "the plan file (default: $MINT_PLAN)");
+  cmd->add_option("--node", load->node, "the node whose images to load (default: the first)");
+  cmd->add_option("--rounds", load->rounds, "rounds, 1 to 1000")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--json", load->json_path, "write the runs as JSON ('-': stdout, BENCH-JSON)");
+  cmd->add_option("--device", load->device, "the host module's device")->capture_default_str();
+  cmd->add_option("--store-file", load->store_file, "keep the store in a plain file instead");
+  cmd->add_option("--store-size", load->store_size, "the file's size when it is created, e.g. 64M");
+  cmd->callback([load, &chosen] { chosen = [load] { return BenchLoad(*load); }; });
+
+  for (auto [name, what, footer, run] :
+       {std::tuple{"entry", "INIT -> ready through the decompressor vs direct 64-bit entry",
+                   "Boots one node of the plan (the first, or NODE) R times through the "
+                   "bzImage's\ndecompressor and R times by direct entry (the kernel unpacked on "
+                   "the host, or taken from\nthe plan's store, entered at startup_64), alternating "
+                   "which goes first in each round.\nFor each boot: INIT -> ready (the node's own "
+                   "boot), and the host side (read, unpack,\nbuild, claim, copy). Prints min and "
+                   "median per mode, the direct/decompress ratio of the\nmedians, and the bytes "
+                   "each mode copies into the node.",
+                   &BenchEntry},
+        std::tuple{
+            "image", "a node up from a memory image vs booted normally or cold, and resume",
+            "Times one node of the plan (the first, or NODE) coming up four ways, R rounds "
+            "(default\n3), the order rotated each round:\n  normal   mint boot with the images in "
+            "the plan's store: host start -> node ready\n  cold     the same with the page cache "
+            "dropped and no store (images read from disk)\n  image    mint boot --image: read the "
+            "memory image from the store, zero, copy, resume:\n           start -> the node's "
+            "userspace is back\n  resume   mint resume of a suspended node: SIPI -> userspace\nand "
+            "after each, the stop (mint.ko parks the node and zeroes its memory).\nThe image is "
+            "taken once, at the start (mint snapshot, raw in the store). Needs a plan\nwith a "
+            "[host] store large enough for the node's non-zero memory.",
+            &BenchImage}}) {
+    auto args = std::make_shared<BenchArgs>();
+    cmd = bench->add_subcommand(name, what);
+    cmd->footer(footer);
+    AddBenchTargetOptions(cmd, *args);
+    cmd->callback([args, run, &chosen] {
+      chosen = [args, run]() -> Result<int> { return run(MINT_TRY(LoadBenchTarget(*args))); };
+    });
+  }
 }
 
 }  // namespace mint::cli

@@ -18,43 +18,26 @@ double Min(const std::vector<double>& values) {
   return values.empty() ? 0 : *std::min_element(values.begin(), values.end());
 }
 
-std::optional<BenchTarget> ParseBenchTarget(const Args& in, const char* usage, int* status) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) {
-    *status = Usage(usage, 0);
-    return std::nullopt;
-  }
+void AddBenchTargetOptions(CLI::App* cmd, BenchArgs& args) {
+  cmd->add_option("PLAN", args.plan, "the plan file")->required();
+  cmd->add_option("NODE", args.node, "the node to time (default: the plan's first)");
+  cmd->add_option("--rounds", args.rounds, "rounds")->capture_default_str()->check(PositiveCount());
+  cmd->add_option("--json", args.json_path,
+                  "write every run and the summary as JSON ('-': one stdout line, BENCH-JSON)");
+  cmd->add_option("--device", args.device, "the host module's device")->capture_default_str();
+}
+
+Result<BenchTarget> LoadBenchTarget(const BenchArgs& args) {
   BenchTarget target;
-  std::string rounds_text = std::to_string(target.rounds);
-  bool ok = true;
-  TakeValue(args, "--rounds", rounds_text, ok);
-  TakeValue(args, "--json", target.json_path, ok);
-  TakeValue(args, "--device", target.device, ok);
-  if (!ok || args.empty() || args.size() > 2 || args[0].starts_with("-")) {
-    *status = ok ? Usage(usage, 2) : 2;
-    return std::nullopt;
-  }
-  target.rounds = std::atoi(rounds_text.c_str());
-  if (target.rounds <= 0) {
-    *status = Error("--rounds '" + rounds_text + "' must be a positive number");
-    return std::nullopt;
-  }
-  auto plan = LoadPlanFile(args[0]);
-  if (!plan) {
-    *status = Error(plan.error().message);
-    return std::nullopt;
-  }
-  target.plan = std::move(*plan);
-  if (target.plan.nodes.empty()) {
-    *status = Error(args[0] + " has no nodes");
-    return std::nullopt;
-  }
-  if (args.size() == 2) {
-    const NodePlan* node = target.plan.FindNode(args[1]);
-    if (node == nullptr) {
-      *status = Error(args[0] + " has no node named '" + args[1] + "'");
-      return std::nullopt;
-    }
+  target.plan_path = args.plan;
+  target.rounds = args.rounds;
+  target.json_path = args.json_path;
+  target.device = args.device;
+  target.plan = MINT_TRY(LoadPlanFile(args.plan));
+  if (target.plan.nodes.empty()) return Fail(args.plan, " has no nodes");
+  if (!args.node.empty()) {
+    const NodePlan* node = target.plan.FindNode(args.node);
+    if (node == nullptr) return Fail(args.plan, " has no node named '", args.node, "'");
     target.node_index = static_cast<size_t>(node - target.plan.nodes.data());
   }
   return target;

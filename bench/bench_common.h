@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app.h"
 #include "commands.h"
 #include "plan.h"
 #include "result.h"
@@ -17,9 +18,20 @@ namespace mint::cli {
 double Median(std::vector<double> values);  // 0 for none; the mean of the middle two for even
 double Min(const std::vector<double>& values);
 
-// PLAN [NODE] [--rounds R] [--json FILE] [--device PATH]: the plan and the node to time (the
-// plan's first unless named).
+// PLAN [NODE] [--rounds R] [--json FILE] [--device PATH], as given.
+struct BenchArgs {
+  std::string plan;
+  std::string node;
+  int rounds = 3;
+  std::string json_path;
+  std::string device = "/dev/mint";
+};
+// Declares them on a benchmark's subcommand.
+void AddBenchTargetOptions(CLI::App* cmd, BenchArgs& args);
+
+// The plan and the node to time (the plan's first unless named).
 struct BenchTarget {
+  std::string plan_path;
   Plan plan;
   size_t node_index = 0;
   int rounds = 3;
@@ -27,8 +39,22 @@ struct BenchTarget {
   std::string device = "/dev/mint";
   const NodePlan& node() const { return plan.nodes[node_index]; }
 };
-// Parses `in`; nullopt after printing the usage or the error, with the exit status in *status.
-std::optional<BenchTarget> ParseBenchTarget(const Args& in, const char* usage, int* status);
+// Loads the plan and finds the node.
+Result<BenchTarget> LoadBenchTarget(const BenchArgs& args);
+
+// The benchmarks (bench/bench_*.cc), run by AddBench's subcommands.
+Result<int> BenchEntry(const BenchTarget& target);
+Result<int> BenchImage(const BenchTarget& target);
+struct BenchLoadArgs {
+  std::string plan;  // empty: $MINT_PLAN
+  std::string node;
+  int rounds = 5;
+  std::string json_path;
+  std::string device = "/dev/mint";
+  std::string store_file;
+  std::string store_size;
+};
+Result<int> BenchLoad(const BenchLoadArgs& args);
 
 // Writes `out` to `path`, or with "-" prints it on one stdout line prefixed "BENCH-JSON " (how
 // the lab's bench targets fish it out of the host's console).

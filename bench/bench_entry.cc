@@ -20,18 +20,6 @@
 namespace mint::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: mint bench entry PLAN [NODE] [--rounds R] [--json FILE] [--device PATH]\n"
-    "\n"
-    "Boots one node of the plan (the first, or NODE) R times through the bzImage's\n"
-    "decompressor and R times by direct entry (the kernel unpacked on the host, or taken from\n"
-    "the plan's store, entered at startup_64), alternating which goes first in each round.\n"
-    "For each boot: INIT -> ready (the node's own boot), and the host side (read, unpack,\n"
-    "build, claim, copy). Prints min and median per mode, the direct/decompress ratio of the\n"
-    "medians, and the bytes each mode copies into the node.\n"
-    "  --rounds R   boots per mode (default 3)\n"
-    "  --json FILE  write every run and the summary as JSON ('-': one stdout line, BENCH-JSON)\n";
-
 struct Mode {
   const char* name;
   EntryMode entry;
@@ -41,10 +29,8 @@ struct Mode {
 
 }  // namespace
 
-int BenchEntry(const Args& in) {
-  int status = 0;
-  auto target = ParseBenchTarget(in, kUsage, &status);
-  if (!target) return status;
+Result<int> BenchEntry(const BenchTarget& bench_target) {
+  const BenchTarget* target = &bench_target;
   const Plan* plan = &target->plan;
   const NodePlan* node = &target->node();
   int rounds = target->rounds;
@@ -74,9 +60,9 @@ int BenchEntry(const Args& in) {
   std::fflush(stdout);
 
   nlohmann::json out = {
-      {"plan", in[0]},          {"node", node->name},
-      {"kernel", node->kernel}, {"compression", CompressionName(images->image.compression)},
-      {"rounds", rounds},       {"runs", nlohmann::json::array()}};
+      {"plan", target->plan_path}, {"node", node->name},
+      {"kernel", node->kernel},    {"compression", CompressionName(images->image.compression)},
+      {"rounds", rounds},          {"runs", nlohmann::json::array()}};
   for (int round = 0; round < rounds; ++round) {
     for (int k = 0; k < 2; ++k) {
       Mode& mode = modes[(round % 2 == 0) == (k == 0) ? 0 : 1];  // alternate who goes first

@@ -23,22 +23,6 @@
 namespace mint::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: mint bench image PLAN [NODE] [--rounds R] [--json FILE] [--device PATH]\n"
-    "\n"
-    "Times one node of the plan (the first, or NODE) coming up four ways, R rounds (default\n"
-    "3), the order rotated each round:\n"
-    "  normal   mint boot with the images in the plan's store: host start -> node ready\n"
-    "  cold     the same with the page cache dropped and no store (images read from disk)\n"
-    "  image    mint boot --image: read the memory image from the store, zero, copy, resume:\n"
-    "           start -> the node's userspace is back\n"
-    "  resume   mint resume of a suspended node: SIPI -> userspace\n"
-    "and after each, the stop (mint.ko parks the node and zeroes its memory).\n"
-    "The image is taken once, at the start (mint snapshot, raw in the store). Needs a plan\n"
-    "with a [host] store large enough for the node's non-zero memory.\n"
-    "  --rounds R   rounds (default 3)\n"
-    "  --json FILE  write every run and the summary as JSON ('-': stdout, prefixed BENCH-JSON)\n";
-
 constexpr const char* kSnapshotName = "bench-image";
 
 // Boots the node the normal way (from the store, or cold from disk), returns start -> ready.
@@ -61,16 +45,15 @@ Result<double> NormalBoot(HostSession& session, const NodePlan& node, bool cold)
 
 }  // namespace
 
-int BenchImage(const Args& in) {
-  int status_code = 0;
-  auto target = ParseBenchTarget(in, kUsage, &status_code);
-  if (!target) return status_code;
+Result<int> BenchImage(const BenchTarget& bench_target) {
+  const BenchTarget* target = &bench_target;
   const Plan* plan = &target->plan;
   const NodePlan* node = &target->node();
   int rounds = target->rounds;
   const std::string& json_path = target->json_path;
   const std::string& device = target->device;
-  if (!plan->host.store) return Error(in[0] + " has no [host] store to keep the image in");
+  if (!plan->host.store)
+    return Error(target->plan_path + " has no [host] store to keep the image in");
   auto session = HostSession::Open(*plan, device);
   if (!session) return Error(session.error().message);
   quiet_store_notices = true;

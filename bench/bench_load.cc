@@ -23,22 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kBenchLoadUsage =
-    "usage: mint bench load [PLAN] [--node NAME] [--rounds N] [--json FILE|-] [--device PATH]\n"
-    "                       [--store-file FILE [--store-size SIZE]]\n"
-    "\n"
-    "Measures the host-side load of one node (default: the plan's first) three ways, alternated\n"
-    "over N rounds (default 5) in one run, dropping the page cache before every case:\n"
-    "  disk        read the kernel and initrd from disk, no store\n"
-    "  first       store first boot: read from disk and place in the store (its entries for\n"
-    "              these images are removed first)\n"
-    "  later       store later boot: check the stored bytes' XXH64 where they lie; no copy\n"
-    "              out (the host module copies the view into the node, docs/store.md)\n"
-    "and prints the breakdown (median of the rounds) with the ratio later/disk. PLAN defaults\n"
-    "to $MINT_PLAN; its [host] store is used through the host module unless --store-file.\n"
-    "Needs root (drop_caches). Segments are built but not copied into a node: that copy is the\n"
-    "same in every case.\n";
-
 enum class Case { kDisk, kFirst, kLater };
 constexpr Case kCases[] = {Case::kDisk, Case::kFirst, Case::kLater};
 
@@ -134,36 +118,17 @@ Result<Rows> RunCase(Case c, const NodePlan& node, StoreSession& store,
 
 }  // namespace
 
-int BenchLoad(const Args& in) {
-  Args args = in;
-  if (TakeFlag(args, "--help") || TakeFlag(args, "-h")) return Usage(kBenchLoadUsage, 0);
-  bool ok = true;
-  std::string node_name, rounds_text = "5", json_path, size_text;
+Result<int> BenchLoad(const BenchLoadArgs& args) {
+  std::string node_name = args.node, json_path = args.json_path;
+  int rounds = args.rounds;
   StoreLocation location;
-  TakeValue(args, "--node", node_name, ok);
-  TakeValue(args, "--rounds", rounds_text, ok);
-  TakeValue(args, "--json", json_path, ok);
-  TakeValue(args, "--device", location.device, ok);
-  TakeValue(args, "--store-file", location.file, ok);
-  TakeValue(args, "--store-size", size_text, ok);
-  if (!ok) return 2;
-  for (const std::string& arg : args) {
-    if (arg.starts_with("-"))
-      return Error("unknown option '" + arg + "' (see mint bench load --help)");
-  }
-  if (args.size() > 1) return Usage(kBenchLoadUsage, 2);
-  std::string plan_path = args.empty() ? "" : args[0];
+  location.device = args.device;
+  location.file = args.store_file;
+  if (!args.store_size.empty()) location.file_size = MINT_TRY(ParseSize(args.store_size));
+  std::string plan_path = args.plan;
   if (plan_path.empty() && std::getenv("MINT_PLAN") != nullptr)
     plan_path = std::getenv("MINT_PLAN");
-  if (plan_path.empty()) return Usage(kBenchLoadUsage, 2);
-  int rounds = std::atoi(rounds_text.c_str());
-  if (rounds < 1 || rounds > 1000)
-    return Error("--rounds '" + rounds_text + "' must be a number from 1 to 1000");
-  if (!size_text.empty()) {
-    auto size = ParseSize(size_text);
-    if (!size) return Error(size.error().message);
-    location.file_size = *size;
-  }
+  if (plan_path.empty()) return Fail("no plan: give PLAN, or set MINT_PLAN");
 
   auto plan = LoadPlanFile(plan_path);
   if (!plan) return Error(plan.error().message);

@@ -37,29 +37,13 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp, AddPs,
-                         AddStop, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole,
-                         AddExec, AddStore})
+  for (AddCommand add :
+       {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp, AddPs, AddStop,
+        AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole, AddExec, AddStore, AddBench})
     add(app, chosen);
 }
 
-namespace {
-
-// Commands not yet declared through CLI11 (being converted): their own argument scanning.
-int Legacy(const std::string& command, const Args& args) {
-  if (command == "bench" && !args.empty() && args[0] == "load")  // bench/bench_load.cc
-    return BenchLoad(Args(args.begin() + 1, args.end()));
-  if (command == "bench") return Bench(args);
-  return -1;
-}
-
-}  // namespace
-
 int Main(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    int status = Legacy(args[0], Args(args.begin() + 1, args.end()));
-    if (status >= 0) return status;
-  }
   CLI::App app{"", "mint"};
   Command chosen;
   BuildApp(app, chosen);
