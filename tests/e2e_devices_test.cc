@@ -67,6 +67,9 @@ TEST_F(Devices, HostDiskIntactAndItsInterruptsCount) {
 TEST_F(Devices, HostHasNoStrayInterrupts) {
   run_.Expect("host_interrupts_clean");
 }
+TEST_F(Devices, RestartResetsAndGivesTheFunctionsBackBeforeBootingAgain) {
+  run_.Expect("restart_gives_devices_back");
+}
 TEST_F(Devices, StopGivesTheDevicesBack) {
   run_.Expect("stop_gives_devices_back");
 }

@@ -97,6 +97,18 @@ bad_lines=$(dmesg | grep -ciE 'no irq handler|spurious|nobody cared|AER:.*(error
 [ "$err" = 0 ] && [ "$mis" = 0 ] && [ "$bad_lines" = 0 ]
 check host_interrupts_clean $? "ERR $err, MIS $mis, $bad_lines 'No irq handler'/'spurious'/'nobody cared'/AER error lines in dmesg"
 
+# 4b. mint restart goes through the same stop: the functions are reset and handed to the host's
+# driver (which probes them: a virtio_blk line more in dmesg) before the boot fences them again,
+# and the node reads its disk afterwards.
+probes0=$(dmesg | grep -c 'virtio_blk virtio')
+mint restart alpha > /tmp/restart.out 2>&1
+rc=$?
+probes1=$(dmesg | grep -c 'virtio_blk virtio')
+sum=$(mint exec alpha -- sha256sum /dev/vda 2>/dev/null | cut -d' ' -f1)
+[ "$rc" = 0 ] && [ "$probes1" -gt "$probes0" ] && [ "$(cat $sysfs/$disk/driver_override)" = none ] &&
+  [ -n "$sum" ] && ! grep -q "mint: 0000:" /tmp/restart.out
+check restart_gives_devices_back $? "mint restart rc $rc; host virtio_blk probes $probes0 -> $probes1; override '$(cat $sysfs/$disk/driver_override)'; node disk sha256 ${sum:-none}"
+
 # 5. Stopping the node gives the functions back: reset, override cleared, the host's driver
 # binds them again.
 mint stop alpha > /tmp/stop.out 2>&1
