@@ -37,7 +37,8 @@ std::string ReadText(const fs::path& path) {
 
 void WriteBytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // The images every example names, made once per run: a 64-bit and a 32-bit synthetic bzImage
@@ -76,8 +77,8 @@ std::string MintBinary() {
 
 // Runs `mint ARGS` with the images' environment; stdout and stderr together, then the status.
 std::string RunMint(const Images& images, const std::string& args) {
-  std::string command =
-      "cd " + kSource.string() + " && env " + images.Env() + " " + MintBinary() + " " + args + " 2>&1";
+  std::string command = "cd " + kSource.string() + " && env " + images.Env() + " " + MintBinary() +
+                        " " + args + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string out;
   char buffer[4096];
