@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <span>
 #include <sstream>
 
 #include "format.h"
@@ -44,33 +45,6 @@ Result<void> WriteSysfs(const std::string& path, const std::string& value) {
   return Ok{};
 }
 
-template <typename T>
-T Le(const std::string& bytes, size_t offset) {
-  T value{};
-  if (offset + sizeof(T) <= bytes.size()) std::memcpy(&value, bytes.data() + offset, sizeof(T));
-  return value;
-}
-
-// A type 1 (bridge) header's windows, PCI-to-PCI Bridge Architecture Specification 1.2,
-// section 3.2: memory base/limit at 0x20/0x22 (bits 31:20), prefetchable at 0x24/0x26 with
-// upper halves at 0x28/0x2C when the low nibble says 64-bit. A limit below its base is closed.
-void ReadBridgeWindows(const std::string& config, PciFunction& function) {
-  function.secondary_bus = static_cast<uint8_t>(config.size() > 0x19 ? config[0x19] : 0);
-  function.subordinate_bus = static_cast<uint8_t>(config.size() > 0x1A ? config[0x1A] : 0);
-  uint64_t base = uint64_t{Le<uint16_t>(config, 0x20) & 0xFFF0u} << 16;
-  uint64_t limit = (uint64_t{Le<uint16_t>(config, 0x22) & 0xFFF0u} << 16) | 0xFFFFF;
-  if (limit > base) function.memory_window = PhysRange{base, limit + 1};
-  uint16_t pbase = Le<uint16_t>(config, 0x24);
-  uint16_t plimit = Le<uint16_t>(config, 0x26);
-  base = uint64_t{pbase & 0xFFF0u} << 16;
-  limit = (uint64_t{plimit & 0xFFF0u} << 16) | 0xFFFFF;
-  if ((pbase & 0xF) == 1) {
-    base |= uint64_t{Le<uint32_t>(config, 0x28)} << 32;
-    limit |= uint64_t{Le<uint32_t>(config, 0x2C)} << 32;
-  }
-  if (limit > base) function.prefetch_window = PhysRange{base, limit + 1};
-}
-
 std::string FencedPath(const std::string& node_name) {
   return std::string(kFencedDir) + "/" + node_name;
 }
@@ -100,8 +74,18 @@ std::vector<PciFunction> ReadPciFunctions() {
     function.driver_override = Trim(ReadText(base + "driver_override"));
     if (function.driver_override == "(null)") function.driver_override.clear();
     std::string config = ReadText(base + "config");  // the first 64 bytes: anyone may read
-    function.is_bridge = config.size() > 0x0E && (config[0x0E] & 0x7F) == 1;
-    if (function.is_bridge) ReadBridgeWindows(config, function);
+    // A header that cannot be read whole (the function went away) is taken as an endpoint's,
+    // as an unreadable one always was.
+    auto bridge =
+        ParsePciBridge(std::span(reinterpret_cast<const uint8_t*>(config.data()), config.size()));
+    if (bridge.ok() && bridge->has_value()) {
+      const PciBridgeHeader& header = **bridge;
+      function.is_bridge = true;
+      function.secondary_bus = header.secondary_bus;
+      function.subordinate_bus = header.subordinate_bus;
+      function.memory_window = header.memory_window;
+      function.prefetch_window = header.prefetch_window;
+    }
     functions.push_back(function);
   }
   closedir(dir);

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "byte_reader.h"
 #include "format.h"
 
 namespace mint {
@@ -20,6 +21,35 @@ std::optional<uint64_t> ParseHex(std::string_view text) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+// PCI Local Bus Specification 3.0, section 6.2.1: bits 6:0 of the header type give the
+// header's layout, 1 for a PCI-to-PCI bridge.
+constexpr uint8_t kHeaderLayoutMask = 0x7F;
+constexpr uint8_t kBridgeLayout = 1;
+// PCI-to-PCI Bridge Architecture Specification 1.2, section 3.2.5.9: the low nibble of the
+// prefetchable base says whether the window's upper 32 bits are implemented.
+constexpr uint16_t kPrefetchableKindMask = 0xF;
+constexpr uint16_t kPrefetchable64 = 1;
+// Memory windows move in 1 MiB steps: base and limit registers hold address bits 31:20.
+constexpr uint16_t kWindowAddressMask = 0xFFF0;
+constexpr uint64_t kWindowGranule = uint64_t{1} << 20;
+
+// A base or limit register's address bits 31:20, in place.
+uint64_t WindowAddress(uint16_t reg) {
+  return (uint64_t{reg} & kWindowAddressMask) << 16;
+}
+
+// The window from a base and a limit register, with the upper halves already in bits 63:32:
+// [base, limit + 1 MiB), or nullopt when the limit is below the base (the window is closed).
+// A window reaching the top of the 64-bit space is taken as closed too: its end does not fit
+// a PhysRange, and no node could be given it.
+std::optional<PhysRange> BridgeWindow(uint64_t base, uint64_t limit) {
+  uint64_t last = limit | (kWindowGranule - 1);
+  if (last <= base) return std::nullopt;
+  auto end = CheckedAdd(last, 1);
+  if (!end) return std::nullopt;
+  return PhysRange{base, *end};
 }
 
 }  // namespace
@@ -65,6 +95,36 @@ const PciFunction* PciTopology::Find(const PciAddress& address) const {
   for (const PciFunction& function : functions)
     if (function.address == address) return &function;
   return nullptr;
+}
+
+Result<std::optional<PciBridgeHeader>> ParsePciBridge(std::span<const uint8_t> config) {
+  ByteReader reader(config);
+  constexpr size_t kTypeAt = offsetof(PciType1Header, header_type);
+  auto type = reader.ReadAt<uint8_t>(kTypeAt);
+  if (!type)
+    return Fail("PCI configuration space of ", std::to_string(config.size()),
+                " bytes ends before its header type at ", Hex(kTypeAt),
+                " (sysfs gives anyone the first 64 bytes: did the function go away?)");
+  if ((*type & kHeaderLayoutMask) != kBridgeLayout) return std::optional<PciBridgeHeader>();
+  auto raw = reader.ReadAt<PciType1Header>(0);
+  if (!raw)
+    return Fail("PCI bridge configuration space of ", std::to_string(config.size()),
+                " bytes ends before its ", std::to_string(sizeof(PciType1Header)),
+                "-byte header does (sysfs gives anyone the first 64 bytes: did the function go "
+                "away?)");
+  PciBridgeHeader bridge;
+  bridge.secondary_bus = raw->secondary_bus;
+  bridge.subordinate_bus = raw->subordinate_bus;
+  bridge.memory_window =
+      BridgeWindow(WindowAddress(raw->memory_base), WindowAddress(raw->memory_limit));
+  uint64_t base = WindowAddress(raw->prefetchable_base);
+  uint64_t limit = WindowAddress(raw->prefetchable_limit);
+  if ((raw->prefetchable_base & kPrefetchableKindMask) == kPrefetchable64) {
+    base |= uint64_t{raw->prefetchable_base_upper} << 32;
+    limit |= uint64_t{raw->prefetchable_limit_upper} << 32;
+  }
+  bridge.prefetch_window = BridgeWindow(base, limit);
+  return std::optional<PciBridgeHeader>(bridge);
 }
 
 Result<std::vector<PhysRange>> ParsePciResources(std::string_view text) {

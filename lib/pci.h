@@ -12,8 +12,10 @@
 // Pure functions over what the CLI reads from /sys/bus/pci and /proc/iomem.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -73,6 +75,70 @@ struct PciTopology {
   std::optional<PciEcam> ecam;
   const PciFunction* Find(const PciAddress& address) const;
 };
+
+// The first 64 bytes of a type 1 (PCI-to-PCI bridge) configuration header: PCI-to-PCI Bridge
+// Architecture Specification 1.2, section 3.2, figure 3-1. Little-endian, like x86.
+struct [[gnu::packed]] PciType1Header {
+  uint16_t vendor_id;
+  uint16_t device_id;
+  uint16_t command;
+  uint16_t status;
+  uint8_t revision_id;
+  uint8_t class_code[3];
+  uint8_t cache_line_size;
+  uint8_t latency_timer;
+  uint8_t header_type;  // bits 6:0 the layout (1: this one), bit 7 multi-function
+  uint8_t bist;
+  uint32_t bar[2];
+  uint8_t primary_bus;
+  uint8_t secondary_bus;
+  uint8_t subordinate_bus;
+  uint8_t secondary_latency_timer;
+  uint8_t io_base;
+  uint8_t io_limit;
+  uint16_t secondary_status;
+  uint16_t memory_base;        // bits 15:4 are address bits 31:20 (section 3.2.5.8)
+  uint16_t memory_limit;       // likewise; the window ends at limit | 0xFFFFF
+  uint16_t prefetchable_base;  // bits 3:0 = 1: 64-bit, the upper halves below (3.2.5.9)
+  uint16_t prefetchable_limit;
+  uint32_t prefetchable_base_upper;   // address bits 63:32
+  uint32_t prefetchable_limit_upper;  // address bits 63:32
+  uint16_t io_base_upper;
+  uint16_t io_limit_upper;
+  uint8_t capabilities_pointer;
+  uint8_t reserved[3];
+  uint32_t expansion_rom_base;
+  uint8_t interrupt_line;
+  uint8_t interrupt_pin;
+  uint16_t bridge_control;
+};
+static_assert(sizeof(PciType1Header) == 0x40);
+static_assert(offsetof(PciType1Header, header_type) == 0x0E);
+static_assert(offsetof(PciType1Header, secondary_bus) == 0x19);
+static_assert(offsetof(PciType1Header, subordinate_bus) == 0x1A);
+static_assert(offsetof(PciType1Header, memory_base) == 0x20);
+static_assert(offsetof(PciType1Header, memory_limit) == 0x22);
+static_assert(offsetof(PciType1Header, prefetchable_base) == 0x24);
+static_assert(offsetof(PciType1Header, prefetchable_limit) == 0x26);
+static_assert(offsetof(PciType1Header, prefetchable_base_upper) == 0x28);
+static_assert(offsetof(PciType1Header, prefetchable_limit_upper) == 0x2C);
+static_assert(offsetof(PciType1Header, bridge_control) == 0x3E);
+
+// What a bridge's configuration header says it forwards: the buses behind it and its memory
+// windows (nullopt when a window is closed: its limit below its base).
+struct PciBridgeHeader {
+  uint8_t secondary_bus = 0;
+  uint8_t subordinate_bus = 0;
+  std::optional<PhysRange> memory_window;
+  std::optional<PhysRange> prefetch_window;
+  bool operator==(const PciBridgeHeader&) const = default;
+};
+
+// A function's configuration space as sysfs "config" gives it (the first 64 bytes to anyone,
+// all of it to root). nullopt when the header is not a PCI-to-PCI bridge's (an endpoint, a
+// CardBus bridge). Fails when the bytes end before the header type, or before the end of a
+// bridge's 64-byte header. I/O windows are not read: no node is given I/O ports.
+Result<std::optional<PciBridgeHeader>> ParsePciBridge(std::span<const uint8_t> config);
 
 // A sysfs "resource" file: one "0x<start> 0x<end> 0x<flags>" line per resource; an unused
 // resource is all zeros. Returns [start, end) ranges (empty ranges for unused lines).

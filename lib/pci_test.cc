@@ -98,6 +98,150 @@ TEST(PciSysfs, ParsesResourceLinesAndEcam) {
   EXPECT_FALSE(FindEcam("00000000-00000fff : Reserved\n").has_value());
 }
 
+// A function's configuration space as sysfs "config" gives it to anyone: the first 64 bytes,
+// written at the offsets of the PCI-to-PCI Bridge Architecture Specification 1.2, section 3.2
+// (by hand, not through PciType1Header, so that struct's layout is checked too).
+class ConfigSpace {
+ public:
+  explicit ConfigSpace(uint8_t header_type, size_t size = 64) : bytes_(size) {
+    bytes_[0x0E] = header_type;
+  }
+  ConfigSpace& Byte(size_t offset, uint8_t value) {
+    bytes_.at(offset) = value;
+    return *this;
+  }
+  ConfigSpace& Word(size_t offset, uint16_t value) {
+    return Byte(offset, static_cast<uint8_t>(value))
+        .Byte(offset + 1, static_cast<uint8_t>(value >> 8));
+  }
+  ConfigSpace& Dword(size_t offset, uint32_t value) {
+    return Word(offset, static_cast<uint16_t>(value))
+        .Word(offset + 2, static_cast<uint16_t>(value >> 16));
+  }
+  ConfigSpace& Buses(uint8_t secondary, uint8_t subordinate) {
+    return Byte(0x19, secondary).Byte(0x1A, subordinate);
+  }
+  ConfigSpace& Memory(uint16_t base, uint16_t limit) { return Word(0x20, base).Word(0x22, limit); }
+  ConfigSpace& Prefetchable(uint16_t base, uint16_t limit, uint32_t base_upper = 0,
+                            uint32_t limit_upper = 0) {
+    return Word(0x24, base).Word(0x26, limit).Dword(0x28, base_upper).Dword(0x2C, limit_upper);
+  }
+  ConfigSpace& Io(uint8_t base, uint8_t limit) { return Byte(0x1C, base).Byte(0x1D, limit); }
+  std::vector<uint8_t> Truncated(size_t size) const {
+    return {bytes_.begin(), bytes_.begin() + static_cast<ptrdiff_t>(size)};
+  }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+// The lab's root port 00:1c.0 as the firmware programs it: bus 1 behind it, an I/O window
+// 0xe000-0xefff, memory 0xfe800000-0xfe9fffff and 64-bit prefetchable memory at 32 GiB.
+ConfigSpace LabRootPort() {
+  ConfigSpace config(0x81);                      // type 1, multi-function
+  config.Word(0x00, 0x8086).Word(0x0A, 0x0604);  // vendor; class: PCI-to-PCI bridge
+  config.Byte(0x18, 0).Buses(1, 1).Io(0xE1, 0xE1).Word(0x30, 0).Word(0x32, 0);
+  config.Memory(0xFE80, 0xFE90).Prefetchable(0x0001, 0x0001, 0x8, 0x8);
+  return config;
+}
+
+PciBridgeHeader ParsedBridge(const std::vector<uint8_t>& config) {
+  auto bridge = ParsePciBridge(config);
+  EXPECT_TRUE(bridge.ok()) << bridge.error().message;
+  EXPECT_TRUE(bridge.ok() && bridge->has_value());
+  return bridge.ok() && bridge->has_value() ? **bridge : PciBridgeHeader{};
+}
+
+TEST(PciBridgeHeader, ReadsTheBusesAndEachWindow) {
+  // The I/O window is programmed too; it must not leak into the memory windows.
+  PciBridgeHeader expected{.secondary_bus = 1,
+                           .subordinate_bus = 1,
+                           .memory_window = PhysRange{0xFE800000, 0xFEA00000},
+                           .prefetch_window = PhysRange{0x800000000, 0x800100000}};
+  EXPECT_EQ(ParsedBridge(LabRootPort().bytes()), expected);
+
+  // Root reads all 4096 bytes: the rest changes nothing.
+  std::vector<uint8_t> whole = LabRootPort().bytes();
+  whole.resize(4096, 0xA5);
+  EXPECT_EQ(ParsedBridge(whole), expected);
+
+  // A bridge with buses 2-5 behind it and a 32-bit prefetchable window: the upper halves are
+  // not implemented, whatever their bytes hold.
+  ConfigSpace deeper(0x01);
+  deeper.Buses(2, 5).Memory(0xC000, 0xC3F0).Prefetchable(0xD000, 0xDFF0, 0x7, 0x7);
+  EXPECT_EQ(ParsedBridge(deeper.bytes()),
+            (PciBridgeHeader{.secondary_bus = 2,
+                             .subordinate_bus = 5,
+                             .memory_window = PhysRange{0xC0000000, 0xC4000000},
+                             .prefetch_window = PhysRange{0xD0000000, 0xE0000000}}));
+
+  // Base equal to limit is one open 1 MiB window, the smallest there is.
+  ConfigSpace smallest(0x01);
+  smallest.Memory(0x0010, 0x0010).Prefetchable(0xFFF0, 0xFFF0);
+  PciBridgeHeader small = ParsedBridge(smallest.bytes());
+  EXPECT_EQ(small.memory_window, (PhysRange{0x100000, 0x200000}));
+  EXPECT_EQ(small.prefetch_window, (PhysRange{0xFFF00000, 0x100000000}));
+}
+
+TEST(PciBridgeHeader, AWindowWithItsLimitBelowItsBaseIsClosed) {
+  // How firmware closes a window: base 0xfff0, limit 0.
+  ConfigSpace closed(0x01);
+  closed.Buses(3, 3).Memory(0xFFF0, 0x0000).Prefetchable(0xFFF1, 0x0001);
+  PciBridgeHeader bridge = ParsedBridge(closed.bytes());
+  EXPECT_EQ(bridge.secondary_bus, 3);
+  EXPECT_EQ(bridge.memory_window, std::nullopt);
+  EXPECT_EQ(bridge.prefetch_window, std::nullopt);
+
+  // 64-bit: the upper halves decide. The low halves alone would be open; the upper ones put
+  // the base (36 GiB) a byte above the limit.
+  ConfigSpace upper(0x01);
+  upper.Memory(0xFE80, 0xFE80).Prefetchable(0x0001, 0xFFF1, 0x9, 0x8);
+  bridge = ParsedBridge(upper.bytes());
+  EXPECT_EQ(bridge.memory_window, (PhysRange{0xFE800000, 0xFE900000}));
+  EXPECT_EQ(bridge.prefetch_window, std::nullopt);
+
+  // A window up to the last byte of the 64-bit space has no end a PhysRange can hold: no node
+  // could be given it, so it counts as closed rather than wrapping to an end of 0.
+  ConfigSpace top(0x01);
+  top.Prefetchable(0xFFF1, 0xFFF1, 0xFFFFFFFF, 0xFFFFFFFF);
+  EXPECT_EQ(ParsedBridge(top.bytes()).prefetch_window, std::nullopt);
+}
+
+TEST(PciBridgeHeader, ATruncatedConfigSpaceFailsWithoutReadingPastIt) {
+  // Each length short of the bridge's 64-byte header, copied so AddressSanitizer sees its end.
+  const ConfigSpace port = LabRootPort();
+  for (size_t size = 0; size < 64; ++size) {
+    auto bridge = ParsePciBridge(port.Truncated(size));
+    ASSERT_FALSE(bridge.ok()) << size << " bytes";
+    EXPECT_NE(bridge.error().message.find(std::to_string(size) + " bytes"), std::string::npos)
+        << bridge.error().message;
+  }
+  EXPECT_EQ(ParsePciBridge(port.Truncated(14)).error().message,
+            "PCI configuration space of 14 bytes ends before its header type at 0xe (sysfs "
+            "gives anyone the first 64 bytes: did the function go away?)");
+  EXPECT_EQ(ParsePciBridge(port.Truncated(48)).error().message,
+            "PCI bridge configuration space of 48 bytes ends before its 64-byte header does "
+            "(sysfs gives anyone the first 64 bytes: did the function go away?)");
+  EXPECT_TRUE(ParsePciBridge(port.Truncated(64)).ok());
+  // An endpoint needs no more than its header type.
+  auto endpoint = ParsePciBridge(ConfigSpace(0x00, 15).bytes());
+  ASSERT_TRUE(endpoint.ok()) << endpoint.error().message;
+  EXPECT_EQ(*endpoint, std::nullopt);
+}
+
+TEST(PciBridgeHeader, OtherHeaderTypesAreNoBridge) {
+  // Type 0 (an endpoint, alone or one of several functions) and type 2 (a CardBus bridge):
+  // bytes where a bridge keeps its buses and windows are BARs here, and are not read as such.
+  for (int type : {0x00, 0x80, 0x02, 0x82, 0x7F}) {
+    ConfigSpace config(static_cast<uint8_t>(type));
+    config.Buses(1, 1).Memory(0xFE80, 0xFE90).Prefetchable(0x8001, 0x8001, 0x8, 0x8);
+    auto bridge = ParsePciBridge(config.bytes());
+    ASSERT_TRUE(bridge.ok()) << bridge.error().message;
+    EXPECT_EQ(*bridge, std::nullopt) << "header type " << type;
+  }
+}
+
 TEST(PciResolve, TheBusBehindARootPort) {
   auto buses = ResolveNodePci(NodeWith({"0000:01:00.1", "0000:01:00.0"}), LabTopology());
   ASSERT_TRUE(buses.ok()) << buses.error().message;
