@@ -152,7 +152,7 @@ Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
   for (const Segment& segment : artifacts.segments) {
     auto loaded = loader.Load(started.id, segment.phys, segment.bytes);
     if (!loaded)
-      return give_back(Fail("node ", node.name, ": ", segment.what, " (",
+      return give_back(Fail("node ", node.name, ": ", SegmentName(segment), " (",
                             std::to_string(segment.bytes.size()), " bytes at ",
                             FormatRange({segment.phys, segment.phys + segment.bytes.size()}),
                             "): ", loaded.error().message));
