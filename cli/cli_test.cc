@@ -111,6 +111,8 @@ TEST(CliParse, RefusesBadSecondsNamingTheValue) {
            {{"ps", "--hung-after", "0"}, "--hung-after: '0' must be a positive number of seconds"},
            {{"console", "alpha", "--quiet-after", "nan"},
             "--quiet-after: 'nan' must be a positive number of seconds"},
+           {{"console", "alpha", "--wait", "0"},
+            "--wait: '0' must be a positive number of seconds"},
        }) {
     Parsed parsed(c.args);
     EXPECT_FALSE(parsed.ok()) << c.args[0];
@@ -118,6 +120,7 @@ TEST(CliParse, RefusesBadSecondsNamingTheValue) {
   }
   EXPECT_TRUE(Parsed({"exec", "alpha", "--timeout", "0.5", "--", "true"}).ok());
   EXPECT_TRUE(Parsed({"ps", "--hung-after", "10"}).ok());
+  EXPECT_TRUE(Parsed({"console", "alpha", "--wait", "120"}).ok());
 }
 
 TEST(CliParse, ExecTakesEverythingAfterDashDashAsTheCommand) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,7 @@ struct ConsoleArgs {
   bool history = false;
   bool dump = false;
   double quiet_after = 1.5;
+  double wait_s = 30;
   std::string device = "/dev/mint";
 };
 
@@ -155,9 +157,28 @@ Result<int> RunConsole(const ConsoleArgs& args) {
   }
   if (page->condition == MINT_NODE_PARKED)
     std::cerr << "mint: node " << name << " is parked (" << ReasonText(*page) << "): output only\n";
-  auto lock = MINT_TRY(RunLock::Take(name + ".console"));
-
   bool interactive = isatty(STDIN_FILENO) != 0;
+  // One writer at a time: a second console waits its turn (bounded) instead of failing.
+  Deadline deadline = DeadlineIn(args.wait_s);
+  auto lock = MINT_TRY(RunLock::Take(name + ".console", std::chrono::steady_clock::now()));
+  if (!lock) {
+    if (interactive)
+      std::cerr << "mint: another mint console is writing to node " << name << "; waiting up to "
+                << args.wait_s << " s for it to leave (--wait)\n";
+    auto waited = MINT_TRY(RunLock::Take(name + ".console", deadline));
+    if (!waited) {
+      std::ostringstream seconds;
+      seconds << args.wait_s;
+      return Fail("node ", name, ": ", seconds.str(),
+                  " s passed waiting for another mint console to stop writing to it "
+                  "(mint console --dump shows the output meanwhile)");
+    }
+    lock.emplace(std::move(*waited));
+    // What the node printed for the other console is not this one's to show (--history aside).
+    auto now = ReadNodePage(*host, node.id);
+    if (!args.history && now) session.tail = now->console_head;
+  }
+
   if (interactive) std::cerr << "Connected to node " << name << " (escape character is ^])\n";
   RawTerminal terminal(STDIN_FILENO);
   session.raw = interactive && terminal.active();
@@ -221,7 +242,9 @@ void AddConsole(CLI::App& app, Command& chosen) {
       "Attaches to the node's shared-memory console: everything the node's kernel prints and\n"
       "the shell on its /dev/ttyMint0. On a terminal, Ctrl-] leaves. When stdin is not a\n"
       "terminal, its lines are sent to the node and, once it ends, output is shown until the\n"
-      "node has printed nothing for S seconds (--quiet-after; at most 30 s after stdin ends).");
+      "node has printed nothing for S seconds (--quiet-after; at most 30 s after stdin ends).\n"
+      "One console writes to a node at a time: another one waits for it to leave, at most\n"
+      "--wait seconds, then fails saying so (--dump reads the output meanwhile).");
   cmd->add_option("NODE", args->node, "the node to attach to")->required();
   cmd->add_flag("--history", args->history,
                 "show what the ring still holds (the last 64 KiB) before attaching");
@@ -229,6 +252,11 @@ void AddConsole(CLI::App& app, Command& chosen) {
   cmd->add_option("--quiet-after", args->quiet_after,
                   "when stdin is not a terminal: stop once the node has printed nothing for S "
                   "seconds after stdin ended")
+      ->check(PositiveSeconds())
+      ->capture_default_str();
+  cmd->add_option("--wait", args->wait_s,
+                  "one console writes to a node at a time: wait at most S seconds for another "
+                  "one to leave")
       ->check(PositiveSeconds())
       ->capture_default_str();
   cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();

@@ -35,13 +35,25 @@ Result<int> RunExec(const ExecArgs& args) {
   auto outcome = ExecInNode(*host, *node, args.command, args.timeout_s);
   if (!outcome) return CannotRun(outcome.error().message);
   if (outcome->timed_out) {
-    std::ostringstream timeout;
-    timeout << args.timeout_s;
-    Error("the command did not finish in " + timeout.str() + " s" +
-          (outcome->picked_up
-               ? ""
-               : " (the node's agent never picked it up: is mint-agent serve running?)"));
-    return outcome->picked_up ? kTimedOut : kCannotRun;
+    std::ostringstream seconds;
+    seconds << args.timeout_s;
+    std::string passed = "node " + args.node + ": " + seconds.str() + " s passed ";
+    switch (outcome->stage) {
+      case ExecStage::kQueued:
+        Error(passed + "waiting for another mint exec to finish");
+        return kTimedOut;
+      case ExecStage::kBehindEarlier:
+        Error(passed +
+              "waiting for its agent to finish a command an earlier, timed-out mint exec left "
+              "(it still runs in the node)");
+        return kTimedOut;
+      case ExecStage::kNotPickedUp:
+        Error(passed + "and its agent never picked the command up: is mint-agent serve running?");
+        return kCannotRun;
+      case ExecStage::kRunning:
+        Error("the command did not finish in " + seconds.str() + " s");
+        return kTimedOut;
+    }
   }
   std::cout.write(reinterpret_cast<const char*>(outcome->output.data()),
                   static_cast<std::streamsize>(outcome->output.size()));
@@ -59,12 +71,16 @@ void AddExec(CLI::App& app, Command& chosen) {
   cmd->footer(
       "Runs COMMAND in the node (through its mint-agent; stdin is /dev/null, stdout and stderr\n"
       "come back together, at most 52 KiB), prints its output and exits with its status.\n"
-      "Exits 124 when the command has not finished after S seconds (default 60), 125 when the\n"
-      "node cannot run it (no agent, parked, no such node). Put -- before COMMAND when it has\n"
-      "options of its own: mint exec NODE -- ls -l /");
+      "A node runs one command at a time: concurrent execs into one node queue, each getting\n"
+      "its own output and status, and the wait counts against --timeout.\n"
+      "Exits 124 when S seconds (default 60) pass before the command finishes, waiting in the\n"
+      "queue included (the message says which); 125 when the node cannot run it (no agent,\n"
+      "parked, suspended, no such node) or is stopped before it finishes. Put -- before\n"
+      "COMMAND when it has options of its own: mint exec NODE -- ls -l /");
   cmd->add_option("NODE", args->node, "the node to run it in")->required();
   cmd->add_option("COMMAND", args->command, "the command and its arguments, after --")->required();
-  cmd->add_option("--timeout", args->timeout_s, "give up after S seconds (exit 124)")
+  cmd->add_option("--timeout", args->timeout_s,
+                  "give up after S seconds, queueing included (exit 124)")
       ->check(PositiveSeconds())
       ->capture_default_str();
   cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -94,42 +95,177 @@ std::optional<std::string> RememberedPlan(const std::string& node) {
   return path;
 }
 
-Result<RunLock> RunLock::Take(const std::string& name) {
+Deadline DeadlineIn(double seconds) {
+  double bounded = seconds > 0 ? std::min(seconds, 86400.0) : 0.0;  // NaN too
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+             std::chrono::duration<double>(bounded));
+}
+
+Result<std::optional<RunLock>> RunLock::Take(const std::string& name, Deadline deadline) {
   if (!MakeRunDir()) return Fail("cannot create ", RunDir(), ": ", std::strerror(errno));
   std::string path = RunDir() + "/" + name;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Fail("cannot open ", path, ": ", std::strerror(errno));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return Fail(path, " is locked: another mint process is using it");
+  // Polled rather than blocking: a blocking flock can only be bounded with a signal, and a
+  // library has no business owning one. The pause grows to 20 ms, so a queue of waiters costs
+  // little and the next one starts within 20 ms of the holder letting go.
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return std::optional<RunLock>(RunLock(fd));
+    int err = errno;
+    if (err != EWOULDBLOCK && err != EINTR) {
+      ::close(fd);
+      return Fail("cannot lock ", path, ": ", std::strerror(err));
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      ::close(fd);
+      return std::optional<RunLock>();
+    }
+    std::this_thread::sleep_for(std::min<Deadline::duration>(pause, deadline - now));
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
   }
-  return RunLock(fd);
 }
 
 RunLock::~RunLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+namespace {
+
+std::string NameOf(const mint_node_status& node) {
+  return {node.name, strnlen(node.name, sizeof(node.name))};
+}
+
+std::string StateName(const mint_node_status& node) {
+  NodeView view;
+  view.module_state = node.state;
+  return NodeStateName(view);
+}
+
+// Why `node` cannot take a request now, or nothing when it can: only a booting or running
+// node whose kernel has not parked itself can.
+std::optional<std::string> CannotTakeRequest(HostDevice& host, const mint_node_status& node) {
+  std::string name = NameOf(node);
+  auto page = ReadNodePage(host, node.id);
+  if (page && page->condition == MINT_NODE_PARKED)
+    return "node " + name + " is parked (" + ReasonText(*page) + "); 'mint restart " + name +
+           "' boots it again";
+  if (node.state == MINT_STATE_SUSPENDED)
+    return "node " + name + " is suspended; 'mint resume " + name + "' wakes it";
+  if (node.state != MINT_STATE_STARTED && node.state != MINT_STATE_READY)
+    return "node " + name + " is " + StateName(node) +
+           "; only a booting or running node runs commands";
+  return std::nullopt;
+}
+
+// Why the node a request went to can no longer answer it, or nothing while it can. `was` is
+// the node as the request found it. A stop shows as DIRTY while the module zeroes the node's
+// memory (it lets go of its lock between chunks), then as a free slot; a restart fills the
+// slot with another boot (another START stamp): all of them are "stopped", even when they
+// happen between two polls.
+Result<std::optional<std::string>> GoneSince(HostDevice& host, const mint_node_status& was) {
+  std::string name = NameOf(was);
+  auto now = MINT_TRY(host.Status(was.id));
+  if (now.state == MINT_STATE_FREE || now.state == MINT_STATE_DIRTY || NameOf(now) != name ||
+      now.tsc_before_init != was.tsc_before_init)
+    return std::optional<std::string>("node " + name +
+                                      " was stopped before the command finished; its output "
+                                      "and exit status are lost");
+  auto page = ReadNodePage(host, was.id);
+  if (page && page->condition == MINT_NODE_PARKED)
+    return std::optional<std::string>("node " + name + " parked before the command finished (" +
+                                      ReasonText(*page) + ")");
+  if (now.state == MINT_STATE_SUSPENDED)
+    return std::optional<std::string>(
+        "node " + name +
+        " was suspended before the command finished; the command goes on when 'mint resume " +
+        name + "' wakes the node, but its answer will not reach this exec");
+  if (now.state != MINT_STATE_STARTED && now.state != MINT_STATE_READY)
+    return std::optional<std::string>("node " + name + " is " + StateName(now) +
+                                      " (it stopped before the command finished)");
+  return std::optional<std::string>();
+}
+
+// The exec result's header. A read that fails because the node went away says so.
+Result<mint_exec_result> ReadExecResult(HostDevice& host, const mint_node_status& node) {
+  auto result = host.ReadSharedAs<mint_exec_result>(node.id, MINT_SHARED_EXEC_RESULT);
+  if (result) return result;
+  auto gone = GoneSince(host, node);
+  if (gone && *gone) return Fail(**gone);
+  return result.take_error();
+}
+
+}  // namespace
+
+Result<std::optional<RunLock>> TakeExecLock(const std::string& node, Deadline deadline) {
+  return RunLock::Take(node + ".exec", deadline);
+}
+
 Result<ExecOutcome> ExecInNode(HostDevice& host, const mint_node_status& node,
                                const std::vector<std::string>& command, double timeout_s) {
-  std::string name(node.name, strnlen(node.name, sizeof(node.name)));
-  uint32_t id = node.id;
+  Deadline deadline = DeadlineIn(timeout_s);
+  // Refused before queueing: no reason to wait for a turn a parked node cannot use.
+  if (auto why = CannotTakeRequest(host, node)) return Fail(*why);
+  auto lock = MINT_TRY(TakeExecLock(NameOf(node), deadline));
+  if (!lock) {
+    ExecOutcome outcome;
+    outcome.timed_out = true;
+    outcome.stage = ExecStage::kQueued;
+    return outcome;
+  }
+  return ExecInNodeLocked(host, NameOf(node), *lock, command, deadline);
+}
+
+Result<ExecOutcome> ExecInNodeLocked(HostDevice& host, const std::string& name,
+                                     const RunLock& /*held*/,
+                                     const std::vector<std::string>& command, Deadline deadline) {
   std::string argv_bytes;
   for (const std::string& arg : command) argv_bytes += arg + '\0';
   if (argv_bytes.size() > MINT_EXEC_ARGV_MAX)
     return Fail("the command is ", std::to_string(argv_bytes.size()),
                 " bytes with its NULs; the mailbox takes ", std::to_string(MINT_EXEC_ARGV_MAX));
-  auto lock = MINT_TRY(RunLock::Take(name + ".exec"));
-  auto page = ReadNodePage(host, id);
-  if (page && page->condition == MINT_NODE_PARKED)
-    return Fail("node ", name, " is parked (", ReasonText(*page), "); 'mint restart ", name,
-                "' boots it again");
-  if (node.state == MINT_STATE_SUSPENDED)
-    return Fail("node ", name, " is suspended; 'mint resume ", name, "' wakes it");
+  // The node may have changed while this exec waited its turn: stopped, restarted (the same
+  // name, a new boot and mailbox), suspended by the mint suspend before it.
+  auto found = FindNodeByName(host, name);
+  if (!found) return Fail(found.error().message, " (it was there when this command queued)");
+  const mint_node_status& node = *found;
+  if (auto why = CannotTakeRequest(host, node)) return Fail(*why);
+  uint32_t id = node.id;
 
+  auto timed_out = [](ExecStage stage) {
+    ExecOutcome outcome;
+    outcome.timed_out = true;
+    outcome.stage = stage;
+    return outcome;
+  };
+  // Polls the result until `done` says so or the deadline passes; returns the last one read.
+  // Every poll also checks that the node is still there, so a stop ends the wait at once.
+  auto wait = [&](auto done) -> Result<mint_exec_result> {
+    for (;;) {
+      auto result = MINT_TRY(ReadExecResult(host, node));
+      if (done(result)) return result;
+      auto gone = MINT_TRY(GoneSince(host, node));
+      if (gone) return Fail(*gone);
+      if (std::chrono::steady_clock::now() >= deadline) return result;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+
+  // The host writes a request only once the previous one is answered: the agent reads the
+  // argv after it sees a new exec_seq, and a request written over one it is still reading
+  // would reach it torn. The previous one is unanswered only when an exec timed out; its
+  // command still runs in the node (the agent runs one at a time), so waiting for it costs
+  // this exec nothing it would not wait anyway.
   auto host_page = MINT_TRY(host.ReadSharedAs<mint_host_page>(id, MINT_SHARED_HOST_PAGE));
-  auto result = MINT_TRY(host.ReadSharedAs<mint_exec_result>(id, MINT_SHARED_EXEC_RESULT));
-  uint64_t seq = std::max<uint64_t>(host_page.exec_seq, result.done_seq) + 1;
+  uint64_t previous = host_page.exec_seq;
+  auto answered = MINT_TRY(wait([&](const mint_exec_result& r) { return r.done_seq >= previous; }));
+  if (answered.done_seq < previous)
+    return timed_out(answered.started_seq == previous ? ExecStage::kBehindEarlier
+                                                      : ExecStage::kNotPickedUp);
+
+  uint64_t seq = std::max<uint64_t>(previous, answered.done_seq) + 1;
   // The request first, its sequence number last: the agent starts on the number.
   struct {
     uint32_t argc;
@@ -144,26 +280,18 @@ Result<ExecOutcome> ExecInNode(HostDevice& host, const mint_node_status& node,
   MINT_TRY_VOID(host.WriteShared(id, MINT_SHARED_HOST_PAGE + offsetof(mint_host_page, exec_seq),
                                  {reinterpret_cast<const uint8_t*>(&seq), sizeof(seq)}));
 
-  auto start = std::chrono::steady_clock::now();
-  bool picked_up = false;
-  for (;;) {
-    result = MINT_TRY(host.ReadSharedAs<mint_exec_result>(id, MINT_SHARED_EXEC_RESULT));
-    if (result.started_seq == seq) picked_up = true;
-    if (result.done_seq == seq) break;
-    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    page = ReadNodePage(host, id);
-    if (page && page->condition == MINT_NODE_PARKED)
-      return Fail("node ", name, " parked while running the command (", ReasonText(*page), ")");
-    if (waited >= timeout_s) {
-      ExecOutcome outcome;
-      outcome.timed_out = true;
-      outcome.picked_up = picked_up;
-      return outcome;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  auto done = MINT_TRY(wait([&](const mint_exec_result& r) { return r.done_seq == seq; }));
+  if (done.done_seq != seq)
+    return timed_out(done.started_seq == seq ? ExecStage::kRunning : ExecStage::kNotPickedUp);
+  // Read the header again: the copy that saw done_seq may have read the other fields before
+  // the agent wrote them (a string copy's loads are not ordered among themselves), and
+  // nothing writes them again until this process, which holds the lock, sends a request.
+  auto result = MINT_TRY(ReadExecResult(host, node));
+  if (result.done_seq != seq)
+    return Fail("node ", name, "'s agent answered request ", std::to_string(seq),
+                ", then changed the answer to ", std::to_string(result.done_seq),
+                " (two agents serving one node?)");
   ExecOutcome outcome;
-  outcome.picked_up = true;
   outcome.status = result.status;
   outcome.truncated = result.truncated != 0;
   outcome.output.resize(std::min<uint32_t>(result.out_len, MINT_EXEC_OUTPUT_MAX));

@@ -49,16 +49,29 @@ Result<SuspendTimes> SuspendNode(HostDevice& host, const mint_node_status& node,
   std::string name(node.name, strnlen(node.name, sizeof(node.name)));
   if (node.state == MINT_STATE_SUSPENDED) return Fail("node ", name, " is already suspended");
   if (node.state != MINT_STATE_READY)
-    return Fail("node ", name, " is ", StateOf(node), "; only a running node can suspend");
+    return Fail("node ", name, " is ", StateOf(node),
+                "; only a running node can suspend: try again once 'mint ps' shows it running");
   auto info = MINT_TRY(host.Info());
-  uint32_t suspends = node.suspends;
-  auto outcome = MINT_TRY(ExecInNode(host, node, {"mint-agent", "suspend"}, timeout_s));
+  Deadline deadline = DeadlineIn(timeout_s);
+  // The node's exec mailbox stays this command's until the node sleeps (or did not): an exec
+  // queued behind it then finds the node suspended and says so, instead of leaving a request
+  // the sleep would strand until the next resume.
+  auto lock = MINT_TRY(TakeExecLock(name, deadline));
+  if (!lock)
+    return Fail("node ", name, ": ", std::to_string(static_cast<int>(timeout_s)),
+                " s passed waiting for another mint exec to finish");
+  // Looked at again now that this command has its turn: it may have changed meanwhile.
+  auto now = MINT_TRY(FindNodeByName(host, name));
+  if (now.state != MINT_STATE_READY)
+    return Fail("node ", name, " is ", StateOf(now), "; only a running node can suspend");
+  uint32_t suspends = now.suspends;
+  auto outcome = MINT_TRY(ExecInNodeLocked(host, name, *lock, {"mint-agent", "suspend"}, deadline));
   if (outcome.timed_out || outcome.status != 0)
     return Fail(
         "node ", name, ": its agent did not take the request (",
         outcome.timed_out ? std::string("no answer") : "exit " + std::to_string(outcome.status),
         "): ", AgentSaid(outcome.output));
-  auto done = WaitFor(host, node.id, timeout_s, [&](const mint_node_status& s) {
+  auto done = WaitFor(host, now.id, timeout_s, [&](const mint_node_status& s) {
     return s.state != MINT_STATE_READY || s.suspends != suspends;
   });
   if (!done) return Fail("node ", name, ": no suspend: ", done.error().message);

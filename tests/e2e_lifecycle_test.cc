@@ -1,7 +1,9 @@
 // End to end, in the QEMU lab: node lifecycle and fault containment. Two nodes run; inside
 // one, reboot, power-off, halt, panic and sysrq-b park only that node; ps, exec, console,
-// restart (20 times, nothing leaked). One lab boot runs tests/e2e/lifecycle.sh; each check
-// becomes one test here, so a failure names exactly what went wrong.
+// restart (20 times, nothing leaked); commands racing on one node (40 concurrent execs, a
+// suspend during a boot, a stop during an exec) wait or fail clearly. One lab boot runs
+// tests/e2e/lifecycle.sh; each check becomes one test here, so a failure names exactly what
+// went wrong.
 #include "e2e_support.h"
 
 namespace mint::e2e {
@@ -21,6 +23,9 @@ class Lifecycle : public ::testing::Test {
 TEST_F(Lifecycle, BootsTwoNodes) {
   run_.Expect("boot_two_nodes");
 }
+TEST_F(Lifecycle, SuspendDuringBootIsRefused) {
+  run_.Expect("suspend_during_boot_refused");
+}
 TEST_F(Lifecycle, HostWarmResetVectorKept) {
   run_.Expect("warm_reset_vector_kept");
 }
@@ -30,8 +35,17 @@ TEST_F(Lifecycle, ExecReturnsOutput) {
 TEST_F(Lifecycle, ExecReturnsExitStatusAndStderr) {
   run_.Expect("exec_status");
 }
+TEST_F(Lifecycle, ConcurrentExecsQueueAndEachGetsItsOwnAnswer) {
+  run_.Expect("exec_concurrent_queue");
+}
+TEST_F(Lifecycle, QueuedExecTimesOutSayingItWaited) {
+  run_.Expect("exec_queue_timeout");
+}
 TEST_F(Lifecycle, ConsoleRunsATypedCommand) {
   run_.Expect("console_roundtrip");
+}
+TEST_F(Lifecycle, SecondConsoleWriterWaitsItsTurn) {
+  run_.Expect("console_second_writer_waits");
 }
 TEST_F(Lifecycle, ConsoleCarriesKernelMessages) {
   run_.Expect("console_has_kernel_log");
@@ -71,6 +85,9 @@ TEST_F(Lifecycle, RestartAfterEmergencyRestart) {
 }
 TEST_F(Lifecycle, StopRestartLoopLeaksNothing) {
   run_.Expect("restart_loop_no_leak");
+}
+TEST_F(Lifecycle, StopEndsARunningExecAtOnce) {
+  run_.Expect("exec_ends_on_stop");
 }
 TEST_F(Lifecycle, StopReleasesEverything) {
   run_.Expect("stop_releases_all");

@@ -3,6 +3,8 @@
 # alpha (APIC IDs 1 and 2, shared console) and node beta (APIC ID 3, UART). One lab boot
 # serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
 # tests/e2e_lifecycle_test.cc reads. MINT_E2E_RESTARTS sets the stop + restart loop's length.
+# Commands racing on one node ride along: a suspend during the boot, 40 concurrent execs, a
+# stop during an exec (the final stop).
 
 (n=0; while true; do n=$((n + 1)); echo $n > /tmp/host-heartbeat; sleep 0.2; done) &
 sleep 0.5
@@ -17,10 +19,21 @@ dd if=/dev/mem bs=1 skip=$((0x467)) count=4 of=/tmp/vector.orig 2>/dev/null
 printf 'MINT' | dd of=/dev/mem bs=1 seek=$((0x467)) conv=notrunc 2>/dev/null
 vector_before=$(vector)
 
-mint boot "$MINT_PLAN" > /tmp/boot.txt 2>&1
+mint boot "$MINT_PLAN" > /tmp/boot.txt 2>&1 &
+boot_pid=$!
+# A suspend racing the boot is refused, saying why, and the boot carries on.
+wait_state alpha booting 60
+booting=$?
+mint suspend alpha > /tmp/suspend-boot.txt 2>&1
+suspend_rc=$?
+wait $boot_pid
 rc=$?
 tail -3 /tmp/boot.txt
 check boot_two_nodes "$rc" "mint boot exited $rc"
+[ "$suspend_rc" = 0 ] && mint resume alpha # a missed race must not leave alpha asleep
+[ "$booting" = 0 ] && [ "$suspend_rc" != 0 ] &&
+  grep -q "node alpha is booting; only a running node can suspend" /tmp/suspend-boot.txt
+check suspend_during_boot_refused $? "alpha seen booting: $([ "$booting" = 0 ] && echo yes || echo no), mint suspend rc $suspend_rc: $(cat /tmp/suspend-boot.txt)"
 vector_after=$(vector)
 [ "$vector_before" = 4d494e54 ] && [ "$vector_after" = "$vector_before" ]
 check warm_reset_vector_kept $? "0x467 before the boot $vector_before, once the nodes are up $vector_after"
@@ -38,11 +51,64 @@ rc=$?
 check exec_status $? "rc $rc, '$(echo $out)'"
 mint exec alpha -- sh -c 'echo $$ > /tmp/node-marker'
 
-# console: a command typed in runs in the node and its output comes back.
+# Under load nothing fails that should wait: 40 execs at once, 20 into each node, queue on
+# their node's mailbox; each must come back with exactly its own two lines and status 0.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'; }
+rm -rf /tmp/load && mkdir /tmp/load
+load_start=$(uptime_s)
+pids=""
+for node in alpha beta; do
+  i=0
+  while [ $i -lt 20 ]; do
+    (mint exec $node -- sh -c "echo start-$i; sleep 0.$((i % 3)); echo end-$i-\$(hostname)" \
+      > /tmp/load/$node.$i.out 2>&1; echo $? > /tmp/load/$node.$i.rc) &
+    pids="$pids $!"
+    i=$((i + 1))
+  done
+done
+wait $pids
+load_s=$(since "$load_start")
+wrong=0 first=""
+for node in alpha beta; do
+  i=0
+  while [ $i -lt 20 ]; do
+    if [ "$(cat /tmp/load/$node.$i.rc)" != 0 ] ||
+      [ "$(cat /tmp/load/$node.$i.out)" != "$(printf 'start-%s\nend-%s-%s' $i $i $node)" ]; then
+      wrong=$((wrong + 1))
+      [ -n "$first" ] || first="; first: $node #$i rc $(cat /tmp/load/$node.$i.rc) '$(tr '\n' '|' < /tmp/load/$node.$i.out)'"
+    fi
+    i=$((i + 1))
+  done
+done
+[ "$wrong" = 0 ]
+check exec_concurrent_queue $? "40 concurrent execs (20 per node) done in $load_s s, $wrong wrong$first"
+
+# A queued exec whose time runs out says it was waiting for another exec (exit 124).
+mint exec alpha -- sleep 3 > /dev/null &
+holder=$!
+sleep 1
+mint exec alpha --timeout 1 -- echo never > /tmp/queued.txt 2>&1
+queued_rc=$?
+wait $holder
+holder_rc=$?
+[ "$queued_rc" = 124 ] && [ "$holder_rc" = 0 ] &&
+  grep -q "node alpha: 1 s passed waiting for another mint exec to finish" /tmp/queued.txt
+check exec_queue_timeout $? "queued exec rc $queued_rc ($(cat /tmp/queued.txt)), the one ahead rc $holder_rc"
+
+# console: a command typed in runs in the node and its output comes back. A second console
+# writing at the same time waits for the first to leave, then gets only its own answer.
+printf 'echo console-second-$((6*8))\n' | mint console alpha > /tmp/console2.txt 2>&1 &
+console2=$!
 out=$(printf 'echo console-$((6*7)) $(cat /tmp/node-marker)\n' | mint console alpha)
+wait $console2
+console2_rc=$?
 echo "$out" | sed 's/^/  console: /'
 echo "$out" | grep -q "^console-42 [0-9]"
 check console_roundtrip $? "'console-42 PID' in the console's output"
+[ "$console2_rc" = 0 ] && grep -q "^console-second-48" /tmp/console2.txt &&
+  ! grep -q "^console-42" /tmp/console2.txt && ! echo "$out" | grep -q "^console-second-48"
+check console_second_writer_waits $? "rc $console2_rc: $(grep -m1 -e '^console-' -e '^mint:' /tmp/console2.txt)"
 mint console alpha --dump | grep -q "mint-agent: ready"
 check console_has_kernel_log $? "the ring holds the node kernel's own messages"
 
@@ -109,7 +175,25 @@ nodes=$(mint ps --json | grep -c '"name"')
   [ $((shmem1 - shmem0)) -lt 256 ]
 check restart_loop_no_leak $? "$restarts stop+restart, $failed failures, iomem claims $claims0 -> $claims1, SUnreclaim $slab0 -> $slab1 kB, VmallocUsed $vmalloc0 -> $vmalloc1 kB, Shmem $shmem0 -> $shmem1 kB, $nodes nodes, times (ms):$times"
 
-mint stop alpha >/dev/null && mint stop beta >/dev/null
+# A stop racing an exec: the exec ends at once, saying the node was stopped, not at its timeout.
+mint exec alpha --timeout 60 -- sleep 30 > /tmp/race.txt 2>&1 &
+race_pid=$!
+sleep 1.5 # the agent has picked the command up
+mint stop alpha >/dev/null
+stop_rc=$?
+n=0
+while kill -0 $race_pid 2>/dev/null && [ $n -lt 100 ]; do
+  sleep 0.1
+  n=$((n + 1))
+done
+kill $race_pid 2>/dev/null
+wait $race_pid
+race_rc=$?
+[ "$stop_rc" = 0 ] && [ "$race_rc" = 125 ] && [ $n -lt 50 ] &&
+  grep -q "node alpha was stopped before the command finished" /tmp/race.txt
+check exec_ends_on_stop $? "mint stop rc $stop_rc; the exec ended rc $race_rc, ~$n/10 s after the stop: $(cat /tmp/race.txt)"
+
+mint stop beta >/dev/null
 left=$(grep -c 'mint:' /proc/iomem)
 [ "$left" = 0 ]
 check stop_releases_all $? "$left mint: claims left"
