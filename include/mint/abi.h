@@ -19,7 +19,8 @@
 #endif
 
 #define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */
-#define MINT_ABI_REVISION 3u /* 2: long-mode entry (32-byte table entries); 3: suspend/resume */
+/* 2: long-mode entry (32-byte table entries); 3: suspend/resume; 4: network links */
+#define MINT_ABI_REVISION 4u
 
 #define MINT_NAME_LEN 32
 #define MINT_MAX_CPUS 16   /* cores one node may own */
@@ -357,6 +358,88 @@ struct mint_shared_io {
 	__u64 data;  /* user pointer */
 };
 
+/*
+ * Network links (docs/network.md). A link is a region of reserved memory that two kernels share:
+ * side 0 (the host, or the first node of a direct link) and side 1 (a node). Layout, from the
+ * region's base:
+ *   0x0000                      struct mint_link_desc: written by the host before the node
+ *                               starts, read-only afterwards
+ *   MINT_LINK_SECTION(0, ring)  side 0's section: struct mint_link_control (one page), then
+ *                               side 0's ring of frames (ring_size bytes)
+ *   MINT_LINK_SECTION(1, ring)  side 1's section, the same
+ * Every section has one writer (its side). The region is MINT_LINK_REGION(ring_size) bytes.
+ */
+#define MINT_LINK_MAGIC 0x4b4e494cu   /* "LINK" */
+#define MINT_LINK_VERSION 1u
+#define MINT_LINK_PAGE 0x1000u
+#define MINT_LINK_MIN_RING 0x40000u   /* 256 KiB: two largest frames and more */
+#define MINT_LINK_MAX_RING 0x4000000u /* 64 MiB */
+#define MINT_LINK_MTU 65280u          /* bytes of IP packet; a frame adds the Ethernet header */
+#define MINT_LINK_SECTION(side, ring) \
+	(MINT_LINK_PAGE + (__u64)(side) * (MINT_LINK_PAGE + (__u64)(ring)))
+#define MINT_LINK_REGION(ring) MINT_LINK_SECTION(2, ring)
+
+struct mint_link_desc {
+	__u32 magic;     /* MINT_LINK_MAGIC */
+	__u32 version;   /* MINT_LINK_VERSION */
+	__u64 size;      /* the whole region, at least MINT_LINK_REGION(ring_size) */
+	__u32 ring_size; /* each side's ring: a power of two, MIN_RING..MAX_RING */
+	__u32 mtu;       /* MINT_LINK_MTU or less */
+	__u8 mac[2][8];  /* side 0's, then side 1's Ethernet address (6 bytes used) */
+	__u32 flags;     /* 0 */
+	__u32 pad0;
+};
+
+/*
+ * A side's control page. Positions count bytes ever written to or consumed from a ring
+ * (free-running, 64-bit, so they never wrap in practice); byte p of a ring lives at
+ * p & (ring_size - 1).
+ */
+struct mint_link_control {
+	__u32 magic;          /* MINT_LINK_MAGIC while the side runs; 0 once it stopped */
+	__u32 epoch;          /* this side's incarnation: nonzero, new at every (re)start */
+	__u32 ack;            /* the peer's epoch this side has reset its rings for */
+	__u32 pad0;
+	__u64 tx_head;        /* bytes published in this side's ring (frames end 8-aligned) */
+	__u64 rx_tail;        /* bytes consumed from the peer's ring */
+	__u64 rx_event;       /* ring my doorbell once your tx_head passes this position */
+	__u64 tx_event;       /* ring my doorbell once your rx_tail passes this (I wait for room) */
+	__u32 irq_apic_id;    /* physical APIC ID of the core this side's doorbell goes to */
+	__u32 irq_vector;     /* its vector; 0: no doorbell, the peer need not ring */
+	__u32 irq_generation; /* +1 whenever irq_apic_id or irq_vector change */
+	__u32 pad1;
+};
+
+/* Before each frame in a ring. A record is the header, then len bytes, rounded up to 8. */
+#define MINT_FRAME_WRAP 0xffffffffu   /* len: nothing more before the ring's end; go to 0 */
+#define MINT_FRAME_CSUM_PARTIAL 0x1u  /* the sender left the checksum to fill (virtio-net's) */
+struct mint_link_frame {
+	__u32 len;         /* bytes of Ethernet frame, at most mtu + 14, or MINT_FRAME_WRAP */
+	__u16 flags;       /* MINT_FRAME_CSUM_PARTIAL or 0 */
+	__u16 csum_start;  /* CSUM_PARTIAL: checksum from this offset of the frame ... */
+	__u16 csum_offset; /* ... stored at csum_start + csum_offset */
+	__u16 pad0;
+	__u32 pad1;
+};
+
+/*
+ * MINT_IOC_LINK: give node `id` (created, not started) a link to the host. [phys, phys + size)
+ * is reserved memory outside every node and the store; the module claims it, zeroes it, writes
+ * the descriptor and side 0's control page, and creates the host's network device `ifname`
+ * (or takes back the one it made for an earlier node of that name, for the same region: a
+ * restarted node keeps its device and bridge port). The node is side 1. `size` 0 removes the
+ * device `ifname` and gives its region back.
+ */
+struct mint_link_attach {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 ring_size;  /* out: each side's ring */
+	__u64 phys;
+	__u64 size;
+	char ifname[16];  /* the host's device, NUL-terminated */
+	__u8 mac[2][8];   /* the host's, then the node's Ethernet address (locally administered) */
+};
+
 #define MINT_IOC_TYPE 0xB7
 #define MINT_IOC_INFO _IOWR(MINT_IOC_TYPE, 0, struct mint_info) /* hdr is read */
 #define MINT_IOC_TRAMPOLINE _IOW(MINT_IOC_TYPE, 1, struct mint_trampoline)
@@ -369,6 +452,7 @@ struct mint_shared_io {
 #define MINT_IOC_SHARED _IOW(MINT_IOC_TYPE, 8, struct mint_shared_io)
 #define MINT_IOC_RESUME _IOWR(MINT_IOC_TYPE, 9, struct mint_resume)
 #define MINT_IOC_READ _IOW(MINT_IOC_TYPE, 10, struct mint_load)
+#define MINT_IOC_LINK _IOWR(MINT_IOC_TYPE, 11, struct mint_link_attach)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -406,5 +490,9 @@ MINT_STATIC_ASSERT(MINT_SHARED_HOST_PAGE == MINT_SHARED_NODE_PAGE + 0x1000 &&
 			   MINT_SHARED_END == MINT_SHARED_CONSOLE_OUT + MINT_CONSOLE_OUT_SIZE,
 		   "shared sections are page-rounded and in order");
 MINT_STATIC_ASSERT(sizeof(struct mint_store) == 24, "mint_store");
+MINT_STATIC_ASSERT(sizeof(struct mint_link_desc) == 48, "mint_link_desc");
+MINT_STATIC_ASSERT(sizeof(struct mint_link_control) == 64, "mint_link_control");
+MINT_STATIC_ASSERT(sizeof(struct mint_link_frame) == 16, "mint_link_frame");
+MINT_STATIC_ASSERT(sizeof(struct mint_link_attach) == 64, "mint_link_attach");
 
 #endif /* MINT_ABI_H */
