@@ -70,6 +70,7 @@ union mint_arg {
 	struct mint_store store;
 	struct mint_shared_io shared;
 	struct mint_resume resume;
+	struct mint_link_attach link;
 };
 
 /*
@@ -124,6 +125,7 @@ MINT_RUN(last_error, last_error)
 MINT_RUN(store, store)
 MINT_RUN(shared_io, shared)
 MINT_RUN(resume, resume)
+MINT_RUN(link_attach, link)
 
 /*
  * One row per ioctl: the dispatcher knows nothing else about a command, so adding one is
@@ -164,6 +166,7 @@ static const struct mint_ioctl mint_ioctls[] = {
 	MINT_IOCTL(MINT_IOC_SHARED, shared_io, shared, NULL),
 	MINT_IOCTL(MINT_IOC_RESUME, resume, resume, NULL),
 	MINT_IOCTL(MINT_IOC_READ, read, load, mint_read_args_ok),
+	MINT_IOCTL(MINT_IOC_LINK, link_attach, link, NULL),
 	MINT_IOCTL(MINT_IOC_STORE, store, store, NULL),
 };
 
@@ -286,9 +289,17 @@ static int __init mint_init(void)
 		mint_hotplug_exit();
 		goto out;
 	}
+	err = mint_net_init();
+	if (err) {
+		pr_err("mint: cannot make the links' doorbell interrupt domain: %d\n", err);
+		mint_pm_exit();
+		mint_hotplug_exit();
+		goto out;
+	}
 	err = misc_register(&mint_dev);
 	if (err) {
 		pr_err("mint: cannot register /dev/mint: %d\n", err);
+		mint_net_exit();
 		mint_pm_exit();
 		mint_hotplug_exit();
 		goto out;
@@ -304,6 +315,7 @@ out:
 static void __exit mint_exit(void)
 {
 	misc_deregister(&mint_dev);
+	mint_net_exit();
 	mint_pm_exit();
 	mint_hotplug_exit();
 	mint_sleep_exit();

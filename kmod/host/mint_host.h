@@ -196,6 +196,14 @@ int mint_trampoline(struct mint_file *f, struct mint_trampoline *t);
 struct mint_trampoline_entry *mint_table_entry(u32 apic_id);
 void mint_trampoline_exit(void);
 
+/* net.c */
+int mint_net_init(void);
+void mint_net_exit(void);
+int mint_link_attach(struct mint_file *f, struct mint_link_attach *a);
+void mint_net_node_state(struct mint_node *n); /* after a node's state changed */
+void mint_net_node_gone(struct mint_node *n);  /* DESTROY: its link waits for the next */
+bool mint_net_overlaps(u64 start, u64 size);
+
 /* sleep.c */
 int mint_park(struct mint_node *n);
 int mint_sleep_watch_node(struct mint_node *n);

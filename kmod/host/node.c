@@ -215,6 +215,11 @@ static int mint_check_ranges(struct mint_file *f, const struct mint_create *c)
 				  o->start + o->size - 1);
 			return -EBUSY;
 		}
+		if (mint_net_overlaps(r->start, r->size)) {
+			mint_fail(f, "node %s: memory 0x%llx-0x%llx overlaps a network link's region",
+				  name, r->start, last);
+			return -EBUSY;
+		}
 	}
 
 	if (!PAGE_ALIGNED(c->status_phys) || !c->status_phys ||
@@ -692,6 +697,7 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 	/* From here the core may be running: the node counts as started whatever happens. */
 	n->state = MINT_STATE_STARTED;
 	n->woken = true;
+	mint_net_node_state(n);
 	if (mint_sleep_watch_node(n))
 		pr_warn_ratelimited("mint: node %s: cannot map its status page; suspend requests go unseen\n",
 				    n->name);
@@ -838,6 +844,7 @@ int mint_destroy(struct mint_file *f, struct mint_destroy *d)
 		n->parked = true;
 	}
 	n->state = MINT_STATE_DIRTY; /* until the last claim goes: refused by every other ioctl */
+	mint_net_node_gone(n);
 	mint_legacy_restore_node(n);
 	cancel_delayed_work(&mint.slots[d->id].legacy_work);
 	mint_sleep_unwatch_node(n);

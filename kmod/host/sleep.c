@@ -91,6 +91,7 @@ static void mint_sleep_check(struct mint_node *n)
 		n->state = MINT_STATE_STOPPED;
 		pr_info("mint: node %s powered off (ACPI S5); its cores are parked\n", n->name);
 	}
+	mint_net_node_state(n);
 }
 
 static void mint_sleep_poll(struct work_struct *work)
@@ -233,6 +234,7 @@ int mint_resume(struct mint_file *f, struct mint_resume *r)
 	}
 	n->state = MINT_STATE_READY;
 	n->woken = true;
+	mint_net_node_state(n);
 	/* Its kernel starts its secondary cores again: the legacy state needs the same care. */
 	mint_legacy_pending(n);
 	n->tsc_kernel_back = 0;

@@ -40,10 +40,16 @@
 #include <asm/smp.h>
 
 #include "mint/abi.h"
+#include "link/link.h"
+#include "link/ring.h"
 
 static unsigned long long status;
 module_param(status, ullong, 0444);
 MODULE_PARM_DESC(status, "physical address of the node's status page (mint_status= on the command line)");
+
+static char *link;
+module_param(link, charp, 0444);
+MODULE_PARM_DESC(link, "the node's network link, PHYS,SIZE (mint_link= on the command line; docs/network.md)");
 
 /* The shared sections, mapped once at load; [MINT_SHARED_NODE_PAGE, MINT_SHARED_END). */
 static void *shared;
@@ -51,6 +57,8 @@ static struct mint_node_page *page;
 static const struct mint_host_page *host_page;
 static const u8 *console_in;
 static u8 *console_out;
+
+static struct mint_link *net_link; /* the node's side of its link, if it has one */
 
 static DEFINE_RAW_SPINLOCK(ring_lock); /* one writer of the output ring inside the node */
 static atomic_t parking = ATOMIC_INIT(0);
@@ -123,6 +131,8 @@ static void __noreturn mint_park(void)
 		smp_ops.stop_other_cpus(0);
 		WRITE_ONCE(page->park_cpu, smp_processor_id());
 		WRITE_ONCE(page->tsc_parked, rdtsc_ordered());
+		if (net_link)
+			mint_link_park(net_link); /* the host's end goes down at once */
 		wmb(); /* reason and stamps before the condition the host trusts them by */
 		WRITE_ONCE(page->condition, MINT_NODE_PARKED);
 		wmb();
@@ -332,6 +342,68 @@ static void mint_tty_exit(void)
 	tty_driver_kref_put(tty_driver);
 }
 
+/* ---- network link (docs/network.md) ---- */
+
+static void *net_region;
+
+/* Maps the link the loader gave this node (link=PHYS,SIZE) and makes its device, mint0. */
+static int mint_net_init(void)
+{
+	unsigned long long phys, size;
+	struct mint_link_desc desc;
+	int err;
+
+	if (!link || !*link)
+		return 0;
+	if (sscanf(link, "%llx,%llx", &phys, &size) != 2 || !PAGE_ALIGNED(phys) || !size ||
+	    size - 1 > U64_MAX - phys) {
+		pr_err("mint-node: link=%s: expected PHYS,SIZE in hexadecimal, page aligned\n", link);
+		return -EINVAL;
+	}
+	net_region = memremap(phys, size, MEMREMAP_WB);
+	if (!net_region) {
+		pr_err("mint-node: cannot map the link at 0x%llx+0x%llx\n", phys, size);
+		return -ENOMEM;
+	}
+	memcpy(&desc, net_region, sizeof(desc)); /* read once: only the copy is used */
+	err = mint_ring_check_desc(&desc, size);
+	if (err) {
+		pr_err("mint-node: the link at 0x%llx has no valid descriptor (magic 0x%x, version %u, ring 0x%x, mtu %u)\n",
+		       phys, desc.magic, desc.version, desc.ring_size, desc.mtu);
+		goto unmap;
+	}
+	err = mint_link_domain_init();
+	if (err) /* the link works without: the host's frames wait for the 100 ms tick */
+		pr_warn("mint-node: no interrupt domain for the link's doorbell: %d\n", err);
+	/* The doorbell goes to CPU 0, the node's boot core: a core the node never gives away. */
+	net_link = mint_link_create("mint0", net_region, &desc, 1, 0, NULL, 0);
+	if (IS_ERR(net_link)) {
+		err = PTR_ERR(net_link);
+		net_link = NULL;
+		pr_err("mint-node: cannot create mint0: %d\n", err);
+		mint_link_domain_exit();
+		goto unmap;
+	}
+	mint_link_allow(net_link, true);
+	pr_info("mint-node: link mint0 at 0x%llx+0x%llx, rings of %u KiB, mtu %u\n", phys, size,
+		desc.ring_size >> 10, desc.mtu);
+	return 0;
+unmap:
+	memunmap(net_region);
+	net_region = NULL;
+	return err;
+}
+
+static void mint_net_exit(void)
+{
+	if (!net_link)
+		return;
+	mint_link_destroy(net_link);
+	net_link = NULL;
+	mint_link_domain_exit();
+	memunmap(net_region);
+}
+
 /* ---- module life ---- */
 
 static int __init mint_node_init(void)
@@ -395,6 +467,9 @@ static int __init mint_node_init(void)
 	INIT_DELAYED_WORK(&poll_work, mint_poll);
 	last_beat = jiffies;
 	schedule_delayed_work(&poll_work, 0);
+	/* A node without its link still runs: the console and exec do not need it. */
+	if (mint_net_init())
+		pr_err("mint-node: no network link\n");
 	pr_info("mint-node: shared console, heartbeat, reboot/power-off/halt/panic/emergency-restart containment (shared sections at 0x%llx)\n",
 		status + MINT_SHARED_NODE_PAGE);
 	return 0;
@@ -414,6 +489,7 @@ unmap:
 
 static void __exit mint_node_exit(void)
 {
+	mint_net_exit();
 	cancel_delayed_work_sync(&poll_work);
 	panic_blink = saved_panic_blink;
 	atomic_notifier_chain_unregister(&panic_notifier_list, &mint_panic_nb);
