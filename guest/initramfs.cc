@@ -140,6 +140,10 @@ fail() {
 export PATH=/bin:/sbin HOME=/root
 cd /root
 )sh";
+  script += R"sh(for m in /lib/mint/kernel/*.ko; do
+  [ -e "$m" ] && { insmod "$m" || fail "insmod $m (see the kernel messages above)"; }
+done
+)sh";
   if (with_module)
     script += "insmod @MODULE@ || fail \"insmod @MODULE@ (see the kernel messages above)\"\n";
   script += R"sh(export MINT_PLAN=@PLAN@
@@ -197,6 +201,16 @@ Result<HostInitramfs> BuildHostInitramfs(const HostInitramfsSpec& spec) {
       return Fail(module.error().message,
                   " (the host module: `cmake --build build --target mint_host_ko`)");
     MINT_TRY_VOID(archive.AddFile(kHostModulePath, *module, 0644));
+  }
+  // Numbered, so that /init's glob loads them in the order given.
+  for (size_t i = 0; i < spec.kernel_modules.size(); ++i) {
+    auto bytes = ReadWholeFile(spec.kernel_modules[i]);
+    if (!bytes.ok())
+      return Fail(bytes.error().message, " (a host kernel module, unpacked by scripts/setup)");
+    MINT_TRY_VOID(archive.AddFile(std::string(kHostKernelModuleDir) + "/" +
+                                      std::to_string(10 + i) + "-" +
+                                      Basename(spec.kernel_modules[i]),
+                                  *bytes, 0644));
   }
 
   // Every image the plan names, once per source path, under its own name where it is free.

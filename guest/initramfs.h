@@ -40,6 +40,8 @@ struct HostInitramfsSpec {
   std::string busybox;  // a static busybox
   std::string mint;     // the mint CLI (static), or empty to leave it out
   std::string module;   // mint.ko, or empty to leave it out
+  // Host kernel modules /init loads first, in this order (the bridge a network plan needs).
+  std::vector<std::string> kernel_modules;
   Plan plan;            // as loaded on the machine running the lab
   std::string command;  // run by the host's /init with `sh -c`
   std::string marker;   // unique per run, see HostInitScript
@@ -51,6 +53,7 @@ inline constexpr char kHostImageDir[] = "/mint/images";
 inline constexpr char kHostCommandPath[] = "/mint/command";
 inline constexpr char kHostModulePath[] = "/lib/mint/mint.ko";
 inline constexpr char kHostMintPath[] = "/bin/mint";
+inline constexpr char kHostKernelModuleDir[] = "/lib/mint/kernel";
 
 struct HostInitramfs {
   std::vector<uint8_t> cpio;  // uncompressed newc: the kernel unpacks it without inflating

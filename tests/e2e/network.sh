@@ -1,0 +1,130 @@
+#!/bin/sh
+# Runs inside the lab host (busybox sh) with $MINT_PLAN naming examples/network.toml: nodes
+# alpha (10.77.0.2) and beta (10.77.0.3), each with a shared-memory link to the host, whose
+# devices mint-alpha and mint-beta are ports of the bridge mint0 (10.77.0.1). One lab boot
+# serves every check: each prints "E2E-CHECK NAME PASS|FAIL DETAIL", which
+# tests/e2e_network_test.cc reads.
+
+(n=0; while true; do n=$((n + 1)); echo $n > /tmp/host-heartbeat; sleep 0.2; done) &
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }'; }
+carrier() { cat /sys/class/net/$1/carrier 2>/dev/null || echo none; }
+wait_carrier() { # DEVICE VALUE SECONDS
+  i=0
+  while [ "$(carrier $1)" != "$2" ] && [ $i -lt $(($3 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+  [ "$(carrier $1)" = "$2" ]
+}
+stat_of() { cat /sys/class/net/$1/statistics/$2 2>/dev/null || echo 0; }
+
+mint boot "$MINT_PLAN" > /tmp/boot.txt 2>&1
+rc=$?
+tail -4 /tmp/boot.txt
+check boot_two_nodes "$rc" "mint boot exited $rc"
+
+# The host's wiring: a bridge holding the host address, each node's device a port of it.
+ip -o addr show dev mint0 2>/dev/null | grep -q "inet 10.77.0.1/24" &&
+  [ "$(basename "$(readlink /sys/class/net/mint-alpha/master)")" = mint0 ] &&
+  [ "$(basename "$(readlink /sys/class/net/mint-beta/master)")" = mint0 ]
+check bridge_wired $? "mint0: $(ip -o addr show dev mint0 2>/dev/null | awk '{print $4}'); ports: $(ls /sys/class/net/mint0/brif 2>/dev/null | tr '\n' ' ')"
+
+wait_carrier mint-alpha 1 20 && wait_carrier mint-beta 1 20
+check links_up $? "carrier mint-alpha $(carrier mint-alpha), mint-beta $(carrier mint-beta)"
+mint exec alpha -- ip -o addr show dev mint0 | grep -q "inet 10.77.0.2/24"
+check node_configured $? "alpha's mint0: $(mint exec alpha -- ip -o addr show dev mint0 | awk '{print $4}')"
+
+# The host fetches a page from a web server in a node.
+mint exec alpha -- sh -c 'mkdir -p /www && echo "hello from alpha $(uname -r)" > /www/index.html && httpd -h /www -p 80'
+page=$(wget -q -T 10 -O - http://10.77.0.2/ 2>&1)
+echo "$page" | grep -q "^hello from alpha"
+check host_fetches_page $? "wget http://10.77.0.2/: '$page'"
+
+# Doorbells are real interrupts: the host's mint-link interrupt counted them.
+irqs=$(awk '/mint-link/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' /proc/interrupts)
+[ "$irqs" -gt 0 ]
+check doorbell_interrupts $? "$irqs interrupts on the host's mint-link lines: $(grep mint-link /proc/interrupts | tr -s ' ' | head -2)"
+
+# Node to node TCP, through the host's bridge.
+mint exec beta -- sh -c 'nc -l -p 5000 > /tmp/from-alpha 2>/dev/null &'
+sleep 0.5
+mint exec alpha -- sh -c 'echo node-to-node-$((6 * 7)) | nc 10.77.0.3 5000'
+sleep 0.5
+got=$(mint exec beta -- cat /tmp/from-alpha)
+[ "$got" = node-to-node-42 ]
+check node_to_node_tcp $? "beta received '$got'"
+
+# 128 MiB of seeded data each way, checksummed at both ends: a 1 MiB random block (the seed),
+# sent 128 times.
+dd if=/dev/urandom of=/tmp/block bs=1048576 count=1 2>/dev/null
+stream() { i=0; while [ $i -lt 128 ]; do cat "$1"; i=$((i + 1)); done; }
+want=$(stream /tmp/block | sha256sum | cut -d' ' -f1)
+mint exec alpha -- sh -c 'nc -l -p 5001 | sha256sum > /tmp/sum-in &'
+sleep 0.5
+t0=$(uptime_s)
+stream /tmp/block | nc 10.77.0.2 5001
+to_node_s=$(since "$t0")
+sleep 1
+got=$(mint exec alpha -- cut -d' ' -f1 /tmp/sum-in)
+[ -n "$want" ] && [ "$got" = "$want" ]
+check bulk_host_to_node $? "128 MiB in $to_node_s s, sha256 sent $want, received $got"
+mint exec beta -- sh -c 'dd if=/dev/urandom of=/tmp/block bs=1048576 count=1 2>/dev/null; i=0; while [ $i -lt 128 ]; do cat /tmp/block; i=$((i + 1)); done | sha256sum | cut -d" " -f1 > /tmp/sum-out'
+want=$(mint exec beta -- cat /tmp/sum-out)
+(nc -l -p 5002 | sha256sum | cut -d' ' -f1 > /tmp/sum-back) &
+sleep 0.5
+t0=$(uptime_s)
+mint exec beta --timeout 300 -- sh -c 'i=0; while [ $i -lt 128 ]; do cat /tmp/block; i=$((i + 1)); done | nc 10.77.0.1 5002'
+from_node_s=$(since "$t0")
+sleep 1
+got=$(cat /tmp/sum-back)
+[ -n "$want" ] && [ "$got" = "$want" ]
+check bulk_node_to_host $? "128 MiB in $from_node_s s, sha256 sent $want, received $got"
+
+mint ps > /tmp/ps.txt 2>&1
+cat /tmp/ps.txt
+mint ps --json > /tmp/ps.json 2>&1
+grep -q '"link"' /tmp/ps.json && grep -q "mint-alpha" /tmp/ps.txt
+check ps_shows_links $? "$(grep -c mint- /tmp/ps.txt) link lines in mint ps"
+
+# A node that scribbles on its ring has its link reset; the host goes on, the link comes back.
+link=$(mint exec beta -- sed -n 's/.*mint_link=\([0-9a-fx]*\),.*/\1/p' /proc/cmdline)
+resets0=$(dmesg | grep -c "mint-beta: the peer wrote impossible ring values")
+# beta's control page: 0x1000 (descriptor) + 0x1000 + ring (side 0) = link + 0x2000 + 1 MiB;
+# its tx_head (offset 8) set far beyond anything the host consumed.
+mint exec beta -- sh -c "printf '\\377\\377\\377\\377\\377\\377\\377\\177' | dd of=/dev/mem bs=1 seek=\$(($link + 0x102008)) conv=notrunc 2>&1"
+sleep 1
+resets1=$(dmesg | grep -c "mint-beta: the peer wrote impossible ring values")
+wait_carrier mint-beta 1 10
+back=$?
+mint exec beta -- ping -c 1 -W 5 10.77.0.1 > /dev/null
+ping_rc=$?
+[ "$resets1" -gt "$resets0" ] && [ "$back" = 0 ] && [ "$ping_rc" = 0 ]
+check scribbled_ring_resets_link $? "host resets $resets0 -> $resets1, carrier $(carrier mint-beta), ping after: rc $ping_rc"
+
+# A node restarted during a transfer: the host and the other node stay up, the link comes back.
+(cat /dev/zero | nc 10.77.0.3 5003 > /dev/null 2>&1) &
+mint exec beta -- sh -c 'nc -l -p 5003 > /dev/null &'
+sleep 1
+hb0=$(cat /tmp/host-heartbeat)
+mint restart beta > /tmp/restart.txt 2>&1
+restart_rc=$?
+wait_carrier mint-beta 1 30
+back=$?
+mint exec beta -- ping -c 1 -W 5 10.77.0.1 > /dev/null
+ping_rc=$?
+page=$(wget -q -T 10 -O - http://10.77.0.2/ 2>&1)
+hb1=$(cat /tmp/host-heartbeat)
+[ "$restart_rc" = 0 ] && [ "$back" = 0 ] && [ "$ping_rc" = 0 ] &&
+  echo "$page" | grep -q "^hello from alpha" && [ "$hb1" -gt "$hb0" ]
+check restart_during_transfer $? "restart rc $restart_rc, carrier $(carrier mint-beta), beta pings the host: rc $ping_rc, alpha serves: '$page', host heartbeat $hb0 -> $hb1"
+kill %1 2>/dev/null
+
+# Stopping a node takes its link down; the host's device stays for the node's next boot.
+mint stop alpha > /dev/null
+wait_carrier mint-alpha 0 5
+check stop_takes_link_down $? "carrier mint-alpha after mint stop: $(carrier mint-alpha)"
+
+hb=$(cat /tmp/host-heartbeat)
+sleep 1
+[ "$(cat /tmp/host-heartbeat)" -gt "$hb" ]
+check host_heartbeat $? "host heartbeat $hb -> $(cat /tmp/host-heartbeat)"
+mint stop beta > /dev/null
+echo E2E-DONE
