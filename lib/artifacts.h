@@ -65,7 +65,7 @@ struct NodeArtifacts {
   IdentityMap page_tables;        // direct entry only
   std::vector<uint8_t> zeros;     // direct entry: the zero tails of segments (memsz > filesz)
   std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs
-  std::optional<NodeLink> link;   // what the host asks the module for (MINT_IOC_LINK)
+  std::optional<NodeLink> link;   // what the host asks the module for (its link ioctl)
 };
 
 struct NodeInputs {
