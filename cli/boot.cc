@@ -42,6 +42,19 @@ const char* E820Name(uint32_t type) {
   return "?";
 }
 
+// What booting the node does for its link (MINT_IOC_LINK, then the bridge through netlink).
+nlohmann::json LinkJson(const NodeLink& link) {
+  return {{"region", {{"start", link.region.start}, {"end", link.region.end}}},
+          {"ring", link.ring},
+          {"ifname", link.ifname},
+          {"host_mac", FormatMac(link.mac[0])},
+          {"node_mac", FormatMac(link.mac[1])},
+          {"address", FormatIpv4(link.address) + "/" + std::to_string(link.subnet.prefix)},
+          {"bridge", link.bridge},
+          {"bridge_address",
+           FormatIpv4(link.bridge_address) + "/" + std::to_string(link.subnet.prefix)}};
+}
+
 nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
                              const NodeArtifacts& art) {
   nlohmann::json e820 = nlohmann::json::array();
@@ -50,21 +63,24 @@ nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
   nlohmann::json segments = nlohmann::json::array();
   for (const Segment& s : art.segments)
     segments.push_back({{"what", SegmentName(s)}, {"phys", s.phys}, {"size", s.bytes.size()}});
-  return {{"node", node.name},
-          {"kernel", node.kernel},
-          {"kernel_version", images.image.version},
-          {"arch", images.image.arch},
-          {"cpus", node.cpus},
-          {"cmdline", art.cmdline},
-          {"entry", art.entry},
-          {"kernel_base", art.kernel_base},
-          {"kaslr_slots", art.kaslr_slots},
-          {"entry_mode", art.long_mode ? "direct (64-bit)" : "decompress (32-bit)"},
-          {"boot_params", art.layout.boot_params},
-          {"status_page", art.layout.status_page},
-          {"rsdp", art.acpi.rsdp_address},
-          {"e820", e820},
-          {"segments", segments}};
+  nlohmann::json out = {{"node", node.name},
+                        {"kernel", node.kernel},
+                        {"kernel_version", images.image.version},
+                        {"arch", images.image.arch},
+                        {"cpus", node.cpus},
+                        {"cmdline", art.cmdline},
+                        {"entry", art.entry},
+                        {"kernel_base", art.kernel_base},
+                        {"kaslr_slots", art.kaslr_slots},
+                        {"entry_mode", art.long_mode ? "direct (64-bit)" : "decompress (32-bit)"},
+                        {"boot_params", art.layout.boot_params},
+                        {"status_page", art.layout.status_page},
+                        {"rsdp", art.acpi.rsdp_address},
+                        {"e820", e820},
+                        {"segments", segments}};
+  // Only for a node with a link: the JSON of a plan without a network stays as it was.
+  if (art.link) out["link"] = LinkJson(*art.link);
+  return out;
 }
 
 void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const NodeArtifacts& art) {
@@ -85,6 +101,16 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
               << (art.acpi.mcfg.size ? ", MCFG " + std::to_string(art.acpi.mcfg.size) + " bytes"
                                      : std::string())
               << "\n";
+  }
+  if (art.link) {
+    const NodeLink& link = *art.link;
+    const std::string prefix = "/" + std::to_string(link.subnet.prefix);
+    std::cout << "  network link: region " << FormatRange(link.region) << " ("
+              << Bytes(link.region.size()) << ", rings of " << Bytes(link.ring) << "), host device "
+              << link.ifname << " " << FormatMac(link.mac[0]) << ", node " << FormatMac(link.mac[1])
+              << " " << FormatIpv4(link.address) << prefix << "\n    bridge " << link.bridge << " "
+              << FormatIpv4(link.bridge_address) << prefix << " (created when missing), "
+              << link.ifname << " enslaved to it\n";
   }
   std::cout << "  segments:\n";
   for (const Segment& s : art.segments)
@@ -165,7 +191,7 @@ Result<int> RunBoot(const BootArgs& a) {
   }
   std::vector<const NodePlan*> nodes = MINT_TRY(PickNodes(plan, plan_path, a.nodes));
 
-  HostSession session = HostSession::DryRun();
+  HostSession session = HostSession::DryRun(plan);
   if (!dry_run) {
     session = MINT_TRY(HostSession::Open(plan, device));
   }

@@ -96,6 +96,8 @@ Result<Checked> RunChecks(const std::string& path, const Inventory* inventory) {
     if (node == nullptr || it == loaded.end()) continue;
     NodeInputs inputs{node, it->second->kernel, &it->second->image, it->second->initrd,
                       inventory && inventory->tsc_khz ? inventory->tsc_khz : 1000000};
+    std::optional<NodeLink> link = NodeLinkOf(out.check.plan, *node);
+    inputs.link = link ? &*link : nullptr;
     auto art = BuildNodeArtifacts(inputs);
     if (!art) {
       std::string message = art.error().message;

@@ -336,12 +336,34 @@ TEST(PsJson, ShowsEachNode) {
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_EQ(nodes[0].dump(),
             R"({"apic_ids":[2,3],"console_bytes":4096,"heartbeat":0,"heartbeat_age_s":0.2,)"
-            R"("id":0,"kernel_heartbeat":120,"memory_bytes":268435456,"name":"alpha",)"
+            R"("id":0,"kernel_heartbeat":120,"link":null,"memory_bytes":268435456,"name":"alpha",)"
             R"("ranges":["0x98000-0x9ffff","0x40000000-0x4fffffff"],"reason":"",)"
             R"("reason_code":"","state":"running","suspends":0,"uptime_s":12.0})");
   EXPECT_EQ(nodes[2]["asleep_s"], 10.0);
   EXPECT_EQ(nodes[2]["kernel_heartbeat"], nullptr);
   EXPECT_EQ(nodes[2]["reason"], "asleep 10 s (mint resume wakes it)");
+}
+
+// A node with a network link gets its host device's state and counters; one without gets
+// nothing in the table and null in the JSON.
+TEST(PsLink, TableLineAndJsonObject) {
+  std::vector<PsNode> nodes = {Node(0, "alpha", MINT_STATE_READY),
+                               Node(1, "beta", MINT_STATE_READY)};
+  nodes[0].page = Page(MINT_NODE_UP);
+  nodes[1].page = Page(MINT_NODE_UP);
+  nodes[0].link = LinkStatus{"up", 3 << 20, 2048, 2500, 16};
+  std::string table = PsTable(nodes, kClock);
+  EXPECT_NE(table.find("0   alpha       running   2,3    256.0 MiB  12 s     0.2 s ago  \n"
+                       "    link mint-alpha up, rx 3.0 MiB (2500 packets), tx 2.0 KiB (16 "
+                       "packets)\n1   beta"),
+            std::string::npos)
+      << table;
+  EXPECT_EQ(table.find("mint-beta"), std::string::npos) << table;
+  nlohmann::json json = PsJson(nodes, kClock);
+  EXPECT_EQ(json[0]["link"].dump(),
+            R"({"ifname":"mint-alpha","rx_bytes":3145728,"rx_packets":2500,"state":"up",)"
+            R"("tx_bytes":2048,"tx_packets":16})");
+  EXPECT_EQ(json[1]["link"], nullptr);
 }
 
 }  // namespace

@@ -31,6 +31,10 @@ std::vector<Region> MapRegions(const Plan& plan, const Inventory* inventory) {
       out.push_back({*node.low, "low slice of " + node.name, "low", static_cast<int>(i)});
       owned.push_back(*node.low);
     }
+    if (node.link) {
+      out.push_back({*node.link, "link of " + node.name, "link", static_cast<int>(i)});
+      owned.push_back(*node.link);
+    }
   }
   const PhysRange& window = plan.host.low_window;
   PhysRange trampoline{window.start, std::min(window.end, window.start + kTrampolineBytes)};
@@ -109,6 +113,7 @@ std::string MapText(const std::string& plan_path, const std::vector<Region>& reg
 std::string MapSvg(const std::string& title, const Plan& plan, const std::vector<Region>& regions,
                    const CoreOwners& cores) {
   auto colour = [&](const Region& r) -> std::string {
+    if (r.kind == "link") return "#9edae5";  // shared by the host and the node
     if (r.node >= 0) return kPalette[r.node % 8];
     if (r.kind == "ram") return "#bab0ac";
     if (r.kind == "trampoline") return "#e15759";

@@ -20,14 +20,16 @@ namespace mint::cli {
 struct Region {
   PhysRange range;
   std::string what;  // "host RAM", "reserved, free", "node alpha", "low slice of alpha", ...
-  std::string kind;  // "ram", "reserved", "node", "low", "trampoline", "store", "window"
-  int node = -1;     // index in plan.nodes of the node owning it; -1 for none
+  // "ram", "reserved", "node", "low", "link" (a node's network link), "trampoline", "store",
+  // "window"
+  std::string kind;
+  int node = -1;  // index in plan.nodes of the node owning it; -1 for none
 };
 
-// Every region of interest in address order (by start, then end): each node's memory and low
-// slice, the trampoline at the bottom of the low window, the image store, the free parts of
-// the reserved ranges and of the low window, and, when `inventory` is given, host RAM (around
-// the low window where the two overlap).
+// Every region of interest in address order (by start, then end): each node's memory, low
+// slice and network link, the trampoline at the bottom of the low window, the image store, the free
+// parts of the reserved ranges and of the low window, and, when `inventory` is given, host RAM
+// (around the low window where the two overlap).
 std::vector<Region> MapRegions(const Plan& plan, const Inventory* inventory);
 
 // Every APIC ID the plan or `inventory` names, ascending, with its owner: "host", a node's

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "format.h"
 #include "lifecycle.h"
+#include "live_inventory.h"
 #include "node_access.h"
 #include "node_text.h"
 
@@ -110,6 +111,9 @@ Result<int> RunPs(const PsArgs& args) {
     if (node.status.state == MINT_STATE_FREE) continue;
     if (node.status.state == MINT_STATE_STARTED || node.status.state == MINT_STATE_READY)
       node.page = ReadNodePage(*host, id);
+    std::string name(node.status.name, strnlen(node.status.name, sizeof(node.status.name)));
+    if (name.size() <= kMaxLinkedNodeName)
+      node.link = ReadLinkStatus("/sys", LinkInterfaceName(name));
     nodes.push_back(node);
   }
   PsClock clock{info.tsc_khz, __rdtsc()};
@@ -135,6 +139,12 @@ std::string PsTable(const std::vector<PsNode>& nodes, const PsClock& clock, doub
         << row.state << std::setw(7) << row.cores << std::setw(11) << Bytes(row.memory_bytes)
         << std::setw(9) << (row.up > 0 ? Seconds(row.up) + " s" : "-") << std::setw(11)
         << (beating ? Seconds(row.beat_age) + " s ago" : "-") << row.reason << "\n";
+    if (node.link) {
+      const LinkStatus& link = *node.link;
+      out << "    link " << LinkInterfaceName(row.name) << " " << link.state << ", rx "
+          << Bytes(link.rx_bytes) << " (" << link.rx_packets << " packets), tx "
+          << Bytes(link.tx_bytes) << " (" << link.tx_packets << " packets)\n";
+    }
   }
   return out.str();
 }
@@ -163,6 +173,12 @@ nlohmann::json PsJson(const std::vector<PsNode>& nodes, const PsClock& clock, do
       entry["kernel_heartbeat"] = nullptr;
       entry["heartbeat_age_s"] = nullptr;
     }
+    entry["link"] = nullptr;
+    if (node.link)
+      entry["link"] = {
+          {"ifname", LinkInterfaceName(row.name)}, {"state", node.link->state},
+          {"rx_bytes", node.link->rx_bytes},       {"tx_bytes", node.link->tx_bytes},
+          {"rx_packets", node.link->rx_packets},   {"tx_packets", node.link->tx_packets}};
     out.push_back(entry);
   }
   return out;
@@ -184,6 +200,8 @@ void AddPs(CLI::App& app, Command& chosen) {
       "  BEAT       seconds since the node kernel's last heartbeat (mint_node.ko)\n"
       "  REASON     why a stopped or crashed node stopped, in the node's words; how long a\n"
       "             suspended node has slept\n"
+      "A node with a network link gets a line for its host device mint-NAME: up or down\n"
+      "(carrier and operstate) and its counters (/sys/class/net/mint-NAME/statistics).\n"
       "A stopped or crashed node keeps its cores and memory until 'mint stop' or 'mint restart'.\n"
       "Text a node wrote is shown with control characters as \\xNN and invalid UTF-8 as U+FFFD.");
   cmd->add_flag("--json", args->json, "print the nodes as a JSON array");

@@ -64,9 +64,10 @@ HostDevice::~HostDevice() {
   ::close(fd_);
 }
 
-Result<void> HostDevice::Call(unsigned long request, void* arg, const char* what) {
+Result<void> HostDevice::Call(unsigned long request, void* arg, const char* what, int* errno_out) {
   if (::ioctl(fd_, request, arg) == 0) return Ok{};
   int err = errno;
+  if (errno_out != nullptr) *errno_out = err;
   // The module keeps the reason for the latest refusal on this open file.
   auto last = WithHeader<mint_last_error>();
   if (::ioctl(fd_, MINT_IOC_LAST_ERROR, &last) == 0 && last.text[0] != '\0') {
@@ -159,6 +160,27 @@ Result<void> HostDevice::Destroy(uint32_t id) {
   auto arg = WithHeader<mint_destroy>();
   arg.id = id;
   return Call(MINT_IOC_DESTROY, &arg, "stopping the node and releasing its resources");
+}
+
+Result<uint32_t> HostDevice::Link(uint32_t id, const NodeLink& link) {
+  auto arg = WithHeader<mint_link_attach>();
+  arg.id = id;
+  arg.phys = link.region.start;
+  arg.size = link.region.size();
+  if (link.ifname.empty() || link.ifname.size() >= sizeof(arg.ifname))
+    return Fail("network link: device name '", link.ifname, "' must have 1-15 characters");
+  std::memcpy(arg.ifname, link.ifname.data(), link.ifname.size());
+  for (size_t side = 0; side < 2; ++side)
+    std::memcpy(arg.mac[side], link.mac[side].data(), link.mac[side].size());
+  const std::string what = "network link " + link.ifname + " (" + FormatRange(link.region) + ")";
+  int err = 0;
+  auto linked = Call(MINT_IOC_LINK, &arg, what.c_str(), &err);
+  if (!linked && err == ENOTTY)
+    return Fail(what,
+                ": the host module does not know MINT_IOC_LINK (ENOTTY): it is too old "
+                "for plans with a [network]; build and load the current mint.ko");
+  if (!linked) return linked.take_error();
+  return arg.ring_size;
 }
 
 Result<mint_resume> HostDevice::Resume(uint32_t id) {

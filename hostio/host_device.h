@@ -22,6 +22,7 @@ class HostDevice : public NodeLoader {
   Result<StartStamps> Start(uint32_t id, const EntryPoint& entry) override;
   Result<mint_node_status> Status(uint32_t id) override;
   Result<void> Destroy(uint32_t id) override;
+  Result<uint32_t> Link(uint32_t id, const NodeLink& link) override;
   // MINT_IOC_RESUME: SIPI a suspended node back to its kernel's wakeup code.
   Result<mint_resume> Resume(uint32_t id);
   // MINT_IOC_READ: a suspended or stopped node's memory at `phys`.
@@ -41,8 +42,9 @@ class HostDevice : public NodeLoader {
 
  private:
   explicit HostDevice(int fd) : fd_(fd) {}
-  // Runs one ioctl; on failure the error names the request and what the kernel said.
-  Result<void> Call(unsigned long request, void* arg, const char* what);
+  // Runs one ioctl; on failure the error names the request and what the kernel said, and
+  // `errno_out` (when given) gets the ioctl's errno.
+  Result<void> Call(unsigned long request, void* arg, const char* what, int* errno_out = nullptr);
   int fd_;
 };
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "memory_images.h"
+#include "netlink.h"
 #include "node_access.h"
 
 namespace mint {
@@ -34,6 +35,7 @@ uint64_t GuessTscKhz() {
 
 Result<HostSession> HostSession::Open(const Plan& plan, const std::string& device) {
   HostSession session;
+  session.plan = &plan;
   session.host = MINT_TRY(HostDevice::Open(device));
   HostInfo info = MINT_TRY(session.host->Info());
   if (info.tsc_khz == 0) return Fail("the host module reports no TSC frequency");
@@ -43,8 +45,9 @@ Result<HostSession> HostSession::Open(const Plan& plan, const std::string& devic
   return session;
 }
 
-HostSession HostSession::DryRun() {
+HostSession HostSession::DryRun(const Plan& plan) {
   HostSession session;
+  session.plan = &plan;
   session.tsc_khz = GuessTscKhz();
   return session;
 }
@@ -89,6 +92,11 @@ Result<std::unique_ptr<PreparedNode>> PrepareNode(const NodePlan& node, HostSess
                     KaslrSeed(),
                     &prepared->devices.pci,
                     &prepared->devices.mmio};
+  std::optional<NodeLink> link;
+  if (session.plan != nullptr) link = NodeLinkOf(*session.plan, node);
+  if (node.address && !link)
+    return Fail("node ", node.name, ": has an address but no link (the plan has no [network])");
+  inputs.link = link ? &*link : nullptr;
   prepared->artifacts =
       MINT_TRY(BuildNodeArtifacts(inputs, prepared->unpacked ? &direct : nullptr));
   prepared->build_ms = MsSince(build_start);
@@ -97,7 +105,8 @@ Result<std::unique_ptr<PreparedNode>> PrepareNode(const NodePlan& node, HostSess
 
 Result<StartedNode> StartPrepared(HostSession& session, PreparedNode& prepared) {
   if (session.dry_run()) return Fail("node ", prepared.node.name, ": a dry run starts nothing");
-  StartedNode started = MINT_TRY(StartNode(*session.host, prepared.node, prepared.artifacts));
+  StartedNode started =
+      MINT_TRY(StartNode(*session.host, prepared.node, prepared.artifacts, ConnectLinkToBridge));
   prepared.fenced_ = false;  // the devices are the node's now; its stop gives them back
   PlaceInStore(session.store.get(), prepared.images);  // while the node boots
   return started;
@@ -128,7 +137,7 @@ Result<void> EnsureTrampoline(NodeLoader& loader, const HostPlan& host) {
 }
 
 Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
-                              const NodeArtifacts& artifacts) {
+                              const NodeArtifacts& artifacts, const ConnectLinkFn& connect) {
   NodeClaim claim;
   claim.name = node.name;
   claim.apic_ids = node.cpus;
@@ -148,6 +157,20 @@ Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
                        "'s resources back also failed: " + destroyed.error().message;
     return error;
   };
+  // The link before anything runs in the node: its kernel finds the descriptor written and
+  // the host's device in its bridge when mint_node.ko reads mint_link=.
+  if (artifacts.link) {
+    auto t_link = std::chrono::steady_clock::now();
+    auto ring = loader.Link(started.id, *artifacts.link);
+    if (!ring) return give_back(Fail("node ", node.name, ": ", ring.error().message));
+    started.link_ring = *ring;
+    if (connect) {
+      auto connected = connect(*artifacts.link);
+      if (!connected)
+        return give_back(Fail("node ", node.name, ": network link: ", connected.error().message));
+    }
+    started.link_ms = MsSince(t_link);
+  }
   auto t1 = std::chrono::steady_clock::now();
   for (const Segment& segment : artifacts.segments) {
     auto loaded = loader.Load(started.id, segment.phys, segment.bytes);
@@ -251,6 +274,14 @@ Result<ImageBootResult> ResumeImage(HostSession& session, const Plan& plan,
         "node ", node.name, ": ", why,
         stopped ? "" : "; giving its resources back also failed: " + stopped.error().message);
   };
+  // The link comes back as it was: the same region, device and bridge port (the module
+  // takes back the device it made for the node's earlier life).
+  if (std::optional<NodeLink> link = NodeLinkOf(plan, node)) {
+    auto ring = host.Link(id, *link);
+    if (!ring) return give_back(ring.error().message);
+    auto connected = ConnectLinkToBridge(*link);
+    if (!connected) return give_back("network link: " + connected.error().message);
+  }
   auto copy_start = std::chrono::steady_clock::now();
   for (const PageRun& run : ZeroRuns(image)) {
     auto zeroed = host.Zero(id, run.phys, run.pages * kPage);

@@ -29,13 +29,14 @@ struct HostSession {
   std::unique_ptr<HostDevice> host;     // null in a dry run
   std::unique_ptr<StoreSession> store;  // null when the plan has no store
   uint64_t tsc_khz = 0;
+  const Plan* plan = nullptr;  // the plan booted from (its [network] gives nodes their links)
   bool dry_run() const { return host == nullptr; }
 
-  // Opens `device`, installs the trampoline at the bottom of the plan's low window when it is
-  // not there yet, and opens the plan's store.
+  // Opens `device` for `plan` (which must outlive the session), installs the trampoline at the
+  // bottom of the plan's low window when it is not there yet, and opens the plan's store.
   static Result<HostSession> Open(const Plan& plan, const std::string& device);
   // No module: nothing is claimed or loaded; the TSC rate comes from /proc/cpuinfo.
-  static HostSession DryRun();
+  static HostSession DryRun(const Plan& plan);
 };
 
 struct StartedNode {
@@ -44,6 +45,8 @@ struct StartedNode {
   double claim_ms = 0;  // CREATE: the module's ownership checks
   double copy_ms = 0;   // LOAD of every segment
   uint64_t copied_bytes = 0;
+  uint32_t link_ring = 0;  // a node with a link: each side's ring as the module set it
+  double link_ms = 0;      // the link ioctl and the host's bridge
 };
 
 // A node ready to be claimed: its images read, its kernel unpacked when it is entered directly,
@@ -82,10 +85,15 @@ Result<std::unique_ptr<PreparedNode>> PrepareNode(const NodePlan& node, HostSess
 // and the devices. The trampoline must already be installed (HostSession::Open does it).
 Result<StartedNode> StartPrepared(HostSession& session, PreparedNode& prepared);
 
-// The claim, copy and wake alone, over any loader (tests back it with a plain buffer). Any
-// failure after the claim gives the resources back.
+// What joins a node's link to the host's network once the module made its device (between
+// MINT_IOC_LINK and START): ConnectLinkToBridge (netlink.h) on a real host.
+using ConnectLinkFn = std::function<Result<void>(const NodeLink&)>;
+
+// The claim, copy and wake alone, over any loader (tests back it with a plain buffer): CREATE,
+// then for a node with a link MINT_IOC_LINK and `connect`, then LOAD of every segment, then
+// START. Any failure after the claim gives the resources back.
 Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
-                              const NodeArtifacts& artifacts);
+                              const NodeArtifacts& artifacts, const ConnectLinkFn& connect = {});
 
 // Makes sure the trampoline is installed at the bottom of the host's low window.
 Result<void> EnsureTrampoline(NodeLoader& loader, const HostPlan& host);

@@ -40,6 +40,65 @@ class BootNodeTest : public ::testing::Test {
   testing::FakeLoader loader_;
 };
 
+// A node with a link: CREATE, then MINT_IOC_LINK and the bridge, then LOAD and START; its
+// command line says where the link is.
+TEST_F(BootNodeTest, LinkComesAfterTheClaimAndBeforeTheStart) {
+  Plan plan;
+  plan.network = NetworkPlan{};
+  plan.network->subnet = *ParseSubnet("10.77.0.0/24");
+  node_.address = 0x0a4d0002;
+  node_.link = PhysRange{0x60000000, 0x60000000 + LinkRegionBytes(kDefaultLinkRing)};
+  std::optional<NodeLink> link = NodeLinkOf(plan, node_);
+  ASSERT_TRUE(link);
+  NodeInputs inputs{&node_, kernel_bytes_, &kernel_, initrd_, 2000000};
+  inputs.link = &*link;
+  auto art = BuildNodeArtifacts(inputs);
+  ASSERT_TRUE(art.ok()) << art.error().message;
+  EXPECT_TRUE(art->cmdline.ends_with(" mint_link=0x60000000,0x203000 mint_net=10.77.0.2/24"))
+      << art->cmdline;
+  ASSERT_TRUE(EnsureTrampoline(loader_, host_).ok());
+  loader_.calls.clear();
+  std::vector<std::string> connected;
+  auto connect = [&](const NodeLink& l) -> Result<void> {
+    connected.push_back(l.ifname + " to " + l.bridge);
+    loader_.calls.push_back("bridge");
+    return Ok{};
+  };
+  auto started = StartNode(loader_, node_, *art, connect);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  EXPECT_EQ(started->link_ring, kDefaultLinkRing);
+  EXPECT_EQ(connected, std::vector<std::string>{"mint-alpha to mint0"});
+  ASSERT_GE(loader_.calls.size(), 4u);
+  EXPECT_EQ(loader_.calls[0], "create alpha");
+  EXPECT_EQ(loader_.calls[1], "link mint-alpha");
+  EXPECT_EQ(loader_.calls[2], "bridge");
+  EXPECT_EQ(loader_.calls.back(), "start");
+  EXPECT_EQ(loader_.links["mint-alpha"], *node_.link);
+}
+
+// A bridge that cannot be set up gives the claim back; nothing starts.
+TEST_F(BootNodeTest, FailedBridgeGivesTheClaimBack) {
+  Plan plan;
+  plan.network = NetworkPlan{};
+  plan.network->subnet = *ParseSubnet("10.77.0.0/24");
+  node_.address = 0x0a4d0002;
+  node_.link = PhysRange{0x60000000, 0x60000000 + LinkRegionBytes(kDefaultLinkRing)};
+  std::optional<NodeLink> link = NodeLinkOf(plan, node_);
+  NodeInputs inputs{&node_, kernel_bytes_, &kernel_, initrd_, 2000000};
+  inputs.link = &*link;
+  auto art = BuildNodeArtifacts(inputs);
+  ASSERT_TRUE(art.ok()) << art.error().message;
+  auto started = StartNode(loader_, node_, *art, [](const NodeLink&) -> Result<void> {
+    return Fail("bridge mint0: Operation not permitted");
+  });
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("node alpha: network link: bridge mint0"),
+            std::string::npos)
+      << started.error().message;
+  EXPECT_EQ(loader_.calls.back(), "destroy");
+  EXPECT_TRUE(loader_.nodes.empty());
+}
+
 TEST_F(BootNodeTest, CopiesEverySegmentAndStartsAtTheEntry) {
   ASSERT_TRUE(EnsureTrampoline(loader_, host_).ok());
   EXPECT_EQ(loader_.trampoline_at, 0x10000u);

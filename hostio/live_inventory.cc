@@ -23,7 +23,42 @@ std::string ReadText(const std::string& path) {
   return buffer.str();
 }
 
+// A sysfs value: its first word, without the newline ("" when unreadable, as carrier is
+// while the device is down).
+std::string ReadWord(const std::string& path) {
+  std::istringstream in(ReadText(path));
+  std::string word;
+  in >> word;
+  return word;
+}
+
+uint64_t ReadCounter(const std::string& path) {
+  std::string word = ReadWord(path);
+  char* end = nullptr;
+  unsigned long long value = std::strtoull(word.c_str(), &end, 10);
+  return word.empty() || *end != '\0' ? 0 : value;
+}
+
 }  // namespace
+
+std::optional<LinkStatus> ReadLinkStatus(const std::string& sys_root, const std::string& ifname) {
+  if (ifname.empty() || ifname.find('/') != std::string::npos || ifname == "." || ifname == "..")
+    return std::nullopt;
+  const std::string dir = sys_root + "/class/net/" + ifname;
+  DIR* exists = ::opendir(dir.c_str());
+  if (exists == nullptr) return std::nullopt;
+  ::closedir(exists);
+  LinkStatus status;
+  const std::string operstate = ReadWord(dir + "/operstate");
+  const bool up =
+      ReadWord(dir + "/carrier") == "1" && (operstate == "up" || operstate == "unknown");
+  status.state = up ? "up" : "down";
+  status.rx_bytes = ReadCounter(dir + "/statistics/rx_bytes");
+  status.tx_bytes = ReadCounter(dir + "/statistics/tx_bytes");
+  status.rx_packets = ReadCounter(dir + "/statistics/rx_packets");
+  status.tx_packets = ReadCounter(dir + "/statistics/tx_packets");
+  return status;
+}
 
 Result<BuiltInventory> ReadLiveInventory(const std::string& device) {
   InventorySources sources;

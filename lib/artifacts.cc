@@ -143,6 +143,10 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   options.noapic = kernel.arch == "i386";
   const bool owns_pci = in.pci != nullptr && !in.pci->empty();
   options.owns_pci = owns_pci;
+  if (in.link != nullptr) {
+    options.link = LinkCommandLine(*in.link);
+    out.link = *in.link;
+  }
   uint32_t cmdline_size = std::min<uint32_t>(kernel.header.cmdline_size, kCmdlineCapacity);
   auto cmdline = BuildCommandLine(options, cmdline_size);
   if (!cmdline) return Fail("node ", node.name, ": ", cmdline.error().message);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "bzimage.h"
 #include "elf.h"
 #include "layout.h"
+#include "network.h"
 #include "page_tables.h"
 #include "pci.h"
 #include "plan.h"
@@ -63,6 +65,7 @@ struct NodeArtifacts {
   IdentityMap page_tables;        // direct entry only
   std::vector<uint8_t> zeros;     // direct entry: the zero tails of segments (memsz > filesz)
   std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs
+  std::optional<NodeLink> link;   // what the host asks the module for (its link ioctl)
 };
 
 struct NodeInputs {
@@ -79,6 +82,9 @@ struct NodeInputs {
   const std::vector<NodePciBus>* pci = nullptr;
   // The IO-APIC and virtio-mmio transports it owns (ResolveNodeMmio), or null when none.
   const std::vector<NodeMmio>* mmio = nullptr;
+  // Its link to the host (NodeLinkOf), or null when it has none: the command line then says
+  // where the link's region is and the node's address (LinkCommandLine).
+  const NodeLink* link = nullptr;
 };
 
 // Direct entry (x86_64 only): the kernel's ELF vmlinux (ExtractKernelElf of the bzImage) and

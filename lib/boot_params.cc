@@ -27,9 +27,9 @@ std::optional<uint16_t> LegacyUartPort(const std::string& console) {
 
 const std::vector<std::string>& ReservedCommandLineOptions() {
   static const std::vector<std::string> kReserved = {
-      "tsc_early_khz", "nr_cpus",     "maxcpus",         "possible_cpus", "pci",
-      "panic",         "mint_status", "8250.nr_uarts",   "earlyprintk",   "acpi",
-      "memmap",        "acpi_rsdp",   "no_ipi_broadcast"};
+      "tsc_early_khz", "nr_cpus",     "maxcpus",          "possible_cpus", "pci",
+      "panic",         "mint_status", "8250.nr_uarts",    "earlyprintk",   "acpi",
+      "memmap",        "acpi_rsdp",   "no_ipi_broadcast", "mint_link",     "mint_net"};
   return kReserved;
 }
 
@@ -73,6 +73,7 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
     line << " earlyprintk=serial," << Hex(*port) << ",115200,keep";
   }
   line << " mint_status=" << Hex(options.status_page);
+  if (!options.link.empty()) line << ' ' << options.link;
   std::string text = line.str();
   if (text.size() + 1 > cmdline_size)
     return Fail("the node's command line is ", std::to_string(text.size() + 1),

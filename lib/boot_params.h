@@ -25,6 +25,9 @@ struct NodeCommandLine {
   // the shared BIOS area, which lists the host's IO-APIC, and would program it; noapic keeps it
   // off (it still reads the IO-APIC's ID and version registers once, when registering it).
   bool noapic = false;
+  // The node's network link, "mint_link=0xPHYS,0xSIZE mint_net=ADDRESS/PREFIX"
+  // (LinkCommandLine), or empty.
+  std::string link;
 };
 
 // The I/O port of a node's own legacy UART: ttyS1 0x2f8, ttyS2 0x3e8, ttyS3 0x2e8.

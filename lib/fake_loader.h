@@ -109,6 +109,18 @@ class FakeLoader : public NodeLoader {
     if (!nodes.erase(id)) return Fail("no node");
     return Ok{};
   }
+  Result<uint32_t> Link(uint32_t id, const NodeLink& link) override {
+    calls.push_back("link " + link.ifname);
+    auto node = nodes.find(id);
+    if (node == nodes.end()) return Fail("no node");
+    if (node->second.state != MINT_STATE_OWNED) return Fail("the node was started");
+    bool inside = false;
+    for (const PhysRange& r : reserved) inside |= r.Contains(link.region);
+    if (!inside) return Fail("link ", FormatRange(link.region), " is not reserved");
+    links[link.ifname] = link.region;
+    return link.ring;
+  }
+  std::map<std::string, PhysRange> links;  // ifname -> region
 
   uint64_t started_boot_params = 0;
   uint64_t started_entry = 0;

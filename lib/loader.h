@@ -56,6 +56,9 @@ class NodeLoader {
   // Absent (a free slot) is not a failure: ok with state MINT_STATE_FREE.
   virtual Result<mint_node_status> Status(uint32_t id) = 0;
   virtual Result<void> Destroy(uint32_t id) = 0;
+  // MINT_IOC_LINK: gives node `id` (created, not started) its link to the host, `link.region`
+  // with the host's device `link.ifname`; returns each side's ring size as the module set it.
+  virtual Result<uint32_t> Link(uint32_t id, const NodeLink& link) = 0;
 };
 
 // The trampoline as assembled from boot/trampoline.S (embedded at build time).

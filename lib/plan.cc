@@ -69,6 +69,21 @@ Result<Plan> LoadPlanFile(const std::string& path) {
   return ParsePlan(buffer.str(), path);
 }
 
+std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node) {
+  if (!plan.network || !node.address || !node.link) return std::nullopt;
+  const NetworkPlan& network = *plan.network;
+  NodeLink link;
+  link.region = *node.link;
+  link.ring = static_cast<uint32_t>(network.ring);
+  link.ifname = LinkInterfaceName(node.name);
+  link.mac = LinkMacs(node.name);
+  link.address = *node.address;
+  link.subnet = network.subnet;
+  link.bridge = network.bridge;
+  link.bridge_address = network.HostAddress();
+  return link;
+}
+
 std::string HostKernelArgs(const HostPlan& host) {
   std::ostringstream out;
   out << "maxcpus=" << host.cpus.size();

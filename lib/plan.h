@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "network.h"
 #include "phys_range.h"
 #include "result.h"
 
@@ -38,6 +39,17 @@ struct VirtioMmioTransport {
 // "0xfeb00000-0xfeb001ff@24"
 Result<VirtioMmioTransport> ParseVirtioMmio(std::string_view text);
 std::string FormatVirtioMmio(const VirtioMmioTransport& transport);
+
+// The plan's [network] (docs/plan.md): a host bridge and the subnet of the links between the
+// host and its nodes (docs/network.md).
+struct NetworkPlan {
+  std::string bridge = "mint0";      // the host's bridge, created when missing
+  Ipv4Subnet subnet;                 // required in the file
+  std::optional<uint32_t> host;      // the bridge's address; none: subnet.FirstHost()
+  uint64_t ring = kDefaultLinkRing;  // each side's ring, per link
+  uint32_t HostAddress() const { return host ? *host : subnet.FirstHost(); }
+  bool operator==(const NetworkPlan&) const = default;
+};
 
 struct NodePlan {
   std::string name;
@@ -66,11 +78,16 @@ struct NodePlan {
   // and the virtio-mmio transports wired to it, described in its DSDT.
   std::optional<uint32_t> io_apic;
   std::vector<VirtioMmioTransport> virtio_mmio;
+  // `address`: the node's IPv4 address in [network]'s subnet; a node with one has a link to
+  // the host, in `link` (placed in the host's reserved memory when the plan does not fix it).
+  std::optional<uint32_t> address;
+  std::optional<PhysRange> link;
   bool operator==(const NodePlan&) const = default;
 };
 
 struct Plan {
   HostPlan host;
+  std::optional<NetworkPlan> network;
   std::vector<NodePlan> nodes;
 
   const NodePlan* FindNode(std::string_view name) const;
@@ -89,6 +106,7 @@ struct SectionLines {
 
 struct PlanLines {
   SectionLines host;
+  SectionLines network;             // [network]: none when the file has no such section
   std::vector<int> reserved;        // each [host] reserved range's line, parallel to it
   std::vector<SectionLines> nodes;  // parallel to Plan::nodes
   // A node's lines; no lines at all (every line 0) for a node the file did not give.
@@ -135,6 +153,10 @@ inline constexpr uint64_t kTrampolineBytes = 0x3000;
 // How many nodes with default slices the window holds, after the trampoline
 // (plan_placement.cc).
 uint64_t LowWindowCapacity(const PhysRange& window);
+
+// A node's link as its boot needs it (network.h), or none when the node has no address or
+// its link is not placed yet.
+std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node);
 
 // Writes a plan back as TOML that ParsePlan reads to an equal Plan (==): every key of the
 // tables in plan_parse.h that is not at its default.

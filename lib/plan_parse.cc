@@ -477,6 +477,24 @@ void ReadVirtioMmio(KeyReader& in, NodePlan& node) {
     in.Problem(in.Line(), problem);
 }
 
+void ReadAddress(KeyReader& in, NodePlan& node) {
+  std::string text;
+  uint32_t address = 0;
+  if (in.String(text) && in.Present() && in.Take(ParseIpv4(text), in.Line(), address))
+    node.address = address;
+}
+
+void WriteAddress(const NodePlan& node, KeyWriter& out) {
+  if (node.address) out.Value(FormatIpv4(*node.address));
+}
+
+void ReadLink(KeyReader& in, NodePlan& node) {
+  std::string text;
+  PhysRange range;
+  if (in.String(text) && in.Present() && in.Take(ParseRange(text), in.Line(), range))
+    node.link = range;
+}
+
 constexpr PlanKey<NodePlan> kNodeKeys[] = {
     {"name", ReadName, Write<&NodePlan::name>, kWritten},
     {"arch", ReadArch, Write<&NodePlan::arch>},
@@ -494,6 +512,68 @@ constexpr PlanKey<NodePlan> kNodeKeys[] = {
      Write<&NodePlan::unbind_host_drivers>},
     {"io_apic", ReadIoApic, Write<&NodePlan::io_apic>},
     {"virtio_mmio", ReadVirtioMmio, Write<&NodePlan::virtio_mmio>},
+    {"address", ReadAddress, WriteAddress},
+    {"link", ReadLink, Write<&NodePlan::link>},
+};
+
+// [network]
+
+void ReadBridge(KeyReader& in, NetworkPlan& network) {
+  std::string text;
+  if (!in.String(text) || !in.Present()) return;
+  if (std::string problem = InterfaceNameProblem(text); !problem.empty())
+    in.Problem(in.Line(), "bridge: " + problem);
+  else
+    network.bridge = text;
+}
+
+void ReadSubnet(KeyReader& in, NetworkPlan& network) {
+  std::string text;
+  if (!in.String(text)) return;
+  if (!in.Present()) {
+    in.Problem(in.HeaderLine(), "'subnet' (an IPv4 subnet like \"10.77.0.0/24\") is missing");
+    return;
+  }
+  in.Take(ParseSubnet(text), in.Line(), network.subnet);
+}
+
+void WriteSubnet(const NetworkPlan& network, KeyWriter& out) {
+  out.Value(FormatSubnet(network.subnet));
+}
+
+void ReadNetworkHost(KeyReader& in, NetworkPlan& network) {
+  std::string text;
+  uint32_t address = 0;
+  if (in.String(text) && in.Present() && in.Take(ParseIpv4(text), in.Line(), address))
+    network.host = address;
+}
+
+void WriteNetworkHost(const NetworkPlan& network, KeyWriter& out) {
+  if (network.host) out.Value(FormatIpv4(*network.host));
+}
+
+void ReadRing(KeyReader& in, NetworkPlan& network) {
+  std::string text;
+  uint64_t ring = 0;
+  if (!in.String(text) || !in.Present() || !in.Take(ParseSize(text), in.Line(), ring)) return;
+  if (std::string problem = RingProblem(ring); !problem.empty())
+    in.Problem(in.Line(), problem);
+  else
+    network.ring = ring;
+}
+
+void WriteRing(const NetworkPlan& network, KeyWriter& out) {
+  uint64_t ring = network.ring;
+  out.Value(ring % (1 << 20) == 0   ? std::to_string(ring >> 20) + "M"
+            : ring % (1 << 10) == 0 ? std::to_string(ring >> 10) + "K"
+                                    : std::to_string(ring));
+}
+
+constexpr PlanKey<NetworkPlan> kNetworkKeys[] = {
+    {"bridge", ReadBridge, Write<&NetworkPlan::bridge>},
+    {"subnet", ReadSubnet, WriteSubnet, kWritten},
+    {"host", ReadNetworkHost, WriteNetworkHost},
+    {"ring", ReadRing, WriteRing},
 };
 
 // Reads one section through its key table: unknown keys first (typos), then every row in
@@ -555,6 +635,9 @@ std::span<const PlanKey<HostPlan>> HostKeys() {
 std::span<const PlanKey<NodePlan>> NodeKeys() {
   return kNodeKeys;
 }
+std::span<const PlanKey<NetworkPlan>> NetworkKeys() {
+  return kNetworkKeys;
+}
 
 bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out) {
   if (auto problem = NonAscii(text)) {
@@ -571,9 +654,17 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out) {
   }
   const toml::table& root = parsed.table();
   for (const auto& [key, value] : root) {
-    if (key != "host" && key != "node")
+    if (key != "host" && key != "node" && key != "network")
       out.problems.push_back({LineOf(&value), "unknown section '" + std::string(key.str()) +
-                                                  "' (expected [host] and [[node]])"});
+                                                  "' (expected [host], [network] and [[node]])"});
+  }
+  if (const toml::node* network = root.get("network")) {
+    if (network->is_table())
+      ReadSection(*network->as_table(), NetworkKeys(), 0, "[network]", out.plan.network.emplace(),
+                  out.lines.network, out.lines, out.problems);
+    else
+      out.problems.push_back(
+          {LineOf(network), "'network' must be one table ([network]), not a list"});
   }
   if (const toml::node* host = root.get("host")) {
     if (host->is_table())
@@ -621,9 +712,14 @@ void WriteSection(const Section& section, std::span<const PlanKey<Section>> keys
 }  // namespace
 
 std::string WritePlan(const Plan& plan, std::span<const PlanKey<HostPlan>> host_keys,
-                      std::span<const PlanKey<NodePlan>> node_keys) {
+                      std::span<const PlanKey<NodePlan>> node_keys,
+                      std::span<const PlanKey<NetworkPlan>> network_keys) {
   std::string out = "[host]\n";
   WriteSection(plan.host, host_keys, out);
+  if (plan.network) {
+    out += "\n[network]\n";
+    WriteSection(*plan.network, network_keys, out);
+  }
   for (const NodePlan& node : plan.nodes) {
     out += "\n[[node]]\n";
     WriteSection(node, node_keys, out);
@@ -632,7 +728,7 @@ std::string WritePlan(const Plan& plan, std::span<const PlanKey<HostPlan>> host_
 }
 
 std::string SerializePlan(const Plan& plan) {
-  return WritePlan(plan, HostKeys(), NodeKeys());
+  return WritePlan(plan, HostKeys(), NodeKeys(), NetworkKeys());
 }
 
 Result<VirtioMmioTransport> ParseVirtioMmio(std::string_view text) {

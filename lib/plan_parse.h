@@ -1,6 +1,6 @@
 // Plan files as text: TOML -> Plan, with the line of every value kept beside the plan
 // (PlanLines), and Plan -> TOML. Both directions run from one table of keys per section
-// ([host], [[node]]), so a key is added in one place: a row here, plus its rule in
+// ([host], [network], [[node]]), so a key is added in one place: a row here, plus its rule in
 // plan_rules.h. A row names the key, reads its TOML value into the plan (types, formats and
 // the value's own rules) and writes it back; the round trip parse(write(plan)) == plan is
 // what lib/plan_fuzz.cc and plan_test.cc hold every row to.
@@ -35,14 +35,17 @@ struct PlanKey {
 // The keys of [host] and of [[node]], in the order the file format lists and writes them.
 std::span<const PlanKey<HostPlan>> HostKeys();
 std::span<const PlanKey<NodePlan>> NodeKeys();
+std::span<const PlanKey<NetworkPlan>> NetworkKeys();
 
 // Reads plan text into `out` (plan, lines and every problem of syntax, types and single
 // values; no whole-plan rules, no placement). False when the text is not TOML at all (or not
 // ASCII): then `out` holds only that problem.
 bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out);
 
-// Writes a plan with the given key tables (SerializePlan: HostKeys() and NodeKeys()).
+// Writes a plan with the given key tables (SerializePlan: HostKeys(), NodeKeys() and
+// NetworkKeys()).
 std::string WritePlan(const Plan& plan, std::span<const PlanKey<HostPlan>> host_keys,
-                      std::span<const PlanKey<NodePlan>> node_keys);
+                      std::span<const PlanKey<NodePlan>> node_keys,
+                      std::span<const PlanKey<NetworkPlan>> network_keys = NetworkKeys());
 
 }  // namespace mint

@@ -18,15 +18,16 @@ constexpr uint64_t kPlacementAlign = 0x200000;
 
 using Taken = std::vector<PhysRange>;
 
-Result<PhysRange> Place(uint64_t size, const HostPlan& host, const Taken& taken) {
+Result<PhysRange> Place(uint64_t size, const HostPlan& host, const Taken& taken,
+                        uint64_t align = kPlacementAlign) {
   for (const PhysRange& reserved : host.reserved) {
-    uint64_t cursor = AlignUp(reserved.start, kPlacementAlign).value_or(reserved.end);
+    uint64_t cursor = AlignUp(reserved.start, align).value_or(reserved.end);
     while (cursor < reserved.end && reserved.end - cursor >= size) {
       PhysRange candidate{cursor, cursor + size};
       auto clash = std::find_if(taken.begin(), taken.end(),
                                 [&](const PhysRange& t) { return t.Overlaps(candidate); });
       if (clash == taken.end()) return candidate;
-      cursor = AlignUp(clash->end, kPlacementAlign).value_or(reserved.end);
+      cursor = AlignUp(clash->end, align).value_or(reserved.end);
     }
   }
   return Fail("no free ", Hex(size), "-byte (", std::to_string(size >> 20),
@@ -45,6 +46,27 @@ Result<PhysRange> PlaceLow(const PhysRange& window, const Taken& taken) {
   }
   return Fail("the low window ", FormatRange(window), " has no free ", Hex(kDefaultLowSlice),
               "-byte slice left for this node");
+}
+
+// Links (a node with an address and no `link`) after every node's memory, so that a plan's
+// memory lands where it did before it had a network: 4 KiB aligned, the region's own
+// alignment, in what the reserved ranges have left.
+void PlaceLinks(Plan& plan, const PlanLines& lines, Taken& taken,
+                std::vector<PlanProblem>& problems) {
+  if (!plan.network || !RingProblem(plan.network->ring).empty()) return;
+  const uint64_t size = LinkRegionBytes(plan.network->ring);
+  for (size_t index = 0; index < plan.nodes.size(); ++index) {
+    NodePlan& node = plan.nodes[index];
+    if (!node.address || node.link) continue;
+    auto placed = Place(size, plan.host, taken, kPage);
+    if (!placed) {
+      problems.push_back({lines.Node(index).Of("address"),
+                          "node " + node.name + ": link: " + placed.error().message});
+      continue;
+    }
+    node.link = *placed;
+    taken.push_back(*placed);
+  }
 }
 
 }  // namespace
@@ -67,6 +89,7 @@ void PlacePlan(Plan& plan, const PlanLines& lines, std::vector<PlanProblem>& pro
   size_t wanting_low = 0;
   for (const NodePlan& node : plan.nodes) {
     taken.insert(taken.end(), node.memory.begin(), node.memory.end());
+    if (node.link) taken.push_back(*node.link);
     if (node.low && window_ok) low_taken.push_back(*node.low);
     wanting_low += node.low ? 0 : 1;
   }
@@ -105,6 +128,7 @@ void PlacePlan(Plan& plan, const PlanLines& lines, std::vector<PlanProblem>& pro
                         std::to_string(kMinLowSlice >> 10) + " KiB)"});
     }
   }
+  PlaceLinks(plan, lines, taken, problems);
 }
 
 }  // namespace mint

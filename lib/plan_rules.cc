@@ -69,6 +69,91 @@ void CheckHost(const HostPlan& host, const PlanLines& lines, std::vector<PlanPro
   }
 }
 
+// [network] and every node's address and link. `taken` holds the store and every node's fixed
+// memory; links must stay clear of it, of the low window and of each other.
+void CheckNetwork(const Plan& plan, const PlanLines& lines, const Owners<PhysRange>& taken,
+                  std::vector<PlanProblem>& problems) {
+  const std::optional<NetworkPlan>& network = plan.network;
+  const bool subnet_ok = network && network->subnet.prefix != 0;
+  // What an address may not be, besides outside the subnet: the host's, or one with a meaning.
+  auto address_problem = [&](uint32_t address) -> std::string {
+    const Ipv4Subnet& subnet = network->subnet;
+    const std::string text = FormatIpv4(address);
+    if (!subnet.Contains(address))
+      return "address " + text + " is outside the subnet " + FormatSubnet(subnet);
+    if (address == subnet.network)
+      return "address " + text + " is the network address of " + FormatSubnet(subnet);
+    if (address == subnet.Broadcast())
+      return "address " + text + " is the broadcast address of " + FormatSubnet(subnet);
+    return "";
+  };
+  if (subnet_ok && network->host) {
+    if (std::string problem = address_problem(*network->host); !problem.empty())
+      problems.push_back({lines.network.Of("host"), "[network] host " + problem});
+  }
+  const uint64_t region = network ? LinkRegionBytes(network->ring) : 0;
+  const PhysRange& window = plan.host.low_window;
+  Owners<uint32_t> addresses;
+  if (subnet_ok) addresses.emplace_back(network->HostAddress(), "the host's (the bridge's)");
+  Owners<PhysRange> links;
+  for (size_t index = 0; index < plan.nodes.size(); ++index) {
+    const NodePlan& node = plan.nodes[index];
+    const SectionLines& at = lines.Node(index);
+    auto problem = [&](int line, const std::string& what) {
+      problems.push_back({line, "node " + node.name + ": " + what});
+    };
+    if (node.address) {
+      const int line = at.Of("address");
+      const std::string text = FormatIpv4(*node.address);
+      if (!network) {
+        problem(line, "address " + text +
+                          " needs a [network] section (the subnet and the host's bridge)");
+      } else if (subnet_ok) {
+        if (std::string what = address_problem(*node.address); !what.empty()) problem(line, what);
+        for (const auto& [other, owner] : addresses) {
+          if (other == *node.address) problem(line, "address " + text + " is already " + owner);
+        }
+        addresses.emplace_back(*node.address, "node " + node.name + "'s");
+      }
+      if (node.name.size() > kMaxLinkedNodeName)
+        problem(line, "name '" + node.name + "' is longer than " +
+                          std::to_string(kMaxLinkedNodeName) +
+                          " characters: a node with an address gets the host device '" +
+                          LinkInterfaceName(node.name) +
+                          "', and Linux interface names have at "
+                          "most 15");
+    }
+    if (!node.link) continue;
+    const PhysRange& link = *node.link;
+    const int line = at.Of("link");
+    const std::string text = "link " + FormatRange(link);
+    if (!node.address) problem(line, "'link' needs an 'address' (the node's, in [network])");
+    if (link.start % kPage != 0 || link.end % kPage != 0)
+      problem(line, text + " is not 4 KiB aligned at both ends");
+    if (network && link.size() < region)
+      problem(line, text + " is " + Hex(link.size()) + " bytes; a ring of " + Hex(network->ring) +
+                        " needs " + Hex(region));
+    const std::vector<PhysRange>& reserved = plan.host.reserved;
+    if (std::none_of(reserved.begin(), reserved.end(),
+                     [&](const PhysRange& r) { return r.Contains(link); })) {
+      std::string list;
+      for (const auto& r : reserved) list.append(list.empty() ? "" : ", ").append(FormatRange(r));
+      problem(line, text + " is not inside a range the host reserved (" +
+                        (list.empty() ? std::string("none") : list) + ")");
+    }
+    if (link.Overlaps(window))
+      problem(line, text + " overlaps the low window " + FormatRange(window));
+    for (const Owners<PhysRange>* owners :
+         std::initializer_list<const Owners<PhysRange>*>{&taken, &links}) {
+      for (const auto& [other, owner] : *owners) {
+        if (other.Overlaps(link))
+          problem(line, text + " overlaps " + owner + " (" + FormatRange(other) + ")");
+      }
+    }
+    links.emplace_back(link, "node " + node.name + "'s link");
+  }
+}
+
 }  // namespace
 
 std::string NodeNameProblem(std::string_view name) {
@@ -209,6 +294,7 @@ void CheckPlanRules(const Plan& plan, const PlanLines& lines, std::vector<PlanPr
       low_taken.emplace_back(low, "node " + node.name);
     }
   }
+  CheckNetwork(plan, lines, taken, problems);
 }
 
 void CheckArchMemory(const NodePlan& node, std::string_view arch, int line,

@@ -525,12 +525,23 @@ const std::map<std::string, std::string> kNodeExamples = {
     {"unbind_host_drivers", "unbind_host_drivers = true"},
     {"io_apic", "io_apic = 1"},
     {"virtio_mmio", "io_apic = 1\nvirtio_mmio = [\"0xfeb02e00-0xfeb02fff@47\"]"},
+    {"address", "address = \"10.77.0.9\""},
+    {"link", "address = \"10.77.0.9\"\nlink = \"0x50000000-0x50202fff\""},
 };
+const std::map<std::string, std::string> kNetworkExamples = {
+    {"bridge", "bridge = \"br-lab\""},
+    {"subnet", "subnet = \"192.168.7.0/24\""},
+    {"host", "host = \"10.77.0.254\""},
+    {"ring", "ring = \"256K\""},
+};
+// The [network] every network example starts from (each key's example replaces its line).
+const std::map<std::string, std::string> kNetworkBase = {{"subnet", "subnet = \"10.77.0.0/24\""}};
 
 // A plan with its host and one node, each key of a section given by `host` or `node` when
 // there, else by a plain value (no value: the key is left out).
 std::string ExamplePlan(const std::map<std::string, std::string>& host,
-                        const std::map<std::string, std::string>& node) {
+                        const std::map<std::string, std::string>& node,
+                        const std::map<std::string, std::string>& network = {}) {
   std::map<std::string, std::string> host_keys = {
       {"reserved", "reserved = [\"0x40000000-0x7fffffff\"]"}};
   std::map<std::string, std::string> node_keys = {{"name", "name = \"a\""},
@@ -543,6 +554,12 @@ std::string ExamplePlan(const std::map<std::string, std::string>& host,
   for (const auto& [key, line] : host_keys) text += line + "\n";
   text += "[[node]]\n";
   for (const auto& [key, line] : node_keys) text += line + "\n";
+  if (!network.empty()) {
+    std::map<std::string, std::string> network_keys = kNetworkBase;
+    for (const auto& [key, line] : network) network_keys[key] = line;
+    text += "[network]\n";
+    for (const auto& [key, line] : network_keys) text += line + "\n";
+  }
   return text;
 }
 
@@ -593,10 +610,31 @@ TEST(PlanKeys, EveryKeyRoundTrips) {
       ADD_FAILURE() << "[[node]] key '" << name << "' has no example in kNodeExamples";
       continue;
     }
+    // A node's address and link need a [network].
+    std::map<std::string, std::string> network;
+    if (name == "address" || name == "link") network = kNetworkBase;
     round_trip(
-        "[[node]] " + name, ExamplePlan({}, {{name, example->second}}),
+        "[[node]] " + name, ExamplePlan({}, {{name, example->second}}, network),
         [&](const Plan& plan) { return WritePlan(plan, HostKeys(), Without(NodeKeys(), name)); });
   }
+  auto network_base = ParsePlan(ExamplePlan({}, {}, kNetworkBase), "network.toml");
+  ASSERT_TRUE(network_base.ok()) << network_base.error().message;
+  for (const PlanKey<NetworkPlan>& key : NetworkKeys()) {
+    std::string name(key.name);
+    auto example = kNetworkExamples.find(name);
+    if (example == kNetworkExamples.end()) {
+      ADD_FAILURE() << "[network] key '" << name << "' has no example in kNetworkExamples";
+      continue;
+    }
+    std::string text = ExamplePlan({}, {}, {{name, example->second}});
+    auto plan = ParsePlan(text, "example.toml");
+    ASSERT_TRUE(plan.ok()) << name << ":\n" << plan.error().message << "\n" << text;
+    EXPECT_FALSE(*plan == *network_base) << name << ": the example is the default\n" << text;
+    round_trip("[network] " + name, text, [&](const Plan& p) {
+      return WritePlan(p, HostKeys(), NodeKeys(), Without(NetworkKeys(), name));
+    });
+  }
+  EXPECT_EQ(kNetworkExamples.size(), NetworkKeys().size()) << "an example for a key no table has";
   EXPECT_EQ(kHostExamples.size(), HostKeys().size()) << "an example for a key no table has";
   EXPECT_EQ(kNodeExamples.size(), NodeKeys().size()) << "an example for a key no table has";
 }
