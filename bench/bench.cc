@@ -167,6 +167,29 @@ void AddBench(CLI::App& app, Command& chosen) {
   cmd->add_option("--store-size", load->store_size, "the file's size when it is created, e.g. 64M");
   cmd->callback([load, &chosen] { chosen = [load] { return BenchLoad(*load); }; });
 
+  auto net = std::make_shared<BenchNetArgs>();
+  cmd = bench->add_subcommand(
+      "net", "TCP throughput and round trips over network links vs loopback and veth");
+  cmd->footer(
+      "Needs the plan's nodes running (mint boot PLAN) and at least two with an address. In\n"
+      "each round, alternating the order: streams MIB MiB host->node, node->host, node->node\n"
+      "(the plan's first two linked nodes), over the host's loopback and over a veth pair into\n"
+      "a network namespace (10.99.0.0/24, the links' MTU), timing each sender; then 64-byte\n"
+      "pings back to back on each path. Prints min and median per path, the ratios to loopback\n"
+      "and veth, and the host's CPU use over 10 s with the links idle. Tools: busybox dd, nc,\n"
+      "ping, ip, unshare, nsenter, as in the lab.");
+  cmd->add_option("PLAN", net->plan, "the plan file")->required();
+  cmd->add_option("--rounds", net->rounds, "rounds")->capture_default_str()->check(PositiveCount());
+  cmd->add_option("--mib", net->mib, "MiB per transfer")
+      ->capture_default_str()
+      ->check(PositiveCount());
+  cmd->add_option("--pings", net->pings, "pings per round trip figure")
+      ->capture_default_str()
+      ->check(PositiveCount());
+  cmd->add_option("--json", net->json_path, "write the runs as JSON ('-': stdout, BENCH-JSON)");
+  cmd->add_option("--device", net->device, "the host module's device")->capture_default_str();
+  cmd->callback([net, &chosen] { chosen = [net] { return RunBenchNet(*net); }; });
+
   for (auto [name, what, footer, run] :
        {std::tuple{"entry", "INIT -> ready through the decompressor vs direct 64-bit entry",
                    "Boots one node of the plan (the first, or NODE) R times through the "

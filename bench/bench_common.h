@@ -55,6 +55,16 @@ struct BenchLoadArgs {
   std::string store_size;
 };
 Result<int> BenchLoad(const BenchLoadArgs& args);
+// mint bench net PLAN (bench_net.cc): the plan's first two nodes with an address, running.
+struct BenchNetArgs {
+  std::string plan;
+  int rounds = 3;
+  int mib = 64;    // per transfer
+  int pings = 50;  // per round trip figure
+  std::string json_path;
+  std::string device = "/dev/mint";
+};
+Result<int> RunBenchNet(const BenchNetArgs& args);
 
 // Writes `out` to `path`, or with "-" prints it on one stdout line prefixed "BENCH-JSON " (how
 // the lab's bench targets fish it out of the host's console).

@@ -207,9 +207,8 @@ Result<HostInitramfs> BuildHostInitramfs(const HostInitramfsSpec& spec) {
     auto bytes = ReadWholeFile(spec.kernel_modules[i]);
     if (!bytes.ok())
       return Fail(bytes.error().message, " (a host kernel module, unpacked by scripts/setup)");
-    MINT_TRY_VOID(archive.AddFile(std::string(kHostKernelModuleDir) + "/" +
-                                      std::to_string(10 + i) + "-" +
-                                      Basename(spec.kernel_modules[i]),
+    MINT_TRY_VOID(archive.AddFile(std::string(kHostKernelModuleDir) + "/" + std::to_string(10 + i) +
+                                      "-" + Basename(spec.kernel_modules[i]),
                                   *bytes, 0644));
   }
 

@@ -204,10 +204,22 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
       .busybox = artifacts.busybox,
       .mint = options.with_mint ? artifacts.mint : "",
       .module = options.with_module ? artifacts.module : "",
+      .kernel_modules = {},
       .plan = run->plan,
       .command = options.command,
       .marker = run->marker,
   };
+  // A plan with a [network] needs the host's bridge (docs/network.md), and `mint bench net`
+  // a veth pair to compare with: Debian builds them as modules.
+  if (run->plan.network) {
+    std::string kver = ReadKernelEnv(std::string(MINT_LAB_CACHE_DIR) + "/kernel.env", "MINT_KVER");
+    if (kver.empty())
+      return Fail(MINT_LAB_CACHE_DIR, "/kernel.env names no MINT_KVER; run scripts/setup");
+    for (const char* module :
+         {"net/llc/llc.ko", "net/802/stp.ko", "net/bridge/bridge.ko", "drivers/net/veth.ko"})
+      spec.kernel_modules.push_back(std::string(MINT_LAB_CACHE_DIR) + "/root/lib/modules/" + kver +
+                                    "/kernel/" + module);
+  }
   run->initramfs = MINT_TRY(BuildHostInitramfs(spec));
 
   const char* tmp = std::getenv("TMPDIR");

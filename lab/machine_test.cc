@@ -120,6 +120,7 @@ TEST(HostRun, InitramfsHoldsEveryImageOnceAndTheRewrittenPlan) {
   HostInitramfsSpec spec{.busybox = MINT_TEST_BUSYBOX,
                          .mint = "",
                          .module = "",
+                         .kernel_modules = {},
                          .plan = MustParse(kTwoNodes),
                          .command = "echo hi",
                          .marker = "m1"};

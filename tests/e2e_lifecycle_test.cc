@@ -86,6 +86,9 @@ TEST_F(Lifecycle, RestartAfterEmergencyRestart) {
 TEST_F(Lifecycle, StopRestartLoopLeaksNothing) {
   run_.Expect("restart_loop_no_leak");
 }
+TEST_F(Lifecycle, NetworkLinkFollowsEveryRestart) {
+  run_.Expect("link_follows_restarts");
+}
 TEST_F(Lifecycle, StopEndsARunningExecAtOnce) {
   run_.Expect("exec_ends_on_stop");
 }

@@ -28,6 +28,9 @@ TEST_F(Suspend, NodeOffersSuspendToRam) {
 TEST_F(Suspend, TwentyCyclesEachResumedWithItsState) {
   run_.Expect("suspend_resume_cycles");
 }
+TEST_F(Suspend, NetworkLinkIsDownWhileAsleep) {
+  run_.Expect("link_down_while_suspended");
+}
 TEST_F(Suspend, UserspaceStateIsIntact) {
   run_.Expect("userspace_state_intact");
 }

@@ -57,3 +57,10 @@ refused() { # NAME PLAN EXPECTED-TEXT: mint check --live refuses PLAN, saying EX
   [ "$rc" != 0 ] && [ "$found" = 0 ]
   check "$1" $? "mint check rc $rc: $(grep -m1 "$3" /tmp/$1.out)"
 }
+
+carrier() { cat /sys/class/net/$1/carrier 2>/dev/null || echo none; } # DEVICE: 1, 0 or none
+wait_carrier() { # DEVICE VALUE SECONDS: wait until the host's link device has that carrier
+  i=0
+  while [ "$(carrier $1)" != "$2" ] && [ $i -lt $(($3 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+  [ "$(carrier $1)" = "$2" ]
+}

@@ -156,15 +156,21 @@ kb() { awk "/^$1:/ {print \$2}" /proc/meminfo; }
 claims0=$(grep -c 'mint:' /proc/iomem)
 slab0=$(kb SUnreclaim) vmalloc0=$(kb VmallocUsed) shmem0=$(kb Shmem)
 restarts=${MINT_E2E_RESTARTS:-20}
-i=0 failed=0 times=""
+i=0 failed=0 times="" link_failed=0 link_detail=""
 while [ $i -lt "$restarts" ]; do
   mint stop alpha >/dev/null || failed=$((failed + 1))
+  # alpha's network link (docs/network.md) follows it: down while stopped, up again after.
+  [ "$(carrier mint-alpha)" = 0 ] || { link_failed=$((link_failed + 1)); link_detail="$link_detail $i:stopped-carrier-$(carrier mint-alpha)"; }
   t=$(mint restart alpha | sed -n 's/.*restarted in \([0-9.]*\) ms.*/\1/p')
   [ -n "$t" ] || failed=$((failed + 1))
   times="$times $t"
+  { wait_carrier mint-alpha 1 10 && ping -c 1 -W 5 10.77.0.2 > /dev/null; } ||
+    { link_failed=$((link_failed + 1)); link_detail="$link_detail $i:no-ping"; }
   i=$((i + 1))
 done
 echo "restart times (ms):$times"
+[ "$link_failed" = 0 ] && [ "$(ls -d /sys/class/net/mint-alpha* | wc -l)" = 1 ]
+check link_follows_restarts $? "$restarts restarts: carrier down while stopped and a ping after each restart, $link_failed failures$link_detail; host devices $(ls /sys/class/net | tr '\n' ' ')"
 [ "$(mint exec alpha -- echo back)" = back ]
 alive=$?
 claims1=$(grep -c 'mint:' /proc/iomem)

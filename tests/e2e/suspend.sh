@@ -29,7 +29,7 @@ start_counter alpha
 cycles=${MINT_E2E_CYCLES:-20}
 hb0=$(cat /tmp/host-heartbeat)
 beta0=$(node_field beta kernel_heartbeat)
-i=0 failed=0 kernel_times="" user_times="" states=""
+i=0 failed=0 kernel_times="" user_times="" states="" link_failed=0 link_detail=""
 while [ $i -lt "$cycles" ]; do
   i=$((i + 1))
   mint suspend alpha > /tmp/suspend.txt 2>&1 || { failed=$((failed + 1)); cat /tmp/suspend.txt; }
@@ -37,7 +37,11 @@ while [ $i -lt "$cycles" ]; do
   [ "$state" = suspended ] || { failed=$((failed + 1)); states="$states $i:$state"; }
   refused=$(mint exec alpha -- true 2>/dev/null; echo $?)  # while asleep: 125
   [ "$refused" = 125 ] || failed=$((failed + 1))
+  # Its network link is down while it sleeps, and up again once it is back.
+  wait_carrier mint-alpha 0 2 || { link_failed=$((link_failed + 1)); link_detail="$link_detail $i:asleep-carrier-$(carrier mint-alpha)"; }
   line=$(mint resume alpha --json 2>&1) || { failed=$((failed + 1)); echo "$line"; }
+  { wait_carrier mint-alpha 1 10 && ping -c 1 -W 5 10.77.0.2 > /dev/null; } ||
+    { link_failed=$((link_failed + 1)); link_detail="$link_detail $i:no-ping"; }
   kernel_times="$kernel_times $(json_field "$line" sipi_to_kernel_ms | cut -c1-5)"
   user_times="$user_times $(json_field "$line" sipi_to_user_ms | cut -c1-5)"
   [ "$(mint exec alpha -- cat /tmp/marker)" = kept ] || failed=$((failed + 1))
@@ -45,6 +49,7 @@ done
 echo "resume, SIPI -> kernel back (ms):$kernel_times"
 echo "resume, SIPI -> userspace (ms):$user_times"
 check suspend_resume_cycles $((failed != 0)) "$cycles cycles, $failed failures$states; SIPI -> userspace (ms):$user_times"
+check link_down_while_suspended $((link_failed != 0)) "$cycles cycles: carrier down while asleep and a ping after each resume, $link_failed failures$link_detail"
 
 still_counting alpha
 check userspace_state_intact $? "background $counted"
