@@ -130,6 +130,18 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
 
   NodeArtifacts out;
   out.layout = MINT_TRY(PlanNodeLayout(node.memory, *node.low, kernel, in.initrd_bytes.size()));
+  if (in.link != nullptr) {
+    // The link's region is announced in the node's e820 as reserved (docs/network.md): the
+    // node's kernel never takes it as RAM, and /proc/iomem shows it.
+    out.layout.e820.push_back({in.link->region.start, in.link->region.size(),
+                               static_cast<uint32_t>(E820Type::kReserved)});
+    std::sort(out.layout.e820.begin(), out.layout.e820.end(),
+              [](const E820Entry& a, const E820Entry& b) { return a.addr < b.addr; });
+    if (out.layout.e820.size() > kE820MaxEntries)
+      return Fail("node ", node.name, ": the memory map has ",
+                  std::to_string(out.layout.e820.size()),
+                  " entries with the link; the zero page holds ", std::to_string(kE820MaxEntries));
+  }
   const NodeLayout& layout = out.layout;
 
   NodeCommandLine options;
