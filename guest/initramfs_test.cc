@@ -13,7 +13,10 @@ TEST(HostInitScript, CarriesTheMarkerAndTheModuleOnlyWhenAsked) {
   EXPECT_NE(with.find("sh -c \"$(cat /mint/command)\""), std::string::npos);
   EXPECT_EQ(with.find('@'), std::string::npos) << "a placeholder was left unreplaced";
   std::string without = HostInitScript("abc123", false);
-  EXPECT_EQ(without.find("insmod"), std::string::npos);
+  EXPECT_EQ(without.find("mint.ko"), std::string::npos);
+  // Extra host kernel modules (a network plan's bridge) load either way, before mint.ko.
+  EXPECT_NE(without.find("for m in /lib/mint/kernel/*.ko"), std::string::npos);
+  EXPECT_LT(with.find("/lib/mint/kernel/"), with.find("insmod /lib/mint/mint.ko"));
 }
 
 TEST(ParseHostMarker, ReadsTheProtocolLinesOfItsOwnRunOnly) {
