@@ -57,6 +57,8 @@ struct cap_data {
 #define STORE_START 0x5c000000ull
 #define STORE_SIZE 0x4000000ull
 #define WRAP_PAGE 0xfffffffffffff000ull /* the last page below 2^64 */
+#define LINK_START 0x50000000ull /* free reserved memory, between the node and the store */
+#define LINK_SIZE 0x203000ull    /* MINT_LINK_REGION(1 MiB) */
 
 /* mint.ko's fault_inject bits (test only, kmod/host/README.md). */
 #define FAULT_SCRUB_MAP 0x1
@@ -140,7 +142,7 @@ static void check(int ok, const char *fmt, ...)
 /* Refusals tried and held, per ioctl (or mechanism), for the table at the end. */
 static const char *const groups[] = { "dispatch", "TRAMPOLINE", "CREATE", "LOAD", "READ",
 				      "START", "RESUME", "STATUS", "DESTROY", "SHARED",
-				      "STORE", "mmap", "hotplug", "rmmod", "suspend",
+				      "STORE", "LINK", "mmap", "hotplug", "rmmod", "suspend",
 				      "lockdown" };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 static int tried[N_GROUPS], held[N_GROUPS];
@@ -487,6 +489,103 @@ static void test_eperm(void)
 	       "INFO without CAP_SYS_BOOT");
 }
 
+static void link_arg(struct mint_link_attach *l, unsigned int id)
+{
+	static const unsigned char host_mac[6] = { 0x02, 0x6d, 1, 2, 3, 0 };
+	static const unsigned char node_mac[6] = { 0x02, 0x6d, 1, 2, 3, 1 };
+
+	memset(l, 0, sizeof(*l));
+	hdr(&l->hdr);
+	l->id = id;
+	l->phys = LINK_START;
+	l->size = LINK_SIZE;
+	snprintf(l->ifname, sizeof(l->ifname), "mint-smoke");
+	memcpy(l->mac[0], host_mac, 6);
+	memcpy(l->mac[1], node_mac, 6);
+}
+
+/*
+ * LINK (docs/network.md) on node `id`, created and not started: every refusal, then a link
+ * that works (its device and its claim appear), one too many, and the removal refused while the
+ * node lives. The caller destroys the node, then removes the link.
+ */
+static void test_link(unsigned int id, unsigned int free_id)
+{
+	struct mint_link_attach l;
+	char why[MINT_ERROR_LEN];
+	int ret;
+
+	link_arg(&l, id);
+	memset(l.ifname, 'x', sizeof(l.ifname));
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EINVAL, "a device name with no NUL: \"%s\"", why);
+	link_arg(&l, id);
+	snprintf(l.ifname, sizeof(l.ifname), "a/b");
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EINVAL, "the device name a/b: \"%s\"", why);
+	link_arg(&l, free_id);
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -ENOENT, "for no node: \"%s\"", why);
+	link_arg(&l, id);
+	l.phys = LINK_START + 0x800;
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EINVAL, "an unaligned region: \"%s\"", why);
+	link_arg(&l, id);
+	l.phys = WRAP_PAGE;
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EINVAL, "a region wrapping past 2^64: \"%s\"", why);
+	link_arg(&l, id);
+	l.size = 0x40000;
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EINVAL, "a region too small for the smallest rings: \"%s\"", why);
+	link_arg(&l, id);
+	l.mac[1][0] = 0x01; /* multicast */
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EINVAL, "a multicast node address: \"%s\"", why);
+	link_arg(&l, id);
+	memcpy(l.mac[1], l.mac[0], 6);
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EINVAL, "the same address on both sides: \"%s\"", why);
+	link_arg(&l, id);
+	l.phys = NODE_START;
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EBUSY, "over the node's own memory: \"%s\"", why);
+	link_arg(&l, id);
+	l.phys = 0x1000000;
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EBUSY, "over System RAM: \"%s\"", why);
+
+	link_arg(&l, id);
+	ret = call(MINT_IOC_LINK, &l, why);
+	check(ret == 0 && l.ring_size == 0x100000,
+	      "LINK node %u -> %d, rings of 0x%x \"%s\"", id, ret, l.ring_size, why);
+	check(access("/sys/class/net/mint-smoke", F_OK) == 0, "  the host has device mint-smoke");
+	check(iomem_count("mint link") == 1, "  its region is claimed in /proc/iomem");
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EEXIST, "a second link for the node: \"%s\"", why);
+	link_arg(&l, id);
+	l.size = 0;
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -EBUSY, "removing the link of a node that lives: \"%s\"", why);
+	snprintf(l.ifname, sizeof(l.ifname), "mint-none");
+	ret = call(MINT_IOC_LINK, &l, why);
+	refuse("LINK", ret, -ENOENT, "removing a link that does not exist: \"%s\"", why);
+}
+
+static void test_link_removed(void)
+{
+	struct mint_link_attach l;
+	char why[MINT_ERROR_LEN];
+	int ret;
+
+	link_arg(&l, 0);
+	l.size = 0;
+	ret = call(MINT_IOC_LINK, &l, why);
+	check(ret == 0, "LINK remove mint-smoke once its node is gone -> %d \"%s\"", ret, why);
+	check(access("/sys/class/net/mint-smoke", F_OK) != 0, "  the device is gone");
+	check(iomem_count("mint link") == 0, "  and its claim");
+}
+
 static void test_unknown_ioctls(void)
 {
 	struct {
@@ -669,7 +768,9 @@ int main(int argc, char **argv)
 	refuse("START", ret, -ENXIO, "without a trampoline: \"%s\"", why);
 	ret = resume(c.id, why);
 	refuse("RESUME", ret, -ENXIO, "without a trampoline: \"%s\"", why);
+	test_link(c.id, c.id + 1);
 	check(destroy(c.id, NULL) == 0, "DESTROY early");
+	test_link_removed();
 	check(iomem_count("mint") == 0, "  nothing claimed after it");
 
 	/* ---- TRAMPOLINE ---- */
