@@ -22,7 +22,9 @@ heartbeats_advanced() { # BEFORE.json AFTER.json: how many nodes' agent heartbea
 }
 
 node_field() { # NODE FIELD: "FIELD" of NODE in mint ps --json (strings without quotes)
-  mint ps --json | tr -d '\n' | sed 's/},/}\n/g' | grep "\"name\": \"$1\"" |
+  # (a node's "link" is an object of its own: flattened first, so that each node is one line)
+  mint ps --json | tr -d '\n' | sed 's/"link": {[^}]*}/"link": "yes"/g; s/},/}\n/g' |
+    grep "\"name\": \"$1\"" |
     sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\)\"\{0,1\}.*/\1/p" | head -1
 }
 wait_state() { # NODE STATE SECONDS: wait until mint ps shows STATE
