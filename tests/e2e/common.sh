@@ -62,7 +62,11 @@ refused() { # NAME PLAN EXPECTED-TEXT: mint check --live refuses PLAN, saying EX
 
 carrier() { cat /sys/class/net/$1/carrier 2>/dev/null || echo none; } # DEVICE: 1, 0 or none
 wait_carrier() { # DEVICE VALUE SECONDS: wait until the host's link device has that carrier
-  i=0
-  while [ "$(carrier $1)" != "$2" ] && [ $i -lt $(($3 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+  # (its own counter: callers loop on i)
+  wc_tries=0
+  while [ "$(carrier $1)" != "$2" ] && [ $wc_tries -lt $(($3 * 10)) ]; do
+    sleep 0.1
+    wc_tries=$((wc_tries + 1))
+  done
   [ "$(carrier $1)" = "$2" ]
 }
