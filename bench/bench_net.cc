@@ -65,8 +65,9 @@ double Seconds(std::chrono::steady_clock::duration d) {
 }
 
 // A receiver that keeps its input open (busybox's nc ends a connection when its input ends).
+// Nothing of it keeps the caller's output open: HostSh reads that until its end.
 std::string Receiver(int port) {
-  return "sleep 600 | nc -l -p " + std::to_string(port) + " > /dev/null 2>&1 &";
+  return "(sleep 600 | nc -l -p " + std::to_string(port) + ") > /dev/null 2>&1 < /dev/null &";
 }
 std::string Stream(int mib, const std::string& address, int port) {
   return "dd if=/dev/zero bs=1048576 count=" + std::to_string(mib) + " 2>/dev/null | nc " +
@@ -184,8 +185,13 @@ Result<int> BenchNet(const BenchNetArgs& args) {
   // MTU so that the two compare like for like.
   std::string mtu = std::to_string(MINT_LINK_MTU);
   (void)MINT_TRY(
-      HostSh("ip link set lo up; ip link del mbv0 2>/dev/null; unshare -n sleep 100000 & echo $! "
+      HostSh("ip link set lo up; ip link del mbv0 2>/dev/null; unshare -n sleep 100000 > /dev/null "
+             "2>&1 < /dev/null & echo $! "
              "> /tmp/mint-bench-ns.pid; sleep 0.3; ip link add mbv0 type veth peer name mbv1 && "
+             // Busybox's ip ignores the peer's name: find the peer by its index, rename it.
+             "for d in /sys/class/net/*; do [ \"$(cat $d/ifindex)\" = \"$(cat "
+             "/sys/class/net/mbv0/iflink)\" ] && [ ${d##*/} != mbv0 ] && ip link set ${d##*/} name "
+             "mbv1; done; "
              "ip link set mbv1 netns $(cat /tmp/mint-bench-ns.pid) && ip link set mbv0 mtu " +
              mtu + " && ip addr add " + kVethHost +
              "/24 dev mbv0 && ip link set mbv0 up && "
