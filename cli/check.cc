@@ -206,6 +206,9 @@ Result<int> RunCheck(const MachineArgs& args) {
         for (const PhysRange& r : node->memory) memory.push_back(FormatRange(r));
         entry["memory"] = memory;
         if (node->low) entry["low"] = FormatRange(*node->low);
+        // Only for a node with a network link: other plans' JSON stays as it was.
+        if (node->address) entry["address"] = FormatIpv4(*node->address);
+        if (node->link) entry["link"] = FormatRange(*node->link);
       }
       if (nc.layout) entry["kernel_at"] = Hex(nc.layout->kernel);
       if (nc.needs_bytes) entry["needs_bytes"] = nc.needs_bytes;
@@ -242,8 +245,16 @@ Result<int> RunCheck(const MachineArgs& args) {
       std::cout << ", kernel at " << Hex(nc.layout->kernel) << ", needs " << Size(nc.needs_bytes);
     else
       std::cout << ", image not checked: " << nc.image_note;
+    if (std::optional<NodeLink> link = NodeLinkOf(plan, *node))
+      std::cout << ", link " << FormatRange(link->region) << " (" << Size(link->region.size())
+                << ") as " << FormatIpv4(link->address) << "/" << link->subnet.prefix << " on "
+                << link->ifname;
     std::cout << "\n";
   }
+  if (plan.network)
+    std::cout << "network: bridge " << plan.network->bridge << " "
+              << FormatIpv4(plan.network->HostAddress()) << "/" << plan.network->subnet.prefix
+              << ", rings of " << Size(plan.network->ring) << " per side and link\n";
   std::cout << "low window " << FormatRange(plan.host.low_window) << ": holds " << capacity
             << " node(s) of " << (kDefaultLowSlice >> 10) << " KiB after the "
             << (kTrampolineBytes >> 10) << " KiB trampoline; " << LowSlicesInUse(plan)

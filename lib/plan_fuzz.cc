@@ -1,6 +1,6 @@
 // libFuzzer target for plan files: any text either fails with a message or yields a plan
-// whose nodes own disjoint memory inside the host's reserved ranges, and which serializes to
-// text that parses back to an equal plan (==, so a key SerializePlan leaves out is caught).
+// whose nodes own disjoint memory and links inside the host's reserved ranges, and which serializes
+// to text that parses back to an equal plan (==, so a key SerializePlan leaves out is caught).
 #include <cstdlib>
 #include <string>
 
@@ -22,6 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (other.Overlaps(range)) std::abort();
       owned.push_back(range);
     }
+  }
+  // Links: placed for every node with an address, clear of all memory and of each other.
+  for (const mint::NodePlan& node : plan->nodes) {
+    if (node.address.has_value() != node.link.has_value()) std::abort();
+    if (!node.link) continue;
+    if (node.link->end <= node.link->start) std::abort();
+    for (const mint::PhysRange& other : owned)
+      if (other.Overlaps(*node.link)) std::abort();
+    owned.push_back(*node.link);
   }
   auto again = mint::ParsePlan(mint::SerializePlan(*plan), "again.toml");
   if (!again.ok() || !(*again == *plan)) std::abort();
