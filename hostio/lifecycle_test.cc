@@ -28,9 +28,21 @@ class BootNodeTest : public ::testing::Test {
     node_.low = PhysRange{0x70000, 0x80000};
     host_.low_window = {0x10000, 0x90000};
   }
-  Result<NodeArtifacts> Build() {
+  Result<NodeArtifacts> Build(const NodeLink* link = nullptr) {
     NodeInputs inputs{&node_, kernel_bytes_, &kernel_, initrd_, 2000000};
+    inputs.link = link;
     return BuildNodeArtifacts(inputs);
+  }
+  // alpha at 10.77.0.2 with its link at 0x60000000, built.
+  Result<NodeArtifacts> BuildLinked() {
+    Plan plan;
+    plan.network = NetworkPlan{};
+    plan.network->subnet = *ParseSubnet("10.77.0.0/24");
+    node_.address = 0x0a4d0002;
+    node_.link = PhysRange{0x60000000, 0x60000000 + LinkRegionBytes(kDefaultLinkRing)};
+    std::optional<NodeLink> link = NodeLinkOf(plan, node_);
+    if (!link) return Fail("no link for alpha");
+    return Build(&*link);
   }
   std::vector<uint8_t> kernel_bytes_;
   KernelImage kernel_;
@@ -43,16 +55,7 @@ class BootNodeTest : public ::testing::Test {
 // A node with a link: CREATE, then MINT_IOC_LINK and the bridge, then LOAD and START; its
 // command line says where the link is.
 TEST_F(BootNodeTest, LinkComesAfterTheClaimAndBeforeTheStart) {
-  Plan plan;
-  plan.network = NetworkPlan{};
-  plan.network->subnet = *ParseSubnet("10.77.0.0/24");
-  node_.address = 0x0a4d0002;
-  node_.link = PhysRange{0x60000000, 0x60000000 + LinkRegionBytes(kDefaultLinkRing)};
-  std::optional<NodeLink> link = NodeLinkOf(plan, node_);
-  ASSERT_TRUE(link);
-  NodeInputs inputs{&node_, kernel_bytes_, &kernel_, initrd_, 2000000};
-  inputs.link = &*link;
-  auto art = BuildNodeArtifacts(inputs);
+  auto art = BuildLinked();
   ASSERT_TRUE(art.ok()) << art.error().message;
   EXPECT_TRUE(art->cmdline.ends_with(" mint_link=0x60000000,0x203000 mint_net=10.77.0.2/24"))
       << art->cmdline;
@@ -78,15 +81,7 @@ TEST_F(BootNodeTest, LinkComesAfterTheClaimAndBeforeTheStart) {
 
 // A bridge that cannot be set up gives the claim back; nothing starts.
 TEST_F(BootNodeTest, FailedBridgeGivesTheClaimBack) {
-  Plan plan;
-  plan.network = NetworkPlan{};
-  plan.network->subnet = *ParseSubnet("10.77.0.0/24");
-  node_.address = 0x0a4d0002;
-  node_.link = PhysRange{0x60000000, 0x60000000 + LinkRegionBytes(kDefaultLinkRing)};
-  std::optional<NodeLink> link = NodeLinkOf(plan, node_);
-  NodeInputs inputs{&node_, kernel_bytes_, &kernel_, initrd_, 2000000};
-  inputs.link = &*link;
-  auto art = BuildNodeArtifacts(inputs);
+  auto art = BuildLinked();
   ASSERT_TRUE(art.ok()) << art.error().message;
   auto started = StartNode(loader_, node_, *art, [](const NodeLink&) -> Result<void> {
     return Fail("bridge mint0: Operation not permitted");

@@ -28,11 +28,12 @@ node_field() { # NODE FIELD: "FIELD" of NODE in mint ps --json (strings without 
     sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\)\"\{0,1\}.*/\1/p" | head -1
 }
 wait_state() { # NODE STATE SECONDS: wait until mint ps shows STATE
-  i=0
-  while [ $i -lt $(($3 * 5)) ]; do
+  # (its own counter, as wait_carrier's: callers loop on i)
+  ws_tries=0
+  while [ $ws_tries -lt $(($3 * 5)) ]; do
     [ "$(node_field "$1" state)" = "$2" ] && return 0
     sleep 0.2
-    i=$((i + 1))
+    ws_tries=$((ws_tries + 1))
   done
   return 1
 }
