@@ -153,18 +153,24 @@ static bool mint_is_realmode_header(const struct real_mode_header *h, u64 base, 
 	if (!mint_in(h->ro_end, h->text_start + 1, lim + 1))
 		return false;
 	if (!mint_in(h->trampoline_start, h->text_start, h->ro_end) ||
-	    !mint_in(h->trampoline_start64, h->text_start, h->ro_end) ||
-	    !mint_in(h->machine_real_restart_asm, h->text_start, h->ro_end))
+	    !mint_in(h->machine_real_restart_asm, h->text_start, h->ro_end) ||
+	    !mint_in(h->trampoline_header, h->ro_end, lim))
 		return false;
-	if (!mint_in(h->trampoline_header, h->ro_end, lim) ||
+#ifdef CONFIG_X86_64
+	if (!mint_in(h->trampoline_start64, h->text_start, h->ro_end) ||
 	    !mint_in(h->trampoline_pgd, h->ro_end, lim))
 		return false;
+#endif
 #ifdef CONFIG_ACPI_SLEEP
 	if (!mint_in(h->wakeup_start, h->text_start, h->ro_end) ||
 	    !mint_in(h->wakeup_header, h->ro_end, lim))
 		return false;
 #endif
+#ifdef CONFIG_X86_64
 	return h->machine_real_restart_seg == __KERNEL32_CS;
+#else
+	return true; /* a 32-bit header has no far segment to check */
+#endif
 }
 
 #define MINT_REALMODE_MAX 0x10000u      /* the 6.1 blob is ~6 pages; allow 64 KiB */

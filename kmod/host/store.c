@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/security.h>
 
+#include "compat.h"
 #include "mint_host.h"
 
 static DEFINE_MUTEX(store_lock);
@@ -128,7 +129,7 @@ int mint_store_mmap(struct file *file, struct vm_area_struct *vma)
 		err = -EINVAL;
 		goto out;
 	}
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	mint_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	err = remap_pfn_range(vma, vma->vm_start, (store_start + off) >> PAGE_SHIFT, len,
 			      vma->vm_page_prot);
 out:

@@ -40,6 +40,7 @@
 #include <asm/smp.h>
 
 #include "mint/abi.h"
+#include "compat.h"
 #include "link/link.h"
 #include "link/ring.h"
 
@@ -167,9 +168,9 @@ static struct notifier_block mint_reboot_nb = {
 	.priority = INT_MIN,
 };
 
-static void mint_kmsg_dump(struct kmsg_dumper *dumper, enum kmsg_dump_reason reason)
+static void mint_kmsg_dump(struct kmsg_dumper *dumper, mint_kmsg_dump_arg arg)
 {
-	switch (reason) {
+	switch (mint_kmsg_reason(arg)) {
 	case KMSG_DUMP_EMERG:
 		/* emergency_restart(): sysrq-b, a watchdog, panic with a timeout. */
 		mint_record(MINT_PARK_EMERGENCY_RESTART, "emergency restart");
@@ -280,7 +281,8 @@ static void mint_tty_close(struct tty_struct *tty, struct file *filp)
 	tty_port_close(&tty_port, tty, filp);
 }
 
-static int mint_tty_write(struct tty_struct *tty, const u8 *buf, int count)
+static mint_tty_write_ret mint_tty_write(struct tty_struct *tty, const u8 *buf,
+					 mint_tty_write_count count)
 {
 	mint_ring_write(buf, count);
 	return count;
