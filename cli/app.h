@@ -37,6 +37,7 @@ void AddSuspend(CLI::App& app, Command& chosen);  // cli/suspend.cc, as is AddRe
 void AddResume(CLI::App& app, Command& chosen);
 void AddSnapshot(CLI::App& app, Command& chosen);  // cli/snapshot.cc
 void AddStore(CLI::App& app, Command& chosen);     // cli/store.cc
+void AddKernel(CLI::App& app, Command& chosen);    // cli/kernel.cc
 void AddBench(CLI::App& app, Command& chosen);     // bench/bench.cc: parallel|load|entry|image
 
 // The whole application, every subcommand registered (tests parse with it too).

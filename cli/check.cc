@@ -78,7 +78,7 @@ Result<Checked> RunChecks(const std::string& path, const Inventory* inventory) {
     if (node.kernel.empty()) return Fail("no kernel");
     auto images = ReadImages(node);
     if (!images) return images.take_error();
-    NodeImage image{images->image, images->initrd.size()};
+    NodeImage image{images->image, images->initrd.size(), images->module};
     loaded[node.name] = std::make_unique<LoadedImages>(std::move(*images));
     return image;
   };

@@ -232,6 +232,8 @@ Result<HostInitramfs> BuildHostInitramfs(const HostInitramfsSpec& spec) {
     node.kernel = MINT_TRY(place(node.kernel, "node " + node.name + ": kernel"));
     if (!node.initrd.empty())
       node.initrd = MINT_TRY(place(node.initrd, "node " + node.name + ": initrd"));
+    if (!node.node_module.empty() && node.node_module != "none")
+      node.node_module = MINT_TRY(place(node.node_module, "node " + node.name + ": node_module"));
   }
   MINT_TRY_VOID(archive.AddFile(kHostPlanPath, SerializePlan(out.guest_plan), 0644));
   MINT_TRY_VOID(archive.AddFile(kHostCommandPath, spec.command, 0644));

@@ -2,6 +2,7 @@
 #include "format.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include "files.h"
 #include "store_session.h"
@@ -18,6 +19,60 @@ ImageBytes::ImageBytes(ImageBytes&&) noexcept = default;
 ImageBytes& ImageBytes::operator=(ImageBytes&&) noexcept = default;
 ImageBytes::~ImageBytes() = default;
 
+namespace {
+
+// The node module (lib/node_module.h): the one the plan names goes into the initramfs as one
+// more archive; otherwise the initramfs's own is the one the node loads.
+Result<void> AddNodeModule(const NodePlan& node, LoadedImages& out) {
+  NodeModuleFacts& facts = out.module;
+  facts.kernel_release = KernelRelease(out.image.version);
+  if (node.node_module == kNoNodeModule) {
+    facts.from = "node_module = \"none\"";
+    return {};
+  }
+  if (!node.node_module.empty()) {
+    facts.from = node.node_module;
+    std::error_code error;
+    if (!std::filesystem::exists(node.node_module, error)) {
+      facts.from += ", which does not exist";
+      return {};
+    }
+    auto ko = MINT_TRY(ReadFile(node.node_module, "node " + node.name + "'s node_module"));
+    auto vermagic = ModuleVermagic(ko);
+    if (!vermagic)
+      return Fail("node ", node.name, ": node_module ", node.node_module, ": ",
+                  vermagic.error().message);
+    facts.vermagic = *vermagic;
+    out.initrd = MINT_TRY(AppendToInitramfs(out.initrd.span(), kNodeModulePath, ko));
+    // The store keeps the initrd file as it is, not this node's copy with the module added.
+    std::erase_if(out.to_place, [&](const DeferredPlacement& placement) {
+      return placement.path == node.initrd;
+    });
+    return {};
+  }
+  facts.from = node.initrd.empty() ? std::string("the node has no initrd")
+                                   : node.initrd + " /" + std::string(kNodeModulePath);
+  if (node.initrd.empty()) return {};
+  auto found = FindInInitramfs(out.initrd.span(), kNodeModulePath);
+  if (!found) {
+    facts.from = node.initrd + ": " + found.error().message;
+    return {};
+  }
+  if (!*found) {
+    facts.from += ": not there";
+    return {};
+  }
+  auto vermagic = ModuleVermagic(**found);
+  if (!vermagic) {
+    facts.from += ": " + vermagic.error().message;
+    return {};
+  }
+  facts.vermagic = *vermagic;
+  return {};
+}
+
+}  // namespace
+
 Result<LoadedImages> ReadImages(const NodePlan& node, StoreSession* store, bool defer_placement) {
   LoadedImages out;
   auto start = std::chrono::steady_clock::now();
@@ -28,11 +83,12 @@ Result<LoadedImages> ReadImages(const NodePlan& node, StoreSession* store, bool 
   if (!node.initrd.empty())
     out.initrd = MINT_TRY(
         LoadImageBytes(node.initrd, "node " + node.name + "'s initrd", store, nullptr, defer));
-  out.read_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   auto image = ParseBzImage(out.kernel);
   if (!image) return Fail("node ", node.name, ": ", node.kernel, ": ", image.error().message);
   out.image = std::move(*image);
+  MINT_TRY_VOID(AddNodeModule(node, out));
+  out.read_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

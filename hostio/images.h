@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bzimage.h"
+#include "node_module.h"
 #include "plan.h"
 #include "result.h"
 #include "store.h"
@@ -63,6 +64,9 @@ struct LoadedImages {
   ImageBytes initrd;
   std::string kernel_path;
   KernelImage image;
+  // The node module the node will load and the kernel it was built for (lib/node_module.h);
+  // a module the plan names is already appended to `initrd`.
+  NodeModuleFacts module;
   double read_ms = 0;
   // Images read from disk that still go into the store (ReadImages with defer_placement).
   std::vector<DeferredPlacement> to_place;

@@ -60,6 +60,8 @@ Result<std::unique_ptr<PreparedNode>> PrepareNode(const NodePlan& node, HostSess
                                                   EntryMode entry) {
   StoreSession* store = session.store.get();
   auto images = MINT_TRY(ReadImages(node, store, /*defer_placement=*/!session.dry_run()));
+  if (std::string problem = NodeModuleProblem(node, images.module); !problem.empty())
+    return Fail(problem);
   std::unique_ptr<PreparedNode> prepared(new PreparedNode(node, std::move(images)));
   LoadedImages& read = prepared->images;
   prepared->read_ms = read.read_ms;

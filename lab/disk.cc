@@ -62,6 +62,8 @@ Result<LabDisk> BuildImageDisk(const Plan& plan, const std::string& work_dir,
   for (NodePlan& node : disk.guest_plan.nodes) {
     node.kernel = MINT_TRY(place(node.kernel));
     if (!node.initrd.empty()) node.initrd = MINT_TRY(place(node.initrd));
+    if (!node.node_module.empty() && node.node_module != "none")
+      node.node_module = MINT_TRY(place(node.node_module));
   }
 
   // Room for the files plus ext4's own metadata (journal, inode tables).

@@ -79,6 +79,9 @@ void SetPlanEnvironmentDefaults(const LabArtifacts& artifacts) {
       ReadKernelEnv(std::string(MINT_LAB_CACHE_DIR) + "/kernel.env", "MINT_I386_KERNEL");
   if (!i386_kernel.empty()) setenv("MINT_I386_KERNEL", i386_kernel.c_str(), 0);
   setenv("MINT_I386_NODE_INITRD", MINT_LAB_I386_NODE_INITRD_PATH, 0);
+  // Debian kernels a plan names as "debian:RELEASE", each with its node module (`mint kernel`):
+  // scripts/setup fetches the suite's into the build's cache and the build makes their modules.
+  setenv("MINT_KERNEL_CACHE", MINT_LAB_CACHE_DIR, 0);
   // The node image with virtio drivers, for nodes with devices of their own (docs/devices.md).
   setenv("MINT_NODE_DEVICES_INITRD", MINT_LAB_NODE_DEVICES_INITRD_PATH, 0);
 }
@@ -180,8 +183,8 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
   run->keep_ = options.keep_work_dir;
   run->plan = MINT_TRY(LoadPlanFile(options.plan_path));
   for (const NodePlan& node : run->plan.nodes) {
-    for (const std::string* image : {&node.kernel, &node.initrd}) {
-      if (image->empty() || Readable(*image)) continue;
+    for (const std::string* image : {&node.kernel, &node.initrd, &node.node_module}) {
+      if (image->empty() || *image == "none" || Readable(*image)) continue;
       std::string hint = *image == artifacts.node_initrd
                              ? "; build it with `cmake --build build --target node_initrd`"
                              : "";

@@ -170,6 +170,11 @@ std::vector<uint8_t> CpioArchive::Serialize() const {
 }
 
 Result<std::vector<CpioEntry>> ParseCpio(std::span<const uint8_t> bytes) {
+  size_t consumed = 0;
+  return ParseCpio(bytes, consumed);
+}
+
+Result<std::vector<CpioEntry>> ParseCpio(std::span<const uint8_t> bytes, size_t& consumed) {
   ByteReader reader(bytes);
   std::vector<CpioEntry> entries;
   size_t offset = 0;
@@ -200,7 +205,10 @@ Result<std::vector<CpioEntry>> ParseCpio(std::span<const uint8_t> bytes) {
                   ": name is not NUL-terminated at its stated size ", std::to_string(namesize));
     size_t data_offset = offset + kHeaderSize + namesize;
     data_offset += Pad4(data_offset);
-    if (*name == kTrailer) break;
+    if (*name == kTrailer) {
+      consumed = data_offset;
+      break;
+    }
     auto data = reader.SpanAt(data_offset, filesize);
     if (!data)
       return Fail("cpio: '", *name, "' claims ", std::to_string(filesize),

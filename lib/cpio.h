@@ -59,5 +59,8 @@ struct CpioEntry {
   std::vector<uint8_t> data;
 };
 Result<std::vector<CpioEntry>> ParseCpio(std::span<const uint8_t> bytes);
+// The same, also giving how many bytes the archive took, up to the end of its TRAILER!!! entry
+// (an initramfs is a series of archives: what follows is the next one).
+Result<std::vector<CpioEntry>> ParseCpio(std::span<const uint8_t> bytes, size_t& consumed);
 
 }  // namespace mint

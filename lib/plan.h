@@ -53,9 +53,13 @@ struct NetworkPlan {
 
 struct NodePlan {
   std::string name;
-  std::string arch;                    // "x86_64", "i386", or empty: read from the image
-  std::string kernel;                  // path to a bzImage on the machine running mint
-  std::string initrd;                  // optional
+  std::string arch;    // "x86_64", "i386", or empty: read from the image
+  std::string kernel;  // path to a bzImage on the machine running mint
+  std::string initrd;  // optional
+  // The mint_node.ko to add to the initramfs (lib/node_module.h): a path, "none" to boot the
+  // node without one, or empty: the initramfs's own, else the kernel cache's (kernel =
+  // "debian:RELEASE").
+  std::string node_module;
   std::string cmdline;                 // the user's part; Mint adds what a node must have
   std::vector<uint32_t> cpus;          // APIC IDs; cpus[0] is the boot core
   std::vector<PhysRange> memory;       // explicit ranges (sizes are placed by the planner)

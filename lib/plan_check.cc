@@ -29,6 +29,11 @@ void CheckImage(const NodePlan& node, const SectionLines& lines, const NodeImage
     problem(lines.line, "the plan says arch " + node.arch + " but " + node.kernel + " is an " +
                             kernel.arch + " kernel");
   if (node.arch.empty()) CheckArchMemory(node, kernel.arch, memory_line, problems);
+  if (image.module) {
+    std::string refusal = NodeModuleProblem(node, *image.module);
+    if (!refusal.empty())
+      problems.push_back({lines.Of(node.node_module.empty() ? "kernel" : "node_module"), refusal});
+  }
   // A low slice below the minimum is a problem of the plan already (ParsePlanAll).
   if (node.memory.empty() || !node.low || node.low->size() < kMinLowSlice) return;
   std::vector<PhysRange> memory = node.memory;

@@ -13,6 +13,7 @@
 #include "bzimage.h"
 #include "inventory.h"
 #include "layout.h"
+#include "node_module.h"
 #include "plan.h"
 #include "plan_rules.h"
 #include "result.h"
@@ -28,6 +29,8 @@ inline constexpr uint64_t kWorkingMargin = uint64_t{16} << 20;
 struct NodeImage {
   KernelImage kernel;
   uint64_t initrd_size = 0;
+  // The node module it will load; nullopt: not looked for (no refusal).
+  std::optional<NodeModuleFacts> module;
 };
 // Reads a node's kernel image header and initrd size (the CLI reads files; tests fake it).
 using NodeImageReader = std::function<Result<NodeImage>(const NodePlan&)>;

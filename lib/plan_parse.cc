@@ -4,12 +4,14 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <tuple>
 #include <utility>
 
 #include <toml++/toml.h>
 
+#include "node_module.h"
 #include "pci.h"
 #include "plan_rules.h"
 
@@ -378,16 +380,42 @@ void ReadArch(KeyReader& in, NodePlan& node) {
 void ReadKernel(KeyReader& in, NodePlan& node) {
   std::string text;
   in.String(text);
-  if (text.empty())
+  if (text.empty()) {
     in.Problem(in.HeaderLine(), "'kernel' (path to a bzImage) is missing");
-  else
+  } else if (text.starts_with(kDebianKernelPrefix)) {
+    // A Debian kernel from the kernel cache (`mint kernel fetch`), with its node module.
+    std::string spec = text.substr(kDebianKernelPrefix.size());
+    std::string dir = KernelCacheDir() + "/kernels/" + spec;
+    std::error_code error;
+    if (spec.empty() || spec.find('/') != std::string::npos || spec.starts_with('.'))
+      in.Problem(in.Line(), "kernel '" + text +
+                                "': name a Debian kernel release or package after 'debian:', "
+                                "e.g. debian:6.12.118+deb12-cloud-amd64");
+    else if (!std::filesystem::exists(dir + "/vmlinuz", error))
+      in.Problem(in.Line(), "kernel '" + text + "' is not in the kernel cache " + KernelCacheDir() +
+                                ": run `mint kernel fetch " + spec +
+                                "` (MINT_KERNEL_CACHE names another cache)");
+    node.kernel = dir + "/vmlinuz";
+    if (node.node_module.empty()) node.node_module = dir + "/mint_node.ko";
+  } else {
     in.Expand(text, node.kernel);
+  }
 }
 
 void ReadInitrd(KeyReader& in, NodePlan& node) {
   std::string text;
   in.String(text);
   in.Expand(text, node.initrd);
+}
+
+void ReadNodeModule(KeyReader& in, NodePlan& node) {
+  std::string text;
+  // Absent, it keeps what a kernel = "debian:..." chose (ReadKernel runs first).
+  if (!in.String(text) || !in.Present()) return;
+  if (text == kNoNodeModule)
+    node.node_module = text;
+  else
+    in.Expand(text, node.node_module);
 }
 
 void ReadNodeCpus(KeyReader& in, NodePlan& node) {
@@ -500,6 +528,7 @@ constexpr PlanKey<NodePlan> kNodeKeys[] = {
     {"arch", ReadArch, Write<&NodePlan::arch>},
     {"kernel", ReadKernel, Write<&NodePlan::kernel>, kWritten},
     {"initrd", ReadInitrd, Write<&NodePlan::initrd>},
+    {"node_module", ReadNodeModule, Write<&NodePlan::node_module>},
     {"cmdline", ReadString<&NodePlan::cmdline>, Write<&NodePlan::cmdline>, kWritten},
     {"cpus", ReadNodeCpus, Write<&NodePlan::cpus>, kWritten},
     {"memory", ReadMemory, WriteMemory, kWritten},

@@ -514,6 +514,7 @@ const std::map<std::string, std::string> kNodeExamples = {
     {"arch", "arch = \"x86_64\""},
     {"kernel", "kernel = \"/other/vmlinuz\""},
     {"initrd", "initrd = \"/initrd.cpio.gz\""},
+    {"node_module", "node_module = \"/mint_node.ko\""},
     {"cmdline", "cmdline = \"quiet\""},
     {"cpus", "cpus = [2, 3]"},
     {"memory", "memory = [\"0x50000000-0x5fffffff\", \"32M\"]"},

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "boot_protocol.h"
+#include "cpio.h"
 
 namespace mint::testing {
 
@@ -65,6 +66,57 @@ inline std::vector<uint8_t> SyntheticBzImage(size_t payload_size = 64) {
   image[kSetupBytes] = 0x1f;
   image[kSetupBytes + 1] = 0x8b;
   return image;
+}
+
+// A minimal relocatable ELF with the sections a kernel module's vermagic is read from (null,
+// .modinfo holding `modinfo`, .shstrtab), 64- or 32-bit.
+inline std::vector<uint8_t> FakeModuleWithModinfo(const std::string& modinfo, bool wide) {
+  const std::string names = std::string("\0.modinfo\0.shstrtab\0", 20);
+  const size_t header = wide ? 64 : 52, shentsize = wide ? 64 : 40;
+  const size_t modinfo_at = header, names_at = modinfo_at + modinfo.size();
+  const size_t shoff = (names_at + names.size() + 7) & ~size_t{7};
+  std::vector<uint8_t> out(shoff + 3 * shentsize, 0);
+  auto put = [&](size_t offset, uint64_t value, size_t width) {
+    for (size_t i = 0; i < width; ++i) out[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  };
+  std::memcpy(out.data(),
+              "\x7f"
+              "ELF",
+              4);
+  out[4] = wide ? 2 : 1;
+  out[5] = 1;
+  put(wide ? 0x28 : 0x20, shoff, wide ? 8 : 4);
+  put(wide ? 0x3a : 0x2e, shentsize, 2);
+  put(wide ? 0x3c : 0x30, 3, 2);
+  put(wide ? 0x3e : 0x32, 2, 2);
+  std::memcpy(out.data() + modinfo_at, modinfo.data(), modinfo.size());
+  std::memcpy(out.data() + names_at, names.data(), names.size());
+  auto section = [&](size_t index, uint32_t name, size_t offset, size_t size) {
+    size_t at = shoff + index * shentsize;
+    put(at, name, 4);
+    put(at + (wide ? 0x18 : 0x10), offset, wide ? 8 : 4);
+    put(at + (wide ? 0x20 : 0x14), size, wide ? 8 : 4);
+  };
+  section(1, 1, modinfo_at, modinfo.size());
+  section(2, 10, names_at, names.size());
+  return out;
+}
+
+// A fake mint_node.ko built for kernel `release`.
+inline std::vector<uint8_t> FakeNodeModule(const std::string& release, bool wide = true) {
+  return FakeModuleWithModinfo(
+      std::string("license=GPL") + '\0' + "vermagic=" + release + " SMP mod_unload " + '\0', wide);
+}
+
+// A node initramfs of exactly `size` bytes holding /lib/mint/mint_node.ko built for `release`
+// (a cpio archive, then the zero padding the kernel skips).
+inline std::vector<uint8_t> FakeNodeInitrd(size_t size, const std::string& release,
+                                           bool wide = true) {
+  CpioArchive archive;
+  (void)archive.AddFile("lib/mint/mint_node.ko", FakeNodeModule(release, wide));
+  std::vector<uint8_t> out = archive.Serialize();
+  if (out.size() < size) out.resize(size, 0);
+  return out;
 }
 
 }  // namespace mint::testing

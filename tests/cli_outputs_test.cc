@@ -53,17 +53,28 @@ class Images {
     auto i386 = kernel;
     i386[0x236] = 0;  // xloadflags: no 64-bit entry, not above 4 GiB: an i386 kernel
     WriteBytes(dir_ / "vmlinuz-686", i386);
-    WriteBytes(dir_ / "node-initrd", std::vector<uint8_t>(2 << 20, 0x5a));
-    WriteBytes(dir_ / "node-initrd-i386", std::vector<uint8_t>(1 << 20, 0x5b));
-    WriteBytes(dir_ / "node-initrd-devices", std::vector<uint8_t>(3 << 20, 0x5c));
+    // Each initrd carries a node module built for the synthetic kernels' release.
+    WriteBytes(dir_ / "node-initrd", testing::FakeNodeInitrd(2 << 20, kRelease));
+    WriteBytes(dir_ / "node-initrd-i386", testing::FakeNodeInitrd(1 << 20, kRelease, false));
+    WriteBytes(dir_ / "node-initrd-devices", testing::FakeNodeInitrd(3 << 20, kRelease));
+    // The kernel cache a plan's kernel = "debian:..." reads (`mint kernel fetch` fills it).
+    for (const char* name : {"linux-image-686", "linux-image-6.12-cloud-amd64"}) {
+      bool i386_kernel = std::string(name).ends_with("686");
+      fs::create_directories(dir_ / "kernels" / name);
+      WriteBytes(dir_ / "kernels" / name / "vmlinuz", i386_kernel ? i386 : kernel);
+      WriteBytes(dir_ / "kernels" / name / "mint_node.ko",
+                 testing::FakeNodeModule(kRelease, !i386_kernel));
+    }
   }
+  static constexpr const char* kRelease = "6.1.0-test";  // testing::SyntheticBzImage's
   ~Images() { fs::remove_all(dir_); }
   const fs::path& dir() const { return dir_; }
   std::string Env() const {
     std::string d = dir_.string();
     return "MINT_KERNEL=" + d + "/vmlinuz MINT_I386_KERNEL=" + d +
            "/vmlinuz-686 MINT_NODE_INITRD=" + d + "/node-initrd MINT_I386_NODE_INITRD=" + d +
-           "/node-initrd-i386 MINT_NODE_DEVICES_INITRD=" + d + "/node-initrd-devices";
+           "/node-initrd-i386 MINT_NODE_DEVICES_INITRD=" + d +
+           "/node-initrd-devices MINT_KERNEL_CACHE=" + d;
   }
 
  private:
@@ -130,6 +141,49 @@ TEST(CliOutputs, EveryExamplePrintsWhatItDidBeforeTheSplit) {
   if (!update) {
     EXPECT_GE(compared, 30);
   }
+}
+
+// A node whose initramfs carries a module for another kernel is refused by mint check and by a
+// boot (here its dry run), naming both kernels; a module the plan names, or node_module =
+// "none", lets it through (docs/kernels.md).
+TEST(CliOutputs, ANodeModuleForAnotherKernelIsRefused) {
+  Images images;
+  WriteBytes(images.dir() / "foreign-initrd", testing::FakeNodeInitrd(1 << 20, "6.12.9-other"));
+  WriteBytes(images.dir() / "own.ko", testing::FakeNodeModule(Images::kRelease));
+  auto plan_with = [&](const std::string& extra) {
+    fs::path plan = images.dir() / "plan.toml";
+    std::ofstream(plan, std::ios::trunc)
+        << "[host]\nreserved = [\"0x40000000-0x4fffffff\"]\nlow_window = \"0x10000-0x8ffff\"\n"
+           "cpus = [0]\n\n[[node]]\nname = \"beta\"\nkernel = \"${MINT_KERNEL}\"\n"
+           "initrd = \"" +
+               (images.dir() / "foreign-initrd").string() +
+               "\"\ncpus = [1]\n"
+               "memory = [\"0x40000000-0x4fffffff\"]\n" +
+               extra;
+    return plan.string();
+  };
+  std::string refused = RunMint(images, "check " + plan_with(""));
+  EXPECT_NE(refused.find("node beta: the mint_node.ko it would load ($IMAGES/foreign-initrd "
+                         "/lib/mint/mint_node.ko) is built for 6.12.9-other, not for its kernel "
+                         "6.1.0-test"),
+            std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("[exit 1]"), std::string::npos) << refused;
+  std::string boot = RunMint(images, "boot " + plan_with("") + " --dry-run");
+  EXPECT_NE(boot.find("is built for 6.12.9-other"), std::string::npos) << boot;
+  EXPECT_EQ(boot.find("[exit 0]"), std::string::npos) << boot;
+
+  std::string own = RunMint(
+      images,
+      "check " + plan_with("node_module = \"" + (images.dir() / "own.ko").string() + "\"\n"));
+  EXPECT_NE(own.find("[exit 0]"), std::string::npos) << own;
+  std::string none = RunMint(images, "check " + plan_with("node_module = \"none\"\n"));
+  EXPECT_NE(none.find("[exit 0]"), std::string::npos) << none;
+  std::string dry = RunMint(
+      images, "boot " +
+                  plan_with("node_module = \"" + (images.dir() / "own.ko").string() + "\"\n") +
+                  " --dry-run");
+  EXPECT_NE(dry.find("[exit 0]"), std::string::npos) << dry;
 }
 
 }  // namespace

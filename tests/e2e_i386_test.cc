@@ -1,6 +1,7 @@
 // End to end, in the QEMU lab: an i386 node (Debian's 686 kernel, i386 busybox and mint-agent)
-// and an x86_64 node boot side by side from the x86_64 host (examples/i386-node.toml); each
-// reports its `uname -m` and memory to the host (mint exec) and on its own console.
+// and an x86_64 node on Debian's 6.12 kernel boot side by side from the x86_64 6.1 host
+// (examples/i386-node.toml); each reports its `uname -m` and memory to the host (mint exec) and
+// on its own console, and each loads its own kernel's mint_node.ko.
 #include <cstdint>
 #include <regex>
 
@@ -47,6 +48,17 @@ TEST_F(I386, EachReportsItsMachine) {
 }
 TEST_F(I386, TheI386NodeLeavesTheHostsIoApicAlone) {
   run_.Expect("i386_leaves_ioapic");
+}
+// Neither node runs the host's kernel: each loads the mint_node.ko built for its own (686 and
+// 6.12 cloud, from the kernel cache), and each one's reboot parks it instead of resetting.
+TEST_F(I386, EachLoadsTheModuleBuiltForItsKernel) {
+  run_.Expect("module_loaded_i386");
+  run_.Expect("module_loaded_amd64");
+  run_.Expect("amd64_runs_6_12");
+}
+TEST_F(I386, EachModuleParksItsNodesReboot) {
+  run_.Expect("reboot_parks_i386");
+  run_.Expect("reboot_parks_amd64");
 }
 TEST_F(I386, HostLogClean) {
   run_.Expect("host_log_clean");

@@ -43,6 +43,31 @@ enabled=$(grep -c 'ENABLING IO-APIC IRQs' /tmp/i386-dmesg)
 skipped=$(grep -c "Skipping IOAPIC probe due to 'noapic'" /tmp/i386-dmesg)
 [ "$enabled" = 0 ] && [ "$skipped" = 1 ]
 check i386_leaves_ioapic $? "ENABLING IO-APIC IRQs: $enabled, noapic skip: $skipped"
+# Neither node runs the host's kernel (docs/kernels.md): each got the mint_node.ko built for its
+# own (6.1 686, 6.12 cloud) from the kernel cache, appended to its initramfs, and loaded it.
+for node in i386 amd64; do
+  release=$(mint exec $node -- uname -r)
+  loaded=$(mint exec $node -- grep -c '^mint_node ' /proc/modules)
+  [ "$loaded" = 1 ]
+  check module_loaded_$node $? "$node runs $release; mint_node in /proc/modules: $loaded"
+done
+case "$(mint exec amd64 -- uname -r)" in 6.12.*) ok=0 ;; *) ok=1 ;; esac
+check amd64_runs_6_12 $ok "amd64 runs $(mint exec amd64 -- uname -r) beside the host's $(uname -r)"
+
+# And each module does what it is there for: a node's reboot parks its core (the node stops,
+# with the reason), instead of resetting the machine; the host and the other node go on.
+for node in i386 amd64; do
+  other=amd64; [ $node = amd64 ] && other=i386
+  mint exec $node -- sh -c "(sleep 0.3; reboot -f) >/dev/null 2>&1 &" >/dev/null
+  wait_state $node stopped 30
+  state_rc=$?
+  reason=$(node_field $node reason)
+  alive=$(mint exec $other -- echo alive)
+  echo "$reason" | grep -q '^reboot' && [ "$state_rc" = 0 ] && [ "$alive" = alive ]
+  check reboot_parks_$node $? "$node $(node_field $node state) ('$reason'); $other says '$alive'"
+  [ $node = i386 ] && { mint restart i386 >/dev/null 2>&1; wait_state i386 running 60; }
+done
+
 bad=$(dmesg | grep -ciE 'no irq handler|spurious|soft lockup|rcu.*stall')
 [ "$bad" = 0 ]
 check host_log_clean $? "$bad bad lines in the host's dmesg"
