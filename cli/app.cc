@@ -37,9 +37,9 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add :
-       {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp, AddPs, AddStop,
-        AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole, AddExec, AddStore, AddBench})
+  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp,
+                         AddPs, AddStop, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole,
+                         AddExec, AddStore, AddHostSetup, AddBench})
     add(app, chosen);
 }
 
