@@ -119,7 +119,9 @@ Result<int> RunHostSetup(const HostSetupArgs& args) {
   // without one; a conflict the drop-in cannot override stops everything.
   std::string action = "write";
   if (previous == desired || (!previous && now.Complete())) action = "none";
-  const bool blocked = action == "write" && !with_drop_in.Complete();
+  // (The drop-in already in place but the configuration incomplete: something after it
+  // contradicts the plan, which the comparison with the drop-in shows too.)
+  const bool blocked = !(action == "none" && now.Complete()) && !with_drop_in.Complete();
   if (blocked) action = "blocked";
 
   const SecureBootState secure_boot = ReadSecureBootState(args.root);

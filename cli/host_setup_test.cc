@@ -159,6 +159,13 @@ TEST_F(FakeHost, AContradictionInTheDefaultLineWritesNothingAndNamesIt) {
       << err_;
   EXPECT_FALSE(HasDropIn());
   EXPECT_EQ(UpdateRuns(), 0);
+  // Added after the drop-in was written: a second run does not call that "nothing to do".
+  WriteText(root_ / "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
+  EXPECT_EQ(Run({"--yes", "--update-grub", UpdateGrub()}), 0) << err_;
+  WriteText(root_ / "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet maxcpus=4\"\n");
+  EXPECT_EQ(Run({"--yes", "--update-grub", UpdateGrub()}), 1);
+  EXPECT_NE(err_.find("maxcpus=4 is the line's last"), std::string::npos) << err_;
+  EXPECT_EQ(UpdateRuns(), 1);
 }
 
 TEST_F(FakeHost, ADollarWrittenWithoutItsBackslashesIsNamed) {

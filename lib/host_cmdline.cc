@@ -167,8 +167,11 @@ std::vector<const OptionStatus*> CmdlineDiff::Conflicts() const {
 }
 
 CmdlineDiff CompareHostCmdline(const std::vector<std::string>& required,
-                               const std::vector<std::string>& words) {
+                               const std::vector<std::string>& all_words) {
   CmdlineDiff diff;
+  // The kernel stops reading its parameters at "--": what follows is init's.
+  const std::vector<std::string> words(
+      all_words.begin(), std::find(all_words.begin(), all_words.end(), std::string("--")));
   // Every memmap= entry of the line, with the word it came from.
   std::vector<std::pair<MemmapEntry, std::string>> memmaps;
   for (const std::string& word : words) {

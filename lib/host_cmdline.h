@@ -2,7 +2,7 @@
 // compared with what a command line has (the running kernel's /proc/cmdline, or what GRUB
 // will pass at the next boot), the GRUB drop-in that adds what is missing, and what the
 // firmware's Secure Boot state means for Mint's module. mint host-setup and mint check --live
-// use it; hostio/host_setup.h reads and writes the files. docs/hardware.md has the facts behind
+// use it; hostio/boot_config.h reads and writes the files. docs/hardware.md has the facts behind
 // it (GRUB's two layers of quoting, Debian's lockdown and DKMS signing).
 #pragma once
 
@@ -51,6 +51,7 @@ struct CmdlineDiff {
 //   conflict, and a memmap= the kernel cannot read is a problem;
 // - any other option (maxcpus, no_ipi_broadcast) takes the line's last occurrence, as the
 //   kernel does: the same value is present, another value a conflict.
+// Words after a "--" are init's arguments, not the kernel's, and do not count.
 CmdlineDiff CompareHostCmdline(const std::vector<std::string>& required,
                                const std::vector<std::string>& words);
 
