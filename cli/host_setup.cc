@@ -183,10 +183,11 @@ Result<int> RunHostSetup(const HostSetupArgs& args) {
       json["drop_in"]["written"] = false;
       (void)finish(1);
     }
-    return Fail("GRUB's configuration has options that Mint's drop-in cannot override (GRUB ",
-                "puts GRUB_CMDLINE_LINUX_DEFAULT after GRUB_CMDLINE_LINUX, and the last ",
-                "occurrence wins); remove them from the files above, then run mint host-setup ",
-                "again. Nothing was written:", what);
+    return Fail("GRUB's configuration has options that Mint's drop-in cannot override (an ",
+                "option the kernel cannot read, another kind of memmap= over a reserved range, ",
+                "or a contradicting one in GRUB_CMDLINE_LINUX_DEFAULT, which GRUB puts after ",
+                "GRUB_CMDLINE_LINUX: the last occurrence wins); remove them from the files ",
+                "above, then run mint host-setup again. Nothing was written:", what);
   }
   if (action == "none") {
     if (!args.json)

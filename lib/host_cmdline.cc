@@ -75,7 +75,8 @@ Result<MemmapEntry> ParseMemmapEntry(std::string_view text) {
   if (rest.empty()) return MemmapEntry{0, {*size, UINT64_MAX}};
   char kind = rest[0];
   if (kind != '$' && kind != '@' && kind != '#' && kind != '!' && kind != '%')
-    return Fail("'", std::string(1, kind), "' after the size is none of $ @ # ! %");
+    return Fail("'", std::string(1, kind), "' after the size is none of $ @ # ! %, and the ",
+                "kernel then drops all RAM above ", Hex(*size));
   std::string_view after;
   auto start = MemParse(rest.substr(1), after);
   if (!start) return Fail("no address after '", std::string(1, kind), "'");
