@@ -302,9 +302,11 @@ void AddHostSetup(CLI::App& app, Command& chosen) {
       "grub-mkconfig does). When options are missing it shows the drop-in\n"
       "/etc/default/grub.d/mint.cfg that appends them to GRUB_CMDLINE_LINUX (each $ written\n"
       "\\\\\\$, docs/hardware.md) and, with consent (--yes, or y at the prompt on a terminal),\n"
-      "writes it atomically and runs update-grub. A second run finds nothing to do. An option\n"
-      "in GRUB_CMDLINE_LINUX_DEFAULT that contradicts the plan (maxcpus=4) is reported and\n"
-      "nothing is written. When update-grub fails its output is shown and the drop-in is put\n"
+      "writes it atomically and runs update-grub; without consent it writes nothing. A second\n"
+      "run finds nothing to do. An option in GRUB_CMDLINE_LINUX_DEFAULT that contradicts the\n"
+      "plan (maxcpus=4), another kind of memmap= over a reserved range, or a memmap= the\n"
+      "kernel cannot read is reported and nothing is written. When update-grub fails its output is "
+      "shown and the drop-in is put\n"
       "back as it was, unless --keep-on-failure. Also says whether Secure Boot restricts\n"
       "modules and what to run then (signing mint.ko with DKMS's MOK key). Exits 0 when the\n"
       "configuration is right or was written (or --dry-run showed what would be), 1 otherwise.");
@@ -315,9 +317,11 @@ void AddHostSetup(CLI::App& app, Command& chosen) {
   cmd->add_option("--root", args->root,
                   "read proc/, sys/ and etc/ under DIR instead of / (a copy of a machine's files; "
                   "update-grub then runs only when --update-grub names a command)")
+      ->type_name("DIR")
       ->capture_default_str();
   cmd->add_option("--update-grub", args->update_grub,
-                  "the command run (through /bin/sh) after writing the drop-in [update-grub]");
+                  "the command run (through /bin/sh) after writing the drop-in [update-grub]")
+      ->type_name("CMD");
   cmd->add_flag("--keep-on-failure", args->keep_on_failure,
                 "keep the new drop-in when update-grub fails (default: put back what was there)");
   cmd->callback([args, &chosen] { chosen = [args] { return RunHostSetup(*args); }; });
