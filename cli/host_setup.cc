@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -103,7 +104,11 @@ Result<int> RunHostSetup(const HostSetupArgs& args) {
     running_note = cmdline.error().message;
 
   // The next boot: GRUB's configuration now, and with the drop-in this plan wants.
-  const std::string desired = MINT_TRY(GrubDropIn(required, args.plan));
+  // The drop-in names the plan by its absolute path: it is read long after, from elsewhere.
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(args.plan, error);
+  const std::string desired =
+      MINT_TRY(GrubDropIn(required, error ? args.plan : absolute.lexically_normal().string()));
   const std::optional<std::string> previous = MINT_TRY(ReadDropIn(args.root));
   const GrubConfig current = MINT_TRY(ReadGrubConfig(args.root, previous));
   if (!current.present)
