@@ -39,7 +39,7 @@ void BuildApp(CLI::App& app, Command& chosen) {
   app.failure_message(CLI::FailureMessage::simple);
   for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp,
                          AddPs, AddStop, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole,
-                         AddExec, AddStore, AddKernel, AddBench})
+                         AddExec, AddStore, AddKernel, AddHostSetup, AddBench})
     add(app, chosen);
 }
 

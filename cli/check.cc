@@ -12,10 +12,12 @@
 
 #include "app.h"
 #include "artifacts.h"
+#include "boot_config.h"
 #include "commands.h"
 #include "devices.h"
 #include "files.h"
 #include "host_device.h"
+#include "host_setup.h"
 #include "images.h"
 #include "inventory.h"
 #include "lifecycle.h"
@@ -37,7 +39,11 @@ void AddInventoryOptions(CLI::App* cmd, InventoryArgs& args) {
                                "also check against a machine ('mint inventory --json' output): "
                                "host RAM, reserved ranges, unknown APIC IDs, cores online in the "
                                "host");
-  cmd->add_flag("--live", args.live, "the same against this machine, read now")->excludes(file);
+  cmd->add_flag("--live", args.live,
+                "the same against this machine, read now; check also names the host kernel "
+                "options the plan needs that /proc/cmdline lacks, and says when Secure Boot "
+                "restricts modules")
+      ->excludes(file);
 }
 
 Result<Inventory> LoadInventory(const InventoryArgs& args, const std::string& device, bool& have) {
@@ -186,6 +192,15 @@ Result<int> RunCheck(const MachineArgs& args) {
   const Plan& plan = checked.check.plan;
   const auto& problems = checked.check.problems;
   uint64_t capacity = LowWindowCapacity(plan.host.low_window);
+  // On the machine itself (--live): the boot options the plan needs that the running kernel
+  // lacks, and whether Secure Boot keeps an unsigned mint.ko out.
+  std::vector<std::string> host_notes;
+  if (args.inventory.live && !(plan.nodes.empty() && !problems.empty())) {
+    auto cmdline = ReadRunningCmdline("/");
+    host_notes =
+        HostNotes(plan, args.plan, cmdline ? *cmdline : std::string(), ReadSecureBootState("/"));
+    if (!cmdline) host_notes.insert(host_notes.begin(), cmdline.error().message);
+  }
   if (args.json) {
     nlohmann::ordered_json out;
     out["plan"] = args.plan;
@@ -216,6 +231,7 @@ Result<int> RunCheck(const MachineArgs& args) {
       nodes.push_back(entry);
     }
     out["nodes"] = nodes;
+    if (args.inventory.live) out["host_notes"] = host_notes;
     out["low_window"] = {{"range", FormatRange(plan.host.low_window)},
                          {"slice_bytes", kDefaultLowSlice},
                          {"min_slice_bytes", kMinLowSlice},
@@ -224,6 +240,7 @@ Result<int> RunCheck(const MachineArgs& args) {
     std::cout << out.dump(2) << "\n";
     return problems.empty() ? 0 : 1;
   }
+  for (const std::string& note : host_notes) std::cout << "host: " << note << "\n";
   if (!problems.empty()) {
     std::cerr << FormatProblems(problems, args.plan) << "\n"
               << "mint: " << args.plan << ": " << problems.size()

@@ -84,17 +84,23 @@ std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node) {
   return link;
 }
 
-std::string HostKernelArgs(const HostPlan& host) {
-  std::ostringstream out;
-  out << "maxcpus=" << host.cpus.size();
-  for (const PhysRange& range : host.reserved) {
-    out << " memmap=" << Hex(range.size()) << "$" << Hex(range.start);
-  }
+std::vector<std::string> HostKernelOptions(const HostPlan& host) {
+  std::vector<std::string> options;
+  options.push_back("maxcpus=" + std::to_string(host.cpus.size()));
+  for (const PhysRange& range : host.reserved)
+    options.push_back("memmap=" + Hex(range.size()) + "$" + Hex(range.start));
   // With every possible core online, Linux sends its stop and reboot IPIs to "all but self"
   // by broadcast, which would also reach the cores nodes own (a host that onlined a core a
   // node gave back has all of them online). Directed IPIs keep the host to its own cores.
-  out << " no_ipi_broadcast=1";
-  return out.str();
+  options.push_back("no_ipi_broadcast=1");
+  return options;
+}
+
+std::string HostKernelArgs(const HostPlan& host) {
+  std::string line;
+  for (const std::string& option : HostKernelOptions(host))
+    line.append(line.empty() ? "" : " ").append(option);
+  return line;
 }
 
 }  // namespace mint

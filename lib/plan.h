@@ -168,7 +168,10 @@ std::string SerializePlan(const Plan& plan);
 
 // The host kernel's command-line options the plan asks for: maxcpus=N and one
 // memmap=SIZE$START per reserved range, and no_ipi_broadcast=1 so the host's stop IPIs never
-// reach a node's cores (the lab passes these to the host it boots).
+// reach a node's cores (the lab passes these to the host it boots; mint host-setup writes
+// them into GRUB's configuration, lib/host_cmdline.h).
+std::vector<std::string> HostKernelOptions(const HostPlan& host);
+// The same joined by spaces, as mint plan prints them.
 std::string HostKernelArgs(const HostPlan& host);
 
 }  // namespace mint
