@@ -81,6 +81,20 @@ else
   tail -n 20 "$work/dkms.log"; fail "mint-dkms: dkms.conf's MAKE[0] ('$make_line') does not build mint.ko"
 fi
 
+# And DKMS itself, kept inside this test's folder (its own tree and source tree, the cache's
+# headers): `dkms build` of the unpacked package, never an installation into this machine.
+if command -v dkms >/dev/null; then
+  release="$(basename "$kdir")" && release="${release#linux-headers-}"
+  mkdir -p "$work/dkms-tree"
+  if dkms build -m mint -v "$version" -k "$release" --sourcetree "$root/usr/src" \
+       --dkmstree "$work/dkms-tree" --kernelsourcedir "$kdir" >"$work/dkms-build.log" 2>&1 &&
+     [ -f "$work/dkms-tree/mint/$version/$release/x86_64/module/mint.ko" ]; then
+    pass "dkms build -m mint -v $version -k $release (unpacked mint-dkms, the cache's headers)"
+  else
+    tail -n 20 "$work/dkms-build.log"; fail "dkms build of the unpacked mint-dkms"
+  fi
+fi
+
 # The node module from mint-node's sources, as `mint kernel` builds it for a node kernel.
 node_src="$work/node-src"
 cp -a "$root/usr/share/mint/src" "$node_src"
