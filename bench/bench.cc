@@ -12,6 +12,7 @@
 #include "bench_common.h"
 #include "commands.h"
 #include "parallel_boot.h"
+#include "plan_site.h"
 
 namespace mint::cli {
 namespace {
@@ -34,7 +35,7 @@ Result<int> BenchParallel(const ParallelArgs& args) {
   const std::string& svg_path = args.svg_path;
   const std::string& device = args.device;
   int rounds = args.rounds;
-  auto plan = LoadPlanFile(args.plan);
+  auto plan = LoadHostPlan(args.plan);
   if (!plan) return plan.take_error();
   size_t max_nodes = args.max == 0 ? plan->nodes.size() : args.max;
   if (max_nodes > plan->nodes.size())

@@ -1,4 +1,5 @@
 #include "bench_common.h"
+#include "plan_site.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -33,7 +34,7 @@ Result<BenchTarget> LoadBenchTarget(const BenchArgs& args) {
   target.rounds = args.rounds;
   target.json_path = args.json_path;
   target.device = args.device;
-  target.plan = MINT_TRY(LoadPlanFile(args.plan));
+  target.plan = MINT_TRY(LoadHostPlan(args.plan));
   if (target.plan.nodes.empty()) return Fail(args.plan, " has no nodes");
   if (!args.node.empty()) {
     const NodePlan* node = target.plan.FindNode(args.node);

@@ -16,6 +16,7 @@
 #include "bzimage.h"
 #include "commands.h"
 #include "files.h"
+#include "plan_site.h"
 #include "store_session.h"
 
 namespace mint::cli {
@@ -130,7 +131,7 @@ Result<int> BenchLoad(const BenchLoadArgs& args) {
     plan_path = std::getenv("MINT_PLAN");
   if (plan_path.empty()) return Fail("no plan: give PLAN, or set MINT_PLAN");
 
-  auto plan = LoadPlanFile(plan_path);
+  auto plan = LoadHostPlan(plan_path);
   if (!plan) return Error(plan.error().message);
   const NodePlan* node = node_name.empty() ? (plan->nodes.empty() ? nullptr : &plan->nodes[0])
                                            : plan->FindNode(node_name);

@@ -22,6 +22,7 @@
 #include "host_device.h"
 #include "network.h"
 #include "node_access.h"
+#include "plan_site.h"
 
 namespace mint::cli {
 namespace {
@@ -162,7 +163,7 @@ uint64_t LinkInterrupts() {
 }
 
 Result<int> BenchNet(const BenchNetArgs& args) {
-  Plan plan = MINT_TRY(LoadPlanFile(args.plan));
+  Plan plan = MINT_TRY(LoadHostPlan(args.plan));
   if (!plan.network) return Error(args.plan + " has no [network]: nothing to measure");
   Nodes nodes;
   nodes.host_address = FormatIpv4(plan.network->HostAddress());

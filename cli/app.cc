@@ -36,6 +36,7 @@ void BuildApp(CLI::App& app, Command& chosen) {
       "Runs independent Linux kernels (nodes) on spare cores of this machine.\n"
       "Run 'mint COMMAND --help' for a command's options.");
   app.require_subcommand(1);
+  app.set_version_flag("--version", "mint " MINT_VERSION);
   app.failure_message(CLI::FailureMessage::simple);
   for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp,
                          AddPs, AddStop, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole,
@@ -64,6 +65,8 @@ int Main(const std::vector<std::string>& args) {
     return app.exit(help);
   } catch (const CLI::CallForAllHelp& help) {
     return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
   } catch (const CLI::ParseError& error) {
     std::cerr << "mint: " << error.what() << "\n";
     std::string command = args.empty() || args[0].starts_with("-") ? "" : args[0] + " ";

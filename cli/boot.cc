@@ -20,6 +20,7 @@
 #include "lifecycle.h"
 #include "memory_images.h"
 #include "node_access.h"
+#include "plan_site.h"
 #include "sleep.h"
 #include "store_session.h"
 
@@ -181,7 +182,7 @@ Result<int> RunBoot(const BootArgs& a) {
   int timeout_s = a.timeout_s;
   const std::string& device = a.device;
   EntryMode entry_mode = MINT_TRY(ParseEntryMode(a.entry));
-  auto plan = MINT_TRY(LoadPlanFile(plan_path));
+  auto plan = MINT_TRY(LoadHostPlan(plan_path));
   if (!a.image.empty()) {
     if (a.nodes.size() > 1) return Fail("--image resumes one node; name at most one");
     if (dry_run) return Fail("--image and --dry-run do not go together");

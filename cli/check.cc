@@ -24,6 +24,7 @@
 #include "live_inventory.h"
 #include "plan_check.h"
 #include "plan_map.h"
+#include "plan_site.h"
 
 namespace mint::cli {
 namespace {
@@ -72,7 +73,7 @@ struct Checked {
 Result<Checked> RunChecks(const std::string& path, const Inventory* inventory) {
   auto bytes = MINT_TRY(ReadFile(path, "plan file"));
   Checked out;
-  out.check = ParsePlanAll(std::string(bytes.begin(), bytes.end()), path);
+  out.check = ParsePlanAll(std::string(bytes.begin(), bytes.end()), path, HostPlanVariables());
   // A syntax error leaves nothing to check further.
   if (!out.check.problems.empty() && out.check.plan.nodes.empty() &&
       out.check.problems.front().column > 0)
@@ -285,7 +286,7 @@ Result<int> RunPlanMap(const MachineArgs& args) {
   const std::string& svg_path = args.svg;
   bool have_inventory = false;
   auto inventory = MINT_TRY(LoadInventory(args.inventory, "/dev/mint", have_inventory));
-  auto plan = MINT_TRY(LoadPlanFile(args.plan));
+  auto plan = MINT_TRY(LoadHostPlan(args.plan));
   const mint::Inventory* inv = have_inventory ? &inventory : nullptr;
   std::vector<Region> regions = MapRegions(plan, inv);
   CoreOwners cores = CoreMap(plan, inv);
@@ -301,7 +302,7 @@ Result<int> RunPlanMap(const MachineArgs& args) {
 }
 
 Result<int> RunDown(const MachineArgs& args) {
-  auto plan = MINT_TRY(LoadPlanFile(args.plan));
+  auto plan = MINT_TRY(LoadHostPlan(args.plan));
   auto host = MINT_TRY(HostDevice::Open(args.device));
   int stopped = 0;
   for (const NodePlan& node : plan.nodes) {

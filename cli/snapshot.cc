@@ -11,6 +11,7 @@
 #include "format.h"
 #include "memory_images.h"
 #include "node_access.h"
+#include "plan_site.h"
 
 namespace mint::cli {
 namespace {
@@ -48,7 +49,7 @@ Result<int> RunSnapshot(const SnapshotArgs& args) {
   std::string plan_path = args.plan_path;
   if (plan_path.empty()) plan_path = RememberedPlan(node_name).value_or("");
   std::optional<Plan> plan;
-  if (!plan_path.empty()) plan = MINT_TRY(LoadPlanFile(plan_path));
+  if (!plan_path.empty()) plan = MINT_TRY(LoadHostPlan(plan_path));
   const NodePlan* node_plan = plan ? plan->FindNode(node_name) : nullptr;
   if (node_plan == nullptr && NodeOwnsDevices(node_name))
     return Fail("node ", node_name, " owns devices",

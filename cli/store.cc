@@ -28,6 +28,7 @@
 #include "files.h"
 #include "format.h"
 #include "mint/abi.h"
+#include "plan_site.h"
 
 namespace mint::cli {
 
@@ -48,7 +49,7 @@ Result<std::unique_ptr<StoreSession>> OpenStore(const StoreArgs& args) {
   location.file = args.file;
   if (!args.size_text.empty()) location.file_size = MINT_TRY(ParseSize(args.size_text));
   if (location.file.empty() && !args.plan_path.empty()) {
-    Plan plan = MINT_TRY(LoadPlanFile(args.plan_path));
+    Plan plan = MINT_TRY(LoadHostPlan(args.plan_path));
     if (!plan.host.store)
       return Fail(args.plan_path,
                   " has no [host] store range; add store = \"0x...-0x...\" inside "

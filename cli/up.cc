@@ -19,6 +19,7 @@
 #include "images.h"
 #include "lifecycle.h"
 #include "node_access.h"
+#include "plan_site.h"
 #include "store_session.h"
 
 namespace mint::cli {
@@ -81,7 +82,7 @@ Result<int> RunUp(const UpArgs& a) {
       std::printf("  [%6.2f s] %-12s %s\n", at_ms / 1000, run.node->name.c_str(), what.c_str());
       std::fflush(stdout);
     };
-  auto plan = MINT_TRY(LoadPlanFile(a.plan));
+  auto plan = MINT_TRY(LoadHostPlan(a.plan));
   std::vector<const NodePlan*> nodes = MINT_TRY(PickNodes(plan, a.plan, a.nodes));
   const std::string& plan_path = a.plan;
 

@@ -39,9 +39,10 @@ std::string FormatProblems(const std::vector<PlanProblem>& problems, std::string
 
 // Every problem is recorded instead of stopping at the first: a user fixing a plan sees the
 // whole list at once, sorted by line.
-PlanCheck ParsePlanAll(std::string_view text, std::string_view origin) {
+PlanCheck ParsePlanAll(std::string_view text, std::string_view origin,
+                       const PlanVariables& variables) {
   PlanCheck out;
-  if (!ReadPlan(text, origin, out)) return out;
+  if (!ReadPlan(text, origin, out, variables)) return out;
   CheckPlanRules(out.plan, out.lines, out.problems);
   PlacePlan(out.plan, out.lines, out.problems);
   // Architecture rules that need only the plan (an arch read from the image is checked by
@@ -55,18 +56,31 @@ PlanCheck ParsePlanAll(std::string_view text, std::string_view origin) {
   return out;
 }
 
-Result<Plan> ParsePlan(std::string_view text, std::string_view origin) {
-  PlanCheck check = ParsePlanAll(text, origin);
+Result<Plan> ParsePlan(std::string_view text, std::string_view origin,
+                       const PlanVariables& variables) {
+  PlanCheck check = ParsePlanAll(text, origin, variables);
   if (!check.problems.empty()) return Fail(FormatProblems(check.problems, origin));
   return std::move(check.plan);
 }
 
+PlanCheck ParsePlanAll(std::string_view text, std::string_view origin) {
+  return ParsePlanAll(text, origin, PlanVariables::Environment());
+}
+
+Result<Plan> ParsePlan(std::string_view text, std::string_view origin) {
+  return ParsePlan(text, origin, PlanVariables::Environment());
+}
+
 Result<Plan> LoadPlanFile(const std::string& path) {
+  return LoadPlanFile(path, PlanVariables::Environment());
+}
+
+Result<Plan> LoadPlanFile(const std::string& path, const PlanVariables& variables) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail("cannot read plan file ", path);
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return ParsePlan(buffer.str(), path);
+  return ParsePlan(buffer.str(), path, variables);
 }
 
 std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node) {

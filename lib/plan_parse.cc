@@ -37,8 +37,10 @@ int LineOf(const toml::node* node) {
   return node == nullptr ? 0 : static_cast<int>(node->source().begin.line);
 }
 
-// Expands ${NAME} from the environment; an unset variable is an error naming it.
-Result<std::string> ExpandEnv(std::string_view text, std::string_view where) {
+// Expands ${NAME} from `variables` (the environment, then Mint's defaults: plan_variables.h);
+// a variable without a value is an error naming it.
+Result<std::string> ExpandVariables(std::string_view text, std::string_view where,
+                                    const PlanVariables& variables) {
   std::string out;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -52,11 +54,10 @@ Result<std::string> ExpandEnv(std::string_view text, std::string_view where) {
       return Fail(std::string(where), ": unterminated ${ in '", std::string(text), "'");
     out.append(text.substr(pos, open - pos));
     std::string name(text.substr(open + 2, close - open - 2));
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr || *value == '\0')
-      return Fail(std::string(where), ": '", std::string(text), "' uses ${", name,
-                  "}, which is not set in the environment");
-    out.append(value);
+    auto value = variables.Value(name);
+    if (!value)
+      return Fail(std::string(where), ": '", std::string(text), "': ", value.error().message);
+    out.append(*value);
     pos = close + 1;
   }
   return out;
@@ -69,14 +70,16 @@ Result<std::string> ExpandEnv(std::string_view text, std::string_view where) {
 class KeyReader {
  public:
   KeyReader(const toml::node* value, std::string_view key, size_t index, std::string& where,
-            PlanLines& lines, SectionLines& section, std::vector<PlanProblem>& problems)
+            PlanLines& lines, SectionLines& section, std::vector<PlanProblem>& problems,
+            const PlanVariables& variables)
       : value_(value),
         key_(key),
         index_(index),
         where_(where),
         lines_(lines),
         section_(section),
-        problems_(problems) {}
+        problems_(problems),
+        variables_(variables) {}
 
   bool Present() const { return value_ != nullptr; }
   // The node's position in the file (0 for [host]).
@@ -118,9 +121,9 @@ class KeyReader {
     return true;
   }
 
-  // `text` with ${VAR} taken from the environment (paths), into `out`.
+  // `text` with ${VAR} taken from the environment or its default (paths), into `out`.
   void Expand(const std::string& text, std::string& out) {
-    auto expanded = ExpandEnv(text, where_);
+    auto expanded = ExpandVariables(text, where_, variables_);
     if (!expanded)
       Raw(Line(), expanded.error().message);
     else
@@ -202,6 +205,7 @@ class KeyReader {
   PlanLines& lines_;
   SectionLines& section_;
   std::vector<PlanProblem>& problems_;
+  const PlanVariables& variables_;
 };
 
 namespace {
@@ -610,7 +614,7 @@ constexpr PlanKey<NetworkPlan> kNetworkKeys[] = {
 template <typename Section>
 void ReadSection(const toml::table& table, std::span<const PlanKey<Section>> keys, size_t index,
                  std::string where, Section& section, SectionLines& section_lines, PlanLines& lines,
-                 std::vector<PlanProblem>& problems) {
+                 std::vector<PlanProblem>& problems, const PlanVariables& variables) {
   section_lines.line = LineOf(&table);
   for (const auto& [key, value] : table) {
     const std::string_view name = key.str();
@@ -626,7 +630,8 @@ void ReadSection(const toml::table& table, std::span<const PlanKey<Section>> key
                         where + ": unknown key '" + std::string(name) + "' (known: " + list + ")"});
   }
   for (const PlanKey<Section>& row : keys) {
-    KeyReader in(table.get(row.name), row.name, index, where, lines, section_lines, problems);
+    KeyReader in(table.get(row.name), row.name, index, where, lines, section_lines, problems,
+                 variables);
     row.read(in, section);
   }
 }
@@ -668,7 +673,8 @@ std::span<const PlanKey<NetworkPlan>> NetworkKeys() {
   return kNetworkKeys;
 }
 
-bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out) {
+bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
+              const PlanVariables& variables) {
   if (auto problem = NonAscii(text)) {
     out.problems.push_back(std::move(*problem));
     return false;
@@ -690,7 +696,7 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out) {
   if (const toml::node* network = root.get("network")) {
     if (network->is_table())
       ReadSection(*network->as_table(), NetworkKeys(), 0, "[network]", out.plan.network.emplace(),
-                  out.lines.network, out.lines, out.problems);
+                  out.lines.network, out.lines, out.problems, variables);
     else
       out.problems.push_back(
           {LineOf(network), "'network' must be one table ([network]), not a list"});
@@ -698,7 +704,7 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out) {
   if (const toml::node* host = root.get("host")) {
     if (host->is_table())
       ReadSection(*host->as_table(), HostKeys(), 0, "[host]", out.plan.host, out.lines.host,
-                  out.lines, out.problems);
+                  out.lines, out.problems, variables);
     else
       out.problems.push_back({LineOf(host), "'host' must be a table ([host])"});
   }
@@ -710,7 +716,7 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out) {
         size_t index = out.plan.nodes.size();
         ReadSection(*table.as_table(), NodeKeys(), index, "node #" + std::to_string(index + 1),
                     out.plan.nodes.emplace_back(), out.lines.nodes.emplace_back(), out.lines,
-                    out.problems);
+                    out.problems, variables);
       }
     }
   }

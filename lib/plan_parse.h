@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "plan.h"
+#include "plan_variables.h"
 
 namespace mint {
 
@@ -39,8 +40,9 @@ std::span<const PlanKey<NetworkPlan>> NetworkKeys();
 
 // Reads plan text into `out` (plan, lines and every problem of syntax, types and single
 // values; no whole-plan rules, no placement). False when the text is not TOML at all (or not
-// ASCII): then `out` holds only that problem.
-bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out);
+// ASCII): then `out` holds only that problem. ${NAME} in paths comes from `variables`.
+bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
+              const PlanVariables& variables = PlanVariables::Environment());
 
 // Writes a plan with the given key tables (SerializePlan: HostKeys(), NodeKeys() and
 // NetworkKeys()).
