@@ -288,6 +288,7 @@ name = "beta"
 kernel = "/k"
 cpus = [2]
 memory = ["64M"]
+console = "shared"
 [[link]]
 nodes = ["beta", "alpha"]
 subnet = "192.168.9.0/29"

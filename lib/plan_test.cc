@@ -579,6 +579,7 @@ std::string LinkPlan(const std::map<std::string, std::string>& link) {
   for (const auto& [key, line] : link) link_keys[key] = line;
   std::string text = ExamplePlan({}, {}) +
                      "[[node]]\nname = \"b\"\nkernel = \"/k\"\ncpus = [2]\nmemory = [\"64M\"]\n"
+                     "console = \"shared\"\n"
                      "[[link]]\n";
   for (const auto& [key, line] : link_keys) text += line + "\n";
   return text;
