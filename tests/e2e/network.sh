@@ -80,8 +80,8 @@ route=$(mint exec alpha -- ip route get 10.78.0.2)
 check direct_link_tcp $? "32 MiB alpha -> beta over mint1 in $direct_s s, sha256 sent $want, received $got"
 # 32 MiB went across; the host's two devices may carry a stray ARP or neighbour probe, not that.
 [ $((host1 - host0)) -lt 262144 ] && echo "$route" | grep -q "dev mint1"
-added_s=$(since "$added0")
 check direct_link_skips_host $? "host devices mint-alpha + mint-beta moved $((host1 - host0)) bytes meanwhile; alpha's route: $route"
+added_s=$(since "$added0")
 
 # 128 MiB of seeded data each way, checksummed at both ends: a 1 MiB random block (the seed),
 # sent 128 times.
@@ -179,8 +179,8 @@ mint exec alpha -- ping -c 1 -W 5 10.78.0.2 > /dev/null
 direct_ping=$?
 rm -f /tmp/beta.mimg
 [ "$image_rc" = 0 ] && [ "$back" = 0 ] && [ "$host_ping" = 0 ] && [ "$direct_ping" = 0 ]
-echo "network.sh: the direct link and image checks took $added_s s + $(since "$added1") s"
 check image_boot_rings_afresh $? "image boot rc $image_rc ($(tail -1 /tmp/image.txt)), carrier mint-beta $(carrier mint-beta), host pings beta: rc $host_ping, alpha pings beta directly: rc $direct_ping"
+echo "network.sh: the direct link and image checks took $added_s s + $(since "$added1") s"
 
 # Stopping a node takes its link down; the host's device stays for the node's next boot.
 mint stop alpha > /dev/null
