@@ -143,7 +143,7 @@ static void check(int ok, const char *fmt, ...)
 /* Refusals tried and held, per ioctl (or mechanism), for the table at the end. */
 static const char *const groups[] = { "dispatch", "TRAMPOLINE", "CREATE", "LOAD", "READ",
 				      "START", "RESUME", "STATUS", "DESTROY", "SHARED",
-				      "STORE", "LINK", "mmap", "hotplug", "rmmod", "suspend",
+				      "STORE", "LINK", "DLINK", "mmap", "hotplug", "rmmod", "suspend",
 				      "lockdown" };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 static int tried[N_GROUPS], held[N_GROUPS];
