@@ -81,6 +81,21 @@ nlohmann::json ArtifactsJson(const NodePlan& node, const LoadedImages& images,
                         {"segments", segments}};
   // Only for a node with a link: the JSON of a plan without a network stays as it was.
   if (art.link) out["link"] = LinkJson(*art.link);
+  // Likewise only for a node with direct links ([[link]]).
+  for (size_t i = 0; i < art.direct_links.size(); ++i) {
+    const NodeDirectLink& link = art.direct_links[i];
+    const std::string prefix = "/" + std::to_string(link.subnet.prefix);
+    out["direct_links"].push_back(
+        {{"name", link.name},
+         {"device", "mint" + std::to_string(i + 1)},
+         {"region", {{"start", link.region.start}, {"end", link.region.end}}},
+         {"ring", link.ring},
+         {"side", link.side},
+         {"peer", link.peer},
+         {"mac", FormatMac(link.mac[link.side])},
+         {"address", FormatIpv4(link.address) + prefix},
+         {"peer_address", FormatIpv4(link.peer_address) + prefix}});
+  }
   return out;
 }
 
@@ -112,6 +127,15 @@ void PrintArtifacts(const NodePlan& node, const LoadedImages& images, const Node
               << " " << FormatIpv4(link.address) << prefix << "\n    bridge " << link.bridge << " "
               << FormatIpv4(link.bridge_address) << prefix << " (created when missing), "
               << link.ifname << " enslaved to it\n";
+  }
+  for (size_t i = 0; i < art.direct_links.size(); ++i) {
+    const NodeDirectLink& link = art.direct_links[i];
+    const std::string prefix = "/" + std::to_string(link.subnet.prefix);
+    std::cout << "  direct link " << link.name << ": region " << FormatRange(link.region) << " ("
+              << Bytes(link.region.size()) << ", rings of " << Bytes(link.ring) << "), device mint"
+              << (i + 1) << " side " << link.side << " " << FormatMac(link.mac[link.side]) << " "
+              << FormatIpv4(link.address) << prefix << ", peer " << link.peer << " "
+              << FormatIpv4(link.peer_address) << ", not through the host\n";
   }
   std::cout << "  segments:\n";
   for (const Segment& s : art.segments)

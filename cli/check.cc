@@ -105,6 +105,8 @@ Result<Checked> RunChecks(const std::string& path, const Inventory* inventory) {
                       inventory && inventory->tsc_khz ? inventory->tsc_khz : 1000000};
     std::optional<NodeLink> link = NodeLinkOf(out.check.plan, *node);
     inputs.link = link ? &*link : nullptr;
+    std::vector<NodeDirectLink> direct_links = DirectLinksOf(out.check.plan, *node);
+    inputs.direct_links = &direct_links;
     auto art = BuildNodeArtifacts(inputs);
     if (!art) {
       std::string message = art.error().message;
@@ -233,6 +235,21 @@ Result<int> RunCheck(const MachineArgs& args) {
     }
     out["nodes"] = nodes;
     if (args.inventory.live) out["host_notes"] = host_notes;
+    // Only for a plan with [[link]]s: other plans' JSON stays as it was.
+    if (!plan.links.empty()) {
+      nlohmann::ordered_json links = nlohmann::ordered_json::array();
+      for (const DirectLinkPlan& link : plan.links) {
+        nlohmann::ordered_json entry;
+        entry["name"] = link.Name();
+        entry["nodes"] = link.nodes;
+        entry["subnet"] = FormatSubnet(link.subnet);
+        entry["addresses"] = {FormatIpv4(link.Address(0)), FormatIpv4(link.Address(1))};
+        if (link.region) entry["region"] = FormatRange(*link.region);
+        entry["ring_bytes"] = link.ring;
+        links.push_back(entry);
+      }
+      out["links"] = links;
+    }
     out["low_window"] = {{"range", FormatRange(plan.host.low_window)},
                          {"slice_bytes", kDefaultLowSlice},
                          {"min_slice_bytes", kMinLowSlice},
@@ -273,6 +290,15 @@ Result<int> RunCheck(const MachineArgs& args) {
     std::cout << "network: bridge " << plan.network->bridge << " "
               << FormatIpv4(plan.network->HostAddress()) << "/" << plan.network->subnet.prefix
               << ", rings of " << Size(plan.network->ring) << " per side and link\n";
+  for (const DirectLinkPlan& link : plan.links) {
+    if (link.nodes.size() != 2 || !link.region) continue;
+    const std::string prefix = "/" + std::to_string(link.subnet.prefix);
+    std::cout << "link " << link.Name() << ": region " << FormatRange(*link.region) << " ("
+              << Size(link.region->size()) << ", rings of " << Size(link.ring) << "), "
+              << link.nodes[0] << " " << FormatIpv4(link.Address(0)) << prefix << ", "
+              << link.nodes[1] << " " << FormatIpv4(link.Address(1)) << prefix
+              << ", not through the host\n";
+  }
   std::cout << "low window " << FormatRange(plan.host.low_window) << ": holds " << capacity
             << " node(s) of " << (kDefaultLowSlice >> 10) << " KiB after the "
             << (kTrampolineBytes >> 10) << " KiB trampoline; " << LowSlicesInUse(plan)

@@ -91,7 +91,7 @@ bool Confirm(const std::string& question) {
 }
 
 Result<int> RunHostSetup(const HostSetupArgs& args) {
-  const Plan plan = MINT_TRY(LoadPlanFile(args.plan));
+  const Plan plan = MINT_TRY(LoadHostPlan(args.plan));
   const std::vector<std::string> required = HostKernelOptions(plan.host);
   const std::string drop_in_path = UnderRoot(args.root, kGrubDropIn);
 

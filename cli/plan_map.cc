@@ -36,6 +36,11 @@ std::vector<Region> MapRegions(const Plan& plan, const Inventory* inventory) {
       owned.push_back(*node.link);
     }
   }
+  for (const DirectLinkPlan& link : plan.links) {
+    if (!link.region) continue;
+    out.push_back({*link.region, "link " + link.Name(), "link"});
+    owned.push_back(*link.region);
+  }
   const PhysRange& window = plan.host.low_window;
   PhysRange trampoline{window.start, std::min(window.end, window.start + kTrampolineBytes)};
   out.push_back({trampoline, "trampoline", "trampoline"});

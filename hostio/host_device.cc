@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -179,6 +180,27 @@ Result<uint32_t> HostDevice::Link(uint32_t id, const NodeLink& link) {
     return Fail(what,
                 ": the host module does not know MINT_IOC_LINK (ENOTTY): it is too old "
                 "for plans with a [network]; build and load the current mint.ko");
+  if (!linked) return linked.take_error();
+  return arg.ring_size;
+}
+
+Result<uint32_t> HostDevice::DirectLink(uint32_t id, const NodeDirectLink& link) {
+  auto arg = WithHeader<mint_dlink_attach>();
+  arg.id = id;
+  arg.side = link.side;
+  arg.phys = link.region.start;
+  arg.size = link.region.size();
+  // The name is for the module's messages only: cut to fit.
+  std::memcpy(arg.name, link.name.data(), std::min(link.name.size(), sizeof(arg.name) - 1));
+  for (size_t side = 0; side < 2; ++side)
+    std::memcpy(arg.mac[side], link.mac[side].data(), link.mac[side].size());
+  const std::string what = "direct link " + link.name + " (" + FormatRange(link.region) + ")";
+  int err = 0;
+  auto linked = Call(MINT_IOC_DLINK, &arg, what.c_str(), &err);
+  if (!linked && err == ENOTTY)
+    return Fail(what,
+                ": the host module does not know MINT_IOC_DLINK (ENOTTY): it is too old "
+                "for plans with a [[link]]; build and load the current mint.ko");
   if (!linked) return linked.take_error();
   return arg.ring_size;
 }

@@ -23,6 +23,7 @@ class HostDevice : public NodeLoader {
   Result<mint_node_status> Status(uint32_t id) override;
   Result<void> Destroy(uint32_t id) override;
   Result<uint32_t> Link(uint32_t id, const NodeLink& link) override;
+  Result<uint32_t> DirectLink(uint32_t id, const NodeDirectLink& link) override;
   // MINT_IOC_RESUME: SIPI a suspended node back to its kernel's wakeup code.
   Result<mint_resume> Resume(uint32_t id);
   // MINT_IOC_READ: a suspended or stopped node's memory at `phys`.

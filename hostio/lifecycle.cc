@@ -99,6 +99,9 @@ Result<std::unique_ptr<PreparedNode>> PrepareNode(const NodePlan& node, HostSess
   if (node.address && !link)
     return Fail("node ", node.name, ": has an address but no link (the plan has no [network])");
   inputs.link = link ? &*link : nullptr;
+  std::vector<NodeDirectLink> direct_links;
+  if (session.plan != nullptr) direct_links = DirectLinksOf(*session.plan, node);
+  inputs.direct_links = &direct_links;
   prepared->artifacts =
       MINT_TRY(BuildNodeArtifacts(inputs, prepared->unpacked ? &direct : nullptr));
   prepared->build_ms = MsSince(build_start);
@@ -172,6 +175,12 @@ Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
         return give_back(Fail("node ", node.name, ": network link: ", connected.error().message));
     }
     started.link_ms = MsSince(t_link);
+  }
+  // Its side of each direct link, likewise before it runs: the host zeroes this side's
+  // section (or the whole region when the other node is not there) and writes the descriptor.
+  for (const NodeDirectLink& link : artifacts.direct_links) {
+    auto ring = loader.DirectLink(started.id, link);
+    if (!ring) return give_back(Fail("node ", node.name, ": ", ring.error().message));
   }
   auto t1 = std::chrono::steady_clock::now();
   for (const Segment& segment : artifacts.segments) {
@@ -283,6 +292,11 @@ Result<ImageBootResult> ResumeImage(HostSession& session, const Plan& plan,
     if (!ring) return give_back(ring.error().message);
     auto connected = ConnectLinkToBridge(*link);
     if (!connected) return give_back("network link: " + connected.error().message);
+  }
+  // Direct links too: the restored module finds its section cleared and starts a new epoch.
+  for (const NodeDirectLink& link : DirectLinksOf(plan, node)) {
+    auto ring = host.DirectLink(id, link);
+    if (!ring) return give_back(ring.error().message);
   }
   auto copy_start = std::chrono::steady_clock::now();
   for (const PageRun& run : ZeroRuns(image)) {

@@ -79,6 +79,43 @@ TEST_F(BootNodeTest, LinkComesAfterTheClaimAndBeforeTheStart) {
   EXPECT_EQ(loader_.links["mint-alpha"], *node_.link);
 }
 
+// A node with a direct link to another node: the region is reserved in its e820, its command
+// line names it with the node's side and address, and MINT_IOC_DLINK comes after the claim and
+// before anything is loaded.
+TEST_F(BootNodeTest, DirectLinkIsReservedNamedAndAttachedBeforeTheLoad) {
+  NodeDirectLink link;
+  link.name = "beta-alpha";
+  link.region = {0x60400000, 0x60400000 + LinkRegionBytes(kDefaultLinkRing)};
+  link.ring = kDefaultLinkRing;
+  link.side = 1;
+  link.peer = "beta";
+  link.mac = DirectLinkMacs("beta", "alpha");
+  link.subnet = *ParseSubnet("10.78.0.0/30");
+  link.address = 0x0a4e0002;
+  link.peer_address = 0x0a4e0001;
+  std::vector<NodeDirectLink> links{link};
+  NodeInputs inputs{&node_, kernel_bytes_, &kernel_, initrd_, 2000000};
+  inputs.direct_links = &links;
+  auto art = BuildNodeArtifacts(inputs);
+  ASSERT_TRUE(art.ok()) << art.error().message;
+  EXPECT_TRUE(art->cmdline.ends_with(" mint_dlink=0x60400000,0x203000,1,10.78.0.2/30"))
+      << art->cmdline;
+  bool reserved = false;
+  for (const E820Entry& e : art->layout.e820)
+    reserved |= e.addr == link.region.start && e.size == link.region.size() &&
+                e.type == static_cast<uint32_t>(E820Type::kReserved);
+  EXPECT_TRUE(reserved) << "the direct link's region is reserved in the node's e820";
+  ASSERT_TRUE(EnsureTrampoline(loader_, host_).ok());
+  loader_.calls.clear();
+  auto started = StartNode(loader_, node_, *art, nullptr);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  ASSERT_GE(loader_.calls.size(), 3u);
+  EXPECT_EQ(loader_.calls[0], "create alpha");
+  EXPECT_EQ(loader_.calls[1], "dlink beta-alpha side 1");
+  EXPECT_EQ(loader_.calls.back(), "start");
+  EXPECT_EQ(loader_.direct_links["beta-alpha/1"], link.region);
+}
+
 // A bridge that cannot be set up gives the claim back; nothing starts.
 TEST_F(BootNodeTest, FailedBridgeGivesTheClaimBack) {
   auto art = BuildLinked();

@@ -130,11 +130,17 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
 
   NodeArtifacts out;
   out.layout = MINT_TRY(PlanNodeLayout(node.memory, *node.low, kernel, in.initrd_bytes.size()));
-  if (in.link != nullptr) {
-    // The link's region is announced in the node's e820 as reserved (docs/network.md): the
+  std::vector<PhysRange> link_regions;
+  if (in.link != nullptr) link_regions.push_back(in.link->region);
+  if (in.direct_links != nullptr) {
+    for (const NodeDirectLink& link : *in.direct_links) link_regions.push_back(link.region);
+  }
+  if (!link_regions.empty()) {
+    // Each link's region is announced in the node's e820 as reserved (docs/network.md): the
     // node's kernel never takes it as RAM, and /proc/iomem shows it.
-    out.layout.e820.push_back({in.link->region.start, in.link->region.size(),
-                               static_cast<uint32_t>(E820Type::kReserved)});
+    for (const PhysRange& region : link_regions)
+      out.layout.e820.push_back(
+          {region.start, region.size(), static_cast<uint32_t>(E820Type::kReserved)});
     std::sort(out.layout.e820.begin(), out.layout.e820.end(),
               [](const E820Entry& a, const E820Entry& b) { return a.addr < b.addr; });
     if (out.layout.e820.size() > kE820MaxEntries)
@@ -158,6 +164,10 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   if (in.link != nullptr) {
     options.link = LinkCommandLine(*in.link);
     out.link = *in.link;
+  }
+  if (in.direct_links != nullptr && !in.direct_links->empty()) {
+    options.link += (options.link.empty() ? "" : " ") + DirectLinkCommandLine(*in.direct_links);
+    out.direct_links = *in.direct_links;
   }
   uint32_t cmdline_size = std::min<uint32_t>(kernel.header.cmdline_size, kCmdlineCapacity);
   auto cmdline = BuildCommandLine(options, cmdline_size);

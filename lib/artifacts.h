@@ -66,6 +66,7 @@ struct NodeArtifacts {
   std::vector<uint8_t> zeros;     // direct entry: the zero tails of segments (memsz > filesz)
   std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs
   std::optional<NodeLink> link;   // what the host asks the module for (its link ioctl)
+  std::vector<NodeDirectLink> direct_links;  // its links to other nodes (DirectLinksOf)
 };
 
 struct NodeInputs {
@@ -85,6 +86,9 @@ struct NodeInputs {
   // Its link to the host (NodeLinkOf), or null when it has none: the command line then says
   // where the link's region is and the node's address (LinkCommandLine).
   const NodeLink* link = nullptr;
+  // Its direct links to other nodes (DirectLinksOf), or null when none: each is reserved in
+  // its e820 and named on its command line (DirectLinkCommandLine).
+  const std::vector<NodeDirectLink>* direct_links = nullptr;
 };
 
 // Direct entry (x86_64 only): the kernel's ELF vmlinux (ExtractKernelElf of the bzImage) and

@@ -27,9 +27,9 @@ std::optional<uint16_t> LegacyUartPort(const std::string& console) {
 
 const std::vector<std::string>& ReservedCommandLineOptions() {
   static const std::vector<std::string> kReserved = {
-      "tsc_early_khz", "nr_cpus",     "maxcpus",          "possible_cpus", "pci",
-      "panic",         "mint_status", "8250.nr_uarts",    "earlyprintk",   "acpi",
-      "memmap",        "acpi_rsdp",   "no_ipi_broadcast", "mint_link",     "mint_net"};
+      "tsc_early_khz",    "nr_cpus",       "maxcpus",     "possible_cpus", "pci",    "panic",
+      "mint_status",      "8250.nr_uarts", "earlyprintk", "acpi",          "memmap", "acpi_rsdp",
+      "no_ipi_broadcast", "mint_link",     "mint_net",    "mint_dlink"};
   return kReserved;
 }
 

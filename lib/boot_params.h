@@ -25,8 +25,8 @@ struct NodeCommandLine {
   // the shared BIOS area, which lists the host's IO-APIC, and would program it; noapic keeps it
   // off (it still reads the IO-APIC's ID and version registers once, when registering it).
   bool noapic = false;
-  // The node's network link, "mint_link=0xPHYS,0xSIZE mint_net=ADDRESS/PREFIX"
-  // (LinkCommandLine), or empty.
+  // The node's network links: "mint_link=0xPHYS,0xSIZE mint_net=ADDRESS/PREFIX"
+  // (LinkCommandLine) and "mint_dlink=..." (DirectLinkCommandLine), either, both or empty.
   std::string link;
 };
 

@@ -121,6 +121,18 @@ class FakeLoader : public NodeLoader {
     return link.ring;
   }
   std::map<std::string, PhysRange> links;  // ifname -> region
+  Result<uint32_t> DirectLink(uint32_t id, const NodeDirectLink& link) override {
+    calls.push_back("dlink " + link.name + " side " + std::to_string(link.side));
+    auto node = nodes.find(id);
+    if (node == nodes.end()) return Fail("no node");
+    if (node->second.state != MINT_STATE_OWNED) return Fail("the node was started");
+    bool inside = false;
+    for (const PhysRange& r : reserved) inside |= r.Contains(link.region);
+    if (!inside) return Fail("link ", FormatRange(link.region), " is not reserved");
+    direct_links[link.name + "/" + std::to_string(link.side)] = link.region;
+    return link.ring;
+  }
+  std::map<std::string, PhysRange> direct_links;  // "name/side" -> region
 
   uint64_t started_boot_params = 0;
   uint64_t started_entry = 0;

@@ -59,6 +59,9 @@ class NodeLoader {
   // MINT_IOC_LINK: gives node `id` (created, not started) its link to the host, `link.region`
   // with the host's device `link.ifname`; returns each side's ring size as the module set it.
   virtual Result<uint32_t> Link(uint32_t id, const NodeLink& link) = 0;
+  // MINT_IOC_DLINK: gives node `id` (created, not started) its side of a direct link to
+  // another node; returns each side's ring size as the module set it.
+  virtual Result<uint32_t> DirectLink(uint32_t id, const NodeDirectLink& link) = 0;
 };
 
 // The trampoline as assembled from boot/trampoline.S (embedded at build time).

@@ -110,6 +110,10 @@ std::array<MacAddress, 2> LinkMacs(std::string_view node_name) {
   return {host, node};
 }
 
+std::array<MacAddress, 2> DirectLinkMacs(std::string_view node0, std::string_view node1) {
+  return LinkMacs(std::string(node0) + ":" + std::string(node1));
+}
+
 std::string FormatMac(const MacAddress& mac) {
   char text[18];
   std::snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
@@ -120,6 +124,17 @@ std::string FormatMac(const MacAddress& mac) {
 std::string LinkCommandLine(const NodeLink& link) {
   return "mint_link=" + Hex(link.region.start) + "," + Hex(link.region.size()) +
          " mint_net=" + FormatIpv4(link.address) + "/" + std::to_string(link.subnet.prefix);
+}
+
+std::string DirectLinkCommandLine(const std::vector<NodeDirectLink>& links) {
+  std::string out;
+  for (const NodeDirectLink& link : links) {
+    out += out.empty() ? "mint_dlink=" : ";";
+    out += Hex(link.region.start) + "," + Hex(link.region.size()) + "," +
+           std::to_string(link.side) + "," + FormatIpv4(link.address) + "/" +
+           std::to_string(link.subnet.prefix);
+  }
+  return out;
 }
 
 }  // namespace mint

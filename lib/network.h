@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "phys_range.h"
 #include "result.h"
@@ -74,6 +75,27 @@ struct NodeLink {
   uint32_t bridge_address = 0;  // the bridge's own address in the subnet
 };
 
+// A node's side of a direct link to another node ([[link]], docs/network.md "Direct links"):
+// the region and ring the module gets with MINT_IOC_DLINK, which side the node is, both
+// devices' Ethernet addresses and the node's address.
+struct NodeDirectLink {
+  std::string name;  // "alpha-beta"
+  PhysRange region;
+  uint32_t ring = 0;
+  uint32_t side = 0;                // this node's side: 0 for the link's first node
+  std::string peer;                 // the other node's name
+  std::array<MacAddress, 2> mac{};  // side 0's, then side 1's
+  uint32_t address = 0;             // this node's, inside subnet
+  uint32_t peer_address = 0;
+  Ipv4Subnet subnet;
+  bool operator==(const NodeDirectLink&) const = default;
+};
+// The most direct links one node may have (mint_node.ko's devices mint1..mint4).
+inline constexpr size_t kMaxDirectLinks = 4;
+// A direct link's Ethernet addresses: as LinkMacs, from the hash of "NODE0:NODE1" (':' is in
+// no node name, so no host link shares them), side 0's ending in 00, side 1's in 01.
+std::array<MacAddress, 2> DirectLinkMacs(std::string_view node0, std::string_view node1);
+
 // The host's device of a node's link as the host's kernel shows it (mint ps).
 struct LinkStatus {
   std::string state;  // "up" (carrier and operstate up) or "down"
@@ -86,5 +108,9 @@ struct LinkStatus {
 // The node's command-line options for its link: "mint_link=0xPHYS,0xSIZE
 // mint_net=ADDRESS/PREFIX" (read by mint_node.ko).
 std::string LinkCommandLine(const NodeLink& link);
+// The node's command-line option for its direct links, in order (its devices mint1, mint2,
+// ...): "mint_dlink=0xPHYS,0xSIZE,SIDE,ADDRESS/PREFIX;..." (mint_node.ko reads the first three
+// fields of each, the node's init the last), or "" when there are none.
+std::string DirectLinkCommandLine(const std::vector<NodeDirectLink>& links);
 
 }  // namespace mint

@@ -234,5 +234,149 @@ TEST(NetworkPlan, FixedLinkIsClearOfPlacedMemory) {
   EXPECT_FALSE(plan->nodes[1].link->Overlaps(*plan->nodes[0].link));
 }
 
+// A direct link ([[link]]) between alpha and beta, after kPlan's nodes (line 21 on).
+const std::string kDirect = kBase + R"(
+[[link]]
+nodes = ["alpha", "beta"]
+subnet = "10.78.0.0/30"
+)";
+
+TEST(DirectLink, PlacedAfterHostLinksAndDescribedForBothSides) {
+  auto plan = ParsePlan(kDirect, "t.toml");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  ASSERT_EQ(plan->links.size(), 1u);
+  const DirectLinkPlan& link = plan->links[0];
+  const uint64_t region = LinkRegionBytes(kDefaultLinkRing);
+  // After both host links (placed as without the [[link]]), in the reserved range.
+  ASSERT_TRUE(link.region);
+  EXPECT_EQ(*link.region, (PhysRange{0x5c000000 + 2 * region, 0x5c000000 + 3 * region}));
+  EXPECT_EQ(*plan->nodes[1].link, (PhysRange{0x5c000000 + region, 0x5c000000 + 2 * region}));
+  EXPECT_EQ(link.Name(), "alpha-beta");
+
+  std::vector<NodeDirectLink> alpha = DirectLinksOf(*plan, plan->nodes[0]);
+  std::vector<NodeDirectLink> beta = DirectLinksOf(*plan, plan->nodes[1]);
+  ASSERT_EQ(alpha.size(), 1u);
+  ASSERT_EQ(beta.size(), 1u);
+  EXPECT_EQ(alpha[0].side, 0u);
+  EXPECT_EQ(beta[0].side, 1u);
+  EXPECT_EQ(alpha[0].peer, "beta");
+  EXPECT_EQ(FormatIpv4(alpha[0].address), "10.78.0.1");
+  EXPECT_EQ(FormatIpv4(beta[0].address), "10.78.0.2");
+  EXPECT_EQ(beta[0].peer_address, alpha[0].address);
+  EXPECT_EQ(alpha[0].mac, beta[0].mac);
+  EXPECT_NE(alpha[0].mac[0], LinkMacs("alpha")[0]);
+  EXPECT_EQ(alpha[0].mac, DirectLinkMacs("alpha", "beta"));
+  EXPECT_EQ(DirectLinkCommandLine(beta), "mint_dlink=0x5c406000,0x203000,1,10.78.0.2/30");
+  EXPECT_EQ(DirectLinkCommandLine(alpha) + ";x", "mint_dlink=0x5c406000,0x203000,0,10.78.0.1/30;x");
+  EXPECT_EQ(DirectLinkCommandLine({}), "");
+
+  auto again = ParsePlan(SerializePlan(*plan), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(*again == *plan);
+}
+
+TEST(DirectLink, WithoutNetworkAndWithFixedRegionAndAddresses) {
+  auto plan = ParsePlan(R"([host]
+reserved = ["0x40000000-0x5fffffff"]
+[[node]]
+name = "alpha"
+kernel = "/k"
+cpus = [1]
+memory = ["64M"]
+[[node]]
+name = "beta"
+kernel = "/k"
+cpus = [2]
+memory = ["64M"]
+console = "shared"
+[[link]]
+nodes = ["beta", "alpha"]
+subnet = "192.168.9.0/29"
+addresses = ["192.168.9.5", "192.168.9.6"]
+region = "0x40000000-0x400fffff"
+ring = "256K"
+)",
+                        "t.toml");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  // Memory is placed clear of the fixed region.
+  EXPECT_FALSE(plan->nodes[0].memory[0].Overlaps(*plan->links[0].region));
+  std::vector<NodeDirectLink> alpha = DirectLinksOf(*plan, plan->nodes[0]);
+  ASSERT_EQ(alpha.size(), 1u);
+  EXPECT_EQ(alpha[0].side, 1u);
+  EXPECT_EQ(alpha[0].ring, 0x40000u);
+  EXPECT_EQ(FormatIpv4(alpha[0].address), "192.168.9.6");
+  EXPECT_EQ(DirectLinkCommandLine(alpha), "mint_dlink=0x40000000,0x100000,1,192.168.9.6/29");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Direct, NetworkErrors,
+    ::testing::Values(
+        BadNetwork{"unknown node", Replace(kDirect, "\"beta\"]", "\"gamma\"]"),
+                   "t.toml:23: link alpha-gamma: no node is named 'gamma'"},
+        BadNetwork{"to itself", Replace(kDirect, "\"beta\"]", "\"alpha\"]"),
+                   "t.toml:23: link alpha-alpha: joins node alpha to itself"},
+        BadNetwork{"one node", Replace(kDirect, ", \"beta\"]", "]"),
+                   "t.toml:23: link #1: 'nodes' must name exactly two nodes"},
+        BadNetwork{"no nodes", Replace(kDirect, "nodes = [\"alpha\", \"beta\"]\n", ""),
+                   "t.toml:22: link #1: 'nodes'"},
+        BadNetwork{"no subnet", Replace(kDirect, "subnet = \"10.78.0.0/30\"\n", ""),
+                   "t.toml:22: link alpha-beta: 'subnet'"},
+        BadNetwork{"subnet overlaps network", Replace(kDirect, "10.78.0.0/30", "10.77.0.8/30"),
+                   "t.toml:24: link alpha-beta: subnet 10.77.0.8/30 overlaps [network]'s subnet "
+                   "10.77.0.0/24"},
+        BadNetwork{"subnets overlap",
+                   kDirect + "[[link]]\nnodes = [\"beta\", \"alpha\"]\nsubnet = \"10.78.0.0/29\"\n",
+                   "t.toml:27: link beta-alpha: subnet 10.78.0.0/29 overlaps link alpha-beta's"},
+        BadNetwork{"address outside",
+                   Replace(kDirect, "10.78.0.0/30\"\n",
+                           "10.78.0.0/30\"\naddresses = [\"10.78.0.1\", \"10.78.0.5\"]\n"),
+                   "t.toml:25: link alpha-beta: address 10.78.0.5 is outside the subnet"},
+        BadNetwork{"same address",
+                   Replace(kDirect, "10.78.0.0/30\"\n",
+                           "10.78.0.0/30\"\naddresses = [\"10.78.0.1\", \"10.78.0.1\"]\n"),
+                   "link alpha-beta: address 10.78.0.1 is already node alpha's on link "
+                   "alpha-beta"},
+        BadNetwork{"broadcast",
+                   Replace(kDirect, "10.78.0.0/30\"\n",
+                           "10.78.0.0/30\"\naddresses = [\"10.78.0.1\", \"10.78.0.3\"]\n"),
+                   "address 10.78.0.3 is the broadcast address of 10.78.0.0/30"},
+        BadNetwork{"node's address",
+                   Replace(kDirect, "10.78.0.0/30\"\n",
+                           "10.77.0.0/24\"\naddresses = [\"10.77.0.9\", \"10.77.0.3\"]\n"),
+                   "address 10.77.0.3 is already node beta's"},
+        BadNetwork{"region on memory",
+                   Replace(kDirect, "10.78.0.0/30\"\n",
+                           "10.78.0.0/30\"\nregion = \"0x4f000000-0x4f202fff\"\n"),
+                   "t.toml:25: link alpha-beta: region 0x4f000000-0x4f202fff overlaps node "
+                   "alpha (0x40000000-0x4fffffff)"},
+        BadNetwork{"region on link",
+                   Replace(kBase, "address = \"10.77.0.2\"",
+                           "address = \"10.77.0.2\"\nlink = \"0x5e000000-0x5e202fff\"") +
+                       "[[link]]\nnodes = [\"alpha\", \"beta\"]\nsubnet = \"10.78.0.0/30\"\n"
+                       "region = \"0x5e100000-0x5e302fff\"\n",
+                   "link alpha-beta: region 0x5e100000-0x5e302fff overlaps node alpha's link"},
+        BadNetwork{"region outside",
+                   Replace(kDirect, "10.78.0.0/30\"\n",
+                           "10.78.0.0/30\"\nregion = \"0x60000000-0x60202fff\"\n"),
+                   "region 0x60000000-0x60202fff is not inside a range the host reserved"},
+        BadNetwork{"region small",
+                   Replace(kDirect, "10.78.0.0/30\"\n",
+                           "10.78.0.0/30\"\nregion = \"0x5e000000-0x5e0fffff\"\n"),
+                   "region 0x5e000000-0x5e0fffff is 0x100000 bytes; a ring of 0x100000 needs"},
+        BadNetwork{"bad ring",
+                   Replace(kDirect, "10.78.0.0/30\"\n", "10.78.0.0/30\"\nring = \"3M\"\n"),
+                   "t.toml:25: link alpha-beta: ring 0x300000 must be a power of two"},
+        BadNetwork{"link table", kBase + "[link]\nnodes = [\"alpha\", \"beta\"]\n",
+                   "'link' must be an array of tables ([[link]])"},
+        BadNetwork{"unknown key", Replace(kDirect, "[[link]]\n", "[[link]]\nname = \"x\"\n"),
+                   "t.toml:23: link #1: unknown key 'name' (known: nodes, subnet, addresses, "
+                   "region, ring)"}),
+    [](const ::testing::TestParamInfo<BadNetwork>& param_info) {
+      std::string name = param_info.param.what;
+      for (char& c : name)
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+      return name;
+    });
+
 }  // namespace
 }  // namespace mint

@@ -98,6 +98,40 @@ std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node) {
   return link;
 }
 
+uint32_t DirectLinkPlan::Address(size_t side) const {
+  if (side < addresses.size()) return addresses[side];
+  return subnet.FirstHost() + static_cast<uint32_t>(side);
+}
+
+std::string DirectLinkPlan::Name() const {
+  std::string name;
+  for (const std::string& node : nodes) name.append(name.empty() ? "" : "-").append(node);
+  return name;
+}
+
+std::vector<NodeDirectLink> DirectLinksOf(const Plan& plan, const NodePlan& node) {
+  std::vector<NodeDirectLink> out;
+  for (const DirectLinkPlan& link : plan.links) {
+    if (link.nodes.size() != 2 || !link.region) continue;
+    for (uint32_t side = 0; side < 2; ++side) {
+      if (link.nodes[side] != node.name) continue;
+      NodeDirectLink mine;
+      mine.name = link.Name();
+      mine.region = *link.region;
+      mine.ring = static_cast<uint32_t>(link.ring);
+      mine.side = side;
+      mine.peer = link.nodes[1 - side];
+      mine.mac = DirectLinkMacs(link.nodes[0], link.nodes[1]);
+      mine.address = link.Address(side);
+      mine.peer_address = link.Address(1 - side);
+      mine.subnet = link.subnet;
+      out.push_back(std::move(mine));
+      break;
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> HostKernelOptions(const HostPlan& host) {
   std::vector<std::string> options;
   options.push_back("maxcpus=" + std::to_string(host.cpus.size()));

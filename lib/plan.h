@@ -89,10 +89,26 @@ struct NodePlan {
   bool operator==(const NodePlan&) const = default;
 };
 
+// A [[link]] (docs/plan.md, docs/network.md "Direct links"): a link between two nodes that
+// skips the host. nodes[0] is side 0 and gets addresses[0]; nodes[1] side 1, addresses[1].
+struct DirectLinkPlan {
+  std::vector<std::string> nodes;    // exactly two, in the file
+  Ipv4Subnet subnet;                 // required in the file; its own, apart from [network]'s
+  std::vector<uint32_t> addresses;   // none in the file: the subnet's first two host addresses
+  std::optional<PhysRange> region;   // placed in the host's reserved memory when absent
+  uint64_t ring = kDefaultLinkRing;  // each side's ring
+  // Side `side`'s address: addresses[side], else subnet.FirstHost() + side.
+  uint32_t Address(size_t side) const;
+  // "alpha-beta": in messages, the host's claim and the node's log.
+  std::string Name() const;
+  bool operator==(const DirectLinkPlan&) const = default;
+};
+
 struct Plan {
   HostPlan host;
   std::optional<NetworkPlan> network;
   std::vector<NodePlan> nodes;
+  std::vector<DirectLinkPlan> links;  // [[link]], in file order
 
   const NodePlan* FindNode(std::string_view name) const;
   bool operator==(const Plan&) const = default;
@@ -113,8 +129,10 @@ struct PlanLines {
   SectionLines network;             // [network]: none when the file has no such section
   std::vector<int> reserved;        // each [host] reserved range's line, parallel to it
   std::vector<SectionLines> nodes;  // parallel to Plan::nodes
+  std::vector<SectionLines> links;  // parallel to Plan::links
   // A node's lines; no lines at all (every line 0) for a node the file did not give.
   const SectionLines& Node(size_t index) const;
+  const SectionLines& LinkAt(size_t index) const;
   // The line of [host] reserved range `index`, else the [host] header's.
   int Reserved(size_t index) const;
 };
@@ -161,6 +179,10 @@ uint64_t LowWindowCapacity(const PhysRange& window);
 // A node's link as its boot needs it (network.h), or none when the node has no address or
 // its link is not placed yet.
 std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node);
+
+// The node's direct links ([[link]]s naming it) as its boot needs them, in plan order: the
+// node's devices are mint1, mint2, ... in this order. Links not placed yet are left out.
+std::vector<NodeDirectLink> DirectLinksOf(const Plan& plan, const NodePlan& node);
 
 // Writes a plan back as TOML that ParsePlan reads to an equal Plan (==): every key of the
 // tables in plan_parse.h that is not at its default.

@@ -27,6 +27,11 @@ const SectionLines& PlanLines::Node(size_t index) const {
   return index < nodes.size() ? nodes[index] : none;
 }
 
+const SectionLines& PlanLines::LinkAt(size_t index) const {
+  static const SectionLines none;
+  return index < links.size() ? links[index] : none;
+}
+
 int PlanLines::Reserved(size_t index) const {
   return index < reserved.size() ? reserved[index] : host.line;
 }
@@ -595,11 +600,10 @@ void ReadRing(KeyReader& in, NetworkPlan& network) {
     network.ring = ring;
 }
 
+std::string RingText(uint64_t ring);
+
 void WriteRing(const NetworkPlan& network, KeyWriter& out) {
-  uint64_t ring = network.ring;
-  out.Value(ring % (1 << 20) == 0   ? std::to_string(ring >> 20) + "M"
-            : ring % (1 << 10) == 0 ? std::to_string(ring >> 10) + "K"
-                                    : std::to_string(ring));
+  out.Value(RingText(network.ring));
 }
 
 constexpr PlanKey<NetworkPlan> kNetworkKeys[] = {
@@ -607,6 +611,92 @@ constexpr PlanKey<NetworkPlan> kNetworkKeys[] = {
     {"subnet", ReadSubnet, WriteSubnet, kWritten},
     {"host", ReadNetworkHost, WriteNetworkHost},
     {"ring", ReadRing, WriteRing},
+};
+
+// [[link]]
+
+void ReadLinkNodes(KeyReader& in, DirectLinkPlan& link) {
+  if (!in.Present()) {
+    in.Problem(in.HeaderLine(),
+               "'nodes' (the two nodes it joins, e.g. [\"alpha\", \"beta\"]) is missing");
+    return;
+  }
+  for (const auto& [text, line] : in.Strings()) link.nodes.push_back(text);
+  if (link.nodes.size() != 2) {
+    in.Problem(in.Line(), "'nodes' must name exactly two nodes, e.g. [\"alpha\", \"beta\"]");
+    return;
+  }
+  in.SetWhere("link " + link.Name());
+}
+
+void ReadLinkSubnet(KeyReader& in, DirectLinkPlan& link) {
+  std::string text;
+  if (!in.String(text)) return;
+  if (!in.Present()) {
+    in.Problem(in.HeaderLine(),
+               "'subnet' (an IPv4 subnet of its own, like \"10.78.0.0/30\") is missing");
+    return;
+  }
+  in.Take(ParseSubnet(text), in.Line(), link.subnet);
+}
+
+void WriteLinkSubnet(const DirectLinkPlan& link, KeyWriter& out) {
+  out.Value(FormatSubnet(link.subnet));
+}
+
+void ReadLinkAddresses(KeyReader& in, DirectLinkPlan& link) {
+  if (!in.Present()) return;
+  for (const auto& [text, line] : in.Strings()) {
+    uint32_t address = 0;
+    if (in.Take(ParseIpv4(text), line, address)) link.addresses.push_back(address);
+  }
+  if (link.addresses.size() != 2) {
+    in.Problem(in.Line(),
+               "'addresses' must give two addresses, the first node's then the second's");
+    link.addresses.clear();
+  }
+}
+
+void WriteLinkAddresses(const DirectLinkPlan& link, KeyWriter& out) {
+  if (link.addresses.empty()) return;
+  std::vector<std::string> texts;
+  for (uint32_t address : link.addresses) texts.push_back(FormatIpv4(address));
+  out.Value(texts);
+}
+
+void ReadLinkRegion(KeyReader& in, DirectLinkPlan& link) {
+  std::string text;
+  PhysRange range;
+  if (in.String(text) && in.Present() && in.Take(ParseRange(text), in.Line(), range))
+    link.region = range;
+}
+
+void ReadLinkRing(KeyReader& in, DirectLinkPlan& link) {
+  std::string text;
+  uint64_t ring = 0;
+  if (!in.String(text) || !in.Present() || !in.Take(ParseSize(text), in.Line(), ring)) return;
+  if (std::string problem = RingProblem(ring); !problem.empty())
+    in.Problem(in.Line(), problem);
+  else
+    link.ring = ring;
+}
+
+std::string RingText(uint64_t ring) {
+  return ring % (1 << 20) == 0   ? std::to_string(ring >> 20) + "M"
+         : ring % (1 << 10) == 0 ? std::to_string(ring >> 10) + "K"
+                                 : std::to_string(ring);
+}
+
+void WriteLinkRing(const DirectLinkPlan& link, KeyWriter& out) {
+  out.Value(RingText(link.ring));
+}
+
+constexpr PlanKey<DirectLinkPlan> kLinkKeys[] = {
+    {"nodes", ReadLinkNodes, Write<&DirectLinkPlan::nodes>, kWritten},
+    {"subnet", ReadLinkSubnet, WriteLinkSubnet, kWritten},
+    {"addresses", ReadLinkAddresses, WriteLinkAddresses},
+    {"region", ReadLinkRegion, Write<&DirectLinkPlan::region>},
+    {"ring", ReadLinkRing, WriteLinkRing},
 };
 
 // Reads one section through its key table: unknown keys first (typos), then every row in
@@ -672,6 +762,9 @@ std::span<const PlanKey<NodePlan>> NodeKeys() {
 std::span<const PlanKey<NetworkPlan>> NetworkKeys() {
   return kNetworkKeys;
 }
+std::span<const PlanKey<DirectLinkPlan>> LinkKeys() {
+  return kLinkKeys;
+}
 
 bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
               const PlanVariables& variables) {
@@ -689,9 +782,10 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
   }
   const toml::table& root = parsed.table();
   for (const auto& [key, value] : root) {
-    if (key != "host" && key != "node" && key != "network")
-      out.problems.push_back({LineOf(&value), "unknown section '" + std::string(key.str()) +
-                                                  "' (expected [host], [network] and [[node]])"});
+    if (key != "host" && key != "node" && key != "network" && key != "link")
+      out.problems.push_back(
+          {LineOf(&value), "unknown section '" + std::string(key.str()) +
+                               "' (expected [host], [network], [[node]] and [[link]])"});
   }
   if (const toml::node* network = root.get("network")) {
     if (network->is_table())
@@ -717,6 +811,18 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
         ReadSection(*table.as_table(), NodeKeys(), index, "node #" + std::to_string(index + 1),
                     out.plan.nodes.emplace_back(), out.lines.nodes.emplace_back(), out.lines,
                     out.problems, variables);
+      }
+    }
+  }
+  if (const toml::node* links = root.get("link")) {
+    if (!links->is_array_of_tables()) {
+      out.problems.push_back({LineOf(links), "'link' must be an array of tables ([[link]])"});
+    } else {
+      for (const toml::node& table : *links->as_array()) {
+        size_t index = out.plan.links.size();
+        ReadSection(*table.as_table(), LinkKeys(), index, "link #" + std::to_string(index + 1),
+                    out.plan.links.emplace_back(), out.lines.links.emplace_back(), out.lines,
+                    out.problems);
       }
     }
   }
@@ -748,7 +854,8 @@ void WriteSection(const Section& section, std::span<const PlanKey<Section>> keys
 
 std::string WritePlan(const Plan& plan, std::span<const PlanKey<HostPlan>> host_keys,
                       std::span<const PlanKey<NodePlan>> node_keys,
-                      std::span<const PlanKey<NetworkPlan>> network_keys) {
+                      std::span<const PlanKey<NetworkPlan>> network_keys,
+                      std::span<const PlanKey<DirectLinkPlan>> link_keys) {
   std::string out = "[host]\n";
   WriteSection(plan.host, host_keys, out);
   if (plan.network) {
@@ -759,11 +866,15 @@ std::string WritePlan(const Plan& plan, std::span<const PlanKey<HostPlan>> host_
     out += "\n[[node]]\n";
     WriteSection(node, node_keys, out);
   }
+  for (const DirectLinkPlan& link : plan.links) {
+    out += "\n[[link]]\n";
+    WriteSection(link, link_keys, out);
+  }
   return out;
 }
 
 std::string SerializePlan(const Plan& plan) {
-  return WritePlan(plan, HostKeys(), NodeKeys(), NetworkKeys());
+  return WritePlan(plan, HostKeys(), NodeKeys(), NetworkKeys(), LinkKeys());
 }
 
 Result<VirtioMmioTransport> ParseVirtioMmio(std::string_view text) {

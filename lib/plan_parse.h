@@ -37,6 +37,7 @@ struct PlanKey {
 std::span<const PlanKey<HostPlan>> HostKeys();
 std::span<const PlanKey<NodePlan>> NodeKeys();
 std::span<const PlanKey<NetworkPlan>> NetworkKeys();
+std::span<const PlanKey<DirectLinkPlan>> LinkKeys();
 
 // Reads plan text into `out` (plan, lines and every problem of syntax, types and single
 // values; no whole-plan rules, no placement). False when the text is not TOML at all (or not
@@ -48,6 +49,7 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
 // NetworkKeys()).
 std::string WritePlan(const Plan& plan, std::span<const PlanKey<HostPlan>> host_keys,
                       std::span<const PlanKey<NodePlan>> node_keys,
-                      std::span<const PlanKey<NetworkPlan>> network_keys = NetworkKeys());
+                      std::span<const PlanKey<NetworkPlan>> network_keys = NetworkKeys(),
+                      std::span<const PlanKey<DirectLinkPlan>> link_keys = LinkKeys());
 
 }  // namespace mint

@@ -69,6 +69,23 @@ void PlaceLinks(Plan& plan, const PlanLines& lines, Taken& taken,
   }
 }
 
+// Direct links ([[link]] without a region) after the host links, the same way.
+void PlaceDirectLinks(Plan& plan, const PlanLines& lines, Taken& taken,
+                      std::vector<PlanProblem>& problems) {
+  for (size_t index = 0; index < plan.links.size(); ++index) {
+    DirectLinkPlan& link = plan.links[index];
+    if (link.region || !RingProblem(link.ring).empty()) continue;
+    auto placed = Place(LinkRegionBytes(link.ring), plan.host, taken, kPage);
+    if (!placed) {
+      problems.push_back(
+          {lines.LinkAt(index).line, "link " + link.Name() + ": " + placed.error().message});
+      continue;
+    }
+    link.region = *placed;
+    taken.push_back(*placed);
+  }
+}
+
 }  // namespace
 
 uint64_t LowWindowCapacity(const PhysRange& window) {
@@ -92,6 +109,9 @@ void PlacePlan(Plan& plan, const PlanLines& lines, std::vector<PlanProblem>& pro
     if (node.link) taken.push_back(*node.link);
     if (node.low && window_ok) low_taken.push_back(*node.low);
     wanting_low += node.low ? 0 : 1;
+  }
+  for (const DirectLinkPlan& link : plan.links) {
+    if (link.region) taken.push_back(*link.region);
   }
   bool low_full = false;
   for (size_t index = 0; index < plan.nodes.size(); ++index) {
@@ -129,6 +149,7 @@ void PlacePlan(Plan& plan, const PlanLines& lines, std::vector<PlanProblem>& pro
     }
   }
   PlaceLinks(plan, lines, taken, problems);
+  PlaceDirectLinks(plan, lines, taken, problems);
 }
 
 }  // namespace mint

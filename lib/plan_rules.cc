@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -66,6 +67,97 @@ void CheckHost(const HostPlan& host, const PlanLines& lines, std::vector<PlanPro
     if (!inside)
       problems.push_back({lines.host.line, "[host] store " + FormatRange(*host.store) +
                                                " is not inside a reserved range"});
+  }
+}
+
+// Every [[link]] between two nodes: its nodes, subnet, addresses and region. `addresses` and
+// `links` hold what [network] and the nodes took; each link adds its own.
+void CheckDirectLinks(const Plan& plan, const PlanLines& lines, const Owners<PhysRange>& taken,
+                      Owners<uint32_t>& addresses, Owners<PhysRange>& links,
+                      std::vector<PlanProblem>& problems) {
+  const PhysRange& window = plan.host.low_window;
+  Owners<Ipv4Subnet> subnets;
+  if (plan.network && plan.network->subnet.prefix != 0)
+    subnets.emplace_back(plan.network->subnet, "[network]'s");
+  std::map<std::string, size_t, std::less<>> per_node;
+  for (size_t index = 0; index < plan.links.size(); ++index) {
+    const DirectLinkPlan& link = plan.links[index];
+    const SectionLines& at = lines.LinkAt(index);
+    const std::string where =
+        link.nodes.size() == 2 ? "link " + link.Name() : "link #" + std::to_string(index + 1);
+    auto problem = [&](int line, const std::string& what) {
+      problems.push_back({line, where + ": " + what});
+    };
+    if (link.nodes.size() == 2) {
+      if (link.nodes[0] == link.nodes[1])
+        problem(at.Of("nodes"),
+                "joins node " + link.nodes[0] + " to itself; a link joins two different nodes");
+      for (const std::string& name : link.nodes) {
+        if (plan.FindNode(name) == nullptr) {
+          problem(at.Of("nodes"), "no node is named '" + name + "'");
+          continue;
+        }
+        if (link.nodes[0] == link.nodes[1] && &name != &link.nodes[0]) continue;
+        if (++per_node[name] == kMaxDirectLinks + 1)
+          problem(at.Of("nodes"), "node " + name + " is in more than " +
+                                      std::to_string(kMaxDirectLinks) +
+                                      " links (mint_node.ko makes mint1..mint" +
+                                      std::to_string(kMaxDirectLinks) + ")");
+      }
+    }
+    const Ipv4Subnet& subnet = link.subnet;
+    if (subnet.prefix != 0) {
+      for (const auto& [other, owner] : subnets) {
+        if (other.Contains(subnet.network) || subnet.Contains(other.network))
+          problem(at.Of("subnet"), "subnet " + FormatSubnet(subnet) + " overlaps " + owner +
+                                       " subnet " + FormatSubnet(other) +
+                                       "; each link needs a subnet of its own");
+      }
+      subnets.emplace_back(subnet, "link " + link.Name() + "'s");
+      for (size_t side = 0; side < 2; ++side) {
+        const uint32_t address = link.Address(side);
+        const std::string text = "address " + FormatIpv4(address);
+        const int line = at.Of(link.addresses.empty() ? "subnet" : "addresses");
+        if (!subnet.Contains(address))
+          problem(line, text + " is outside the subnet " + FormatSubnet(subnet));
+        else if (address == subnet.network)
+          problem(line, text + " is the network address of " + FormatSubnet(subnet));
+        else if (address == subnet.Broadcast())
+          problem(line, text + " is the broadcast address of " + FormatSubnet(subnet));
+        for (const auto& [other, owner] : addresses) {
+          if (other == address) problem(line, text + " is already " + owner);
+        }
+        const std::string node = side < link.nodes.size() ? link.nodes[side] : "?";
+        addresses.emplace_back(address, "node " + node + "'s on link " + link.Name());
+      }
+    }
+    if (!link.region) continue;
+    const PhysRange& region = *link.region;
+    const int line = at.Of("region");
+    const std::string text = "region " + FormatRange(region);
+    if (region.start % kPage != 0 || region.end % kPage != 0)
+      problem(line, text + " is not 4 KiB aligned at both ends");
+    if (region.size() < LinkRegionBytes(link.ring))
+      problem(line, text + " is " + Hex(region.size()) + " bytes; a ring of " + Hex(link.ring) +
+                        " needs " + Hex(LinkRegionBytes(link.ring)));
+    const std::vector<PhysRange>& reserved = plan.host.reserved;
+    if (std::none_of(reserved.begin(), reserved.end(),
+                     [&](const PhysRange& r) { return r.Contains(region); })) {
+      std::string list;
+      for (const auto& r : reserved) list.append(list.empty() ? "" : ", ").append(FormatRange(r));
+      problem(line, text + " is not inside a range the host reserved (" +
+                        (list.empty() ? std::string("none") : list) + ")");
+    }
+    if (region.Overlaps(window))
+      problem(line, text + " overlaps the low window " + FormatRange(window));
+    for (const Owners<PhysRange>* owners :
+         std::initializer_list<const Owners<PhysRange>*>{&taken, &links}) {
+      for (const auto& [other, owner] : *owners) {
+        if (other.Overlaps(region))
+          problem(line, text + " overlaps " + owner + " (" + FormatRange(other) + ")");
+      }
+    }
+    links.emplace_back(region, "link " + link.Name());
   }
 }
 
@@ -152,6 +244,7 @@ void CheckNetwork(const Plan& plan, const PlanLines& lines, const Owners<PhysRan
     }
     links.emplace_back(link, "node " + node.name + "'s link");
   }
+  CheckDirectLinks(plan, lines, taken, addresses, links, problems);
 }
 
 }  // namespace

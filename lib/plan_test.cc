@@ -535,6 +535,17 @@ const std::map<std::string, std::string> kNetworkExamples = {
     {"host", "host = \"10.77.0.254\""},
     {"ring", "ring = \"256K\""},
 };
+const std::map<std::string, std::string> kLinkExamples = {
+    {"nodes", "nodes = [\"b\", \"a\"]"},
+    {"subnet", "subnet = \"10.79.0.0/29\""},
+    {"addresses", "addresses = [\"10.78.0.2\", \"10.78.0.1\"]"},
+    {"region", "region = \"0x50000000-0x50202fff\""},
+    {"ring", "ring = \"256K\""},
+};
+// The [[link]] every link example starts from, between ExamplePlan's node a and a node b.
+const std::map<std::string, std::string> kLinkBase = {{"nodes", "nodes = [\"a\", \"b\"]"},
+                                                      {"subnet", "subnet = \"10.78.0.0/30\""}};
+std::string LinkPlan(const std::map<std::string, std::string>& link);
 // The [network] every network example starts from (each key's example replaces its line).
 const std::map<std::string, std::string> kNetworkBase = {{"subnet", "subnet = \"10.77.0.0/24\""}};
 
@@ -561,6 +572,17 @@ std::string ExamplePlan(const std::map<std::string, std::string>& host,
     text += "[network]\n";
     for (const auto& [key, line] : network_keys) text += line + "\n";
   }
+  return text;
+}
+
+std::string LinkPlan(const std::map<std::string, std::string>& link) {
+  std::map<std::string, std::string> link_keys = kLinkBase;
+  for (const auto& [key, line] : link) link_keys[key] = line;
+  std::string text = ExamplePlan({}, {}) +
+                     "[[node]]\nname = \"b\"\nkernel = \"/k\"\ncpus = [2]\nmemory = [\"64M\"]\n"
+                     "console = \"shared\"\n"
+                     "[[link]]\n";
+  for (const auto& [key, line] : link_keys) text += line + "\n";
   return text;
 }
 
@@ -635,6 +657,24 @@ TEST(PlanKeys, EveryKeyRoundTrips) {
       return WritePlan(p, HostKeys(), NodeKeys(), Without(NetworkKeys(), name));
     });
   }
+  auto link_base = ParsePlan(LinkPlan({}), "link.toml");
+  ASSERT_TRUE(link_base.ok()) << link_base.error().message;
+  for (const PlanKey<DirectLinkPlan>& key : LinkKeys()) {
+    std::string name(key.name);
+    auto example = kLinkExamples.find(name);
+    if (example == kLinkExamples.end()) {
+      ADD_FAILURE() << "[[link]] key '" << name << "' has no example in kLinkExamples";
+      continue;
+    }
+    std::string text = LinkPlan({{name, example->second}});
+    auto plan = ParsePlan(text, "example.toml");
+    ASSERT_TRUE(plan.ok()) << name << ":\n" << plan.error().message << "\n" << text;
+    EXPECT_FALSE(*plan == *link_base) << name << ": the example is the default\n" << text;
+    round_trip("[[link]] " + name, text, [&](const Plan& p) {
+      return WritePlan(p, HostKeys(), NodeKeys(), NetworkKeys(), Without(LinkKeys(), name));
+    });
+  }
+  EXPECT_EQ(kLinkExamples.size(), LinkKeys().size()) << "an example for a key no table has";
   EXPECT_EQ(kNetworkExamples.size(), NetworkKeys().size()) << "an example for a key no table has";
   EXPECT_EQ(kHostExamples.size(), HostKeys().size()) << "an example for a key no table has";
   EXPECT_EQ(kNodeExamples.size(), NodeKeys().size()) << "an example for a key no table has";

@@ -1,6 +1,6 @@
-// End to end, in the QEMU lab: two nodes with shared-memory Ethernet links to the host
-// (issue 19, docs/network.md). One lab boot runs tests/e2e/network.sh in the host; each check
-// it prints becomes one test here.
+// End to end, in the QEMU lab: two nodes with shared-memory Ethernet links to the host and a
+// direct link between them (issue 19, docs/network.md). One lab boot runs tests/e2e/network.sh in
+// the host; each check it prints becomes one test here.
 #include "e2e_support.h"
 
 namespace mint::e2e {
@@ -37,6 +37,15 @@ TEST_F(Network, DoorbellsAreInterrupts) {
 TEST_F(Network, NodeToNodeTcp) {
   run_.Expect("node_to_node_tcp");
 }
+TEST_F(Network, DirectLinkComesUpInBothNodes) {
+  run_.Expect("direct_link_up");
+}
+TEST_F(Network, DirectLinkCarriesTcpIntact) {
+  run_.Expect("direct_link_tcp");
+}
+TEST_F(Network, DirectLinkSkipsTheHost) {
+  run_.Expect("direct_link_skips_host");
+}
 TEST_F(Network, BulkHostToNodeArrivesIntact) {
   run_.Expect("bulk_host_to_node");
 }
@@ -51,6 +60,12 @@ TEST_F(Network, AScribbledRingResetsTheLinkAndItComesBack) {
 }
 TEST_F(Network, ARestartDuringATransferLeavesTheRestUp) {
   run_.Expect("restart_during_transfer");
+}
+TEST_F(Network, DirectLinkFollowsAPeerRestart) {
+  run_.Expect("direct_link_follows_restart");
+}
+TEST_F(Network, ImageBootStartsRingsAfresh) {
+  run_.Expect("image_boot_rings_afresh");
 }
 TEST_F(Network, StopTakesTheLinkDown) {
   run_.Expect("stop_takes_link_down");

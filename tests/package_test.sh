@@ -51,10 +51,12 @@ unit_path="$(lists mint | grep -E '^(/usr)?/lib/systemd/system/mint\.service$' |
 [ -n "$unit_path" ] && pass "mint holds $unit_path" || fail "mint lacks mint.service"
 dkms_dir="/usr/src/mint-$version"
 has mint-dkms "$dkms_dir/dkms.conf" "$dkms_dir/kmod/host/Makefile" "$dkms_dir/kmod/host/Kbuild" \
-  "$dkms_dir/kmod/host/main.c" "$dkms_dir/kmod/link/link.c" "$dkms_dir/include/mint/abi.h"
+  "$dkms_dir/kmod/host/main.c" "$dkms_dir/kmod/link/link.c" "$dkms_dir/include/mint/abi.h" \
+  "$dkms_dir/kmod/compat.h"
 has mint-node /usr/share/mint/node-initrd.cpio.gz /usr/lib/mint/mint-agent \
   /usr/share/mint/src/kmod/node/Kbuild /usr/share/mint/src/kmod/node/main.c \
   /usr/share/mint/src/kmod/link/ring.c /usr/share/mint/src/include/mint/abi.h \
+  /usr/share/mint/src/kmod/compat.h /usr/lib/mint/node-kernel \
   /usr/share/mint/examples/two-nodes.toml
 lists mint-dkms | grep -q '/tests/' && fail "mint-dkms ships the module's lab tests" ||
   pass "mint-dkms holds the module's sources only"

@@ -19,8 +19,11 @@
 #endif
 
 #define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */
-/* 2: long-mode entry (32-byte table entries); 3: suspend/resume; 4: network links */
-#define MINT_ABI_REVISION 4u
+/*
+ * 2: long-mode entry (32-byte table entries); 3: suspend/resume; 4: network links;
+ * 5: direct node-to-node links (MINT_IOC_DLINK)
+ */
+#define MINT_ABI_REVISION 5u
 
 #define MINT_NAME_LEN 32
 #define MINT_MAX_CPUS 16   /* cores one node may own */
@@ -440,6 +443,28 @@ struct mint_link_attach {
 	__u8 mac[2][8];   /* the host's, then the node's Ethernet address (locally administered) */
 };
 
+/*
+ * MINT_IOC_DLINK: give node `id` (created, not started) side `side` (0 or 1) of a direct link
+ * to another node (docs/network.md, "Direct links"). [phys, phys + size) is reserved memory
+ * outside every node, the store and every other link. The host has no device on it: it claims
+ * the region when the first of the two nodes takes it and gives it back when both are gone;
+ * it zeroes the region and writes the descriptor when the other side is free, and otherwise
+ * zeroes only this side's section (the other node keeps running; the new epoch resets it).
+ * When a node of the link is destroyed, suspended or parked, the host clears that side's magic
+ * and epoch, so the other node's carrier goes down. `name` ("alpha-beta") is for messages.
+ */
+struct mint_dlink_attach {
+	struct mint_hdr hdr;
+	__u32 id;
+	__u32 side;       /* 0 or 1: this node's side of the link */
+	__u64 phys;
+	__u64 size;
+	__u32 ring_size;  /* out: each side's ring */
+	__u32 pad0;
+	char name[32];    /* the link's name, NUL-terminated */
+	__u8 mac[2][8];   /* side 0's, then side 1's Ethernet address (locally administered) */
+};
+
 #define MINT_IOC_TYPE 0xB7
 #define MINT_IOC_INFO _IOWR(MINT_IOC_TYPE, 0, struct mint_info) /* hdr is read */
 #define MINT_IOC_TRAMPOLINE _IOW(MINT_IOC_TYPE, 1, struct mint_trampoline)
@@ -453,6 +478,7 @@ struct mint_link_attach {
 #define MINT_IOC_RESUME _IOWR(MINT_IOC_TYPE, 9, struct mint_resume)
 #define MINT_IOC_READ _IOW(MINT_IOC_TYPE, 10, struct mint_load)
 #define MINT_IOC_LINK _IOWR(MINT_IOC_TYPE, 11, struct mint_link_attach)
+#define MINT_IOC_DLINK _IOWR(MINT_IOC_TYPE, 12, struct mint_dlink_attach)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -494,5 +520,7 @@ MINT_STATIC_ASSERT(sizeof(struct mint_link_desc) == 48, "mint_link_desc");
 MINT_STATIC_ASSERT(sizeof(struct mint_link_control) == 64, "mint_link_control");
 MINT_STATIC_ASSERT(sizeof(struct mint_link_frame) == 16, "mint_link_frame");
 MINT_STATIC_ASSERT(sizeof(struct mint_link_attach) == 64, "mint_link_attach");
+MINT_STATIC_ASSERT(sizeof(struct mint_dlink_attach) == 8 + 8 + 16 + 8 + 32 + 16,
+		   "mint_dlink_attach");
 
 #endif /* MINT_ABI_H */

@@ -71,6 +71,7 @@ union mint_arg {
 	struct mint_shared_io shared;
 	struct mint_resume resume;
 	struct mint_link_attach link;
+	struct mint_dlink_attach dlink;
 };
 
 /*
@@ -107,6 +108,11 @@ static bool mint_destroy_args_ok(const union mint_arg *a)
 	return !a->destroy.pad0;
 }
 
+static bool mint_dlink_args_ok(const union mint_arg *a)
+{
+	return !a->dlink.pad0;
+}
+
 /* mint_run_<fn>: hands the union member an ioctl uses to its typed handler. */
 #define MINT_RUN(fn, member)                                                    \
 	static int mint_run_##fn(struct mint_file *f, union mint_arg *a)        \
@@ -126,6 +132,7 @@ MINT_RUN(store, store)
 MINT_RUN(shared_io, shared)
 MINT_RUN(resume, resume)
 MINT_RUN(link_attach, link)
+MINT_RUN(dlink_attach, dlink)
 
 /*
  * One row per ioctl: the dispatcher knows nothing else about a command, so adding one is
@@ -167,6 +174,7 @@ static const struct mint_ioctl mint_ioctls[] = {
 	MINT_IOCTL(MINT_IOC_RESUME, resume, resume, NULL),
 	MINT_IOCTL(MINT_IOC_READ, read, load, mint_read_args_ok),
 	MINT_IOCTL(MINT_IOC_LINK, link_attach, link, NULL),
+	MINT_IOCTL(MINT_IOC_DLINK, dlink_attach, dlink, mint_dlink_args_ok),
 	MINT_IOCTL(MINT_IOC_STORE, store, store, NULL),
 };
 

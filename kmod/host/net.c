@@ -238,19 +238,218 @@ clear:
 	return err;
 }
 
+/*
+ * Direct links between two nodes (docs/network.md, "Direct links"): the host has no device on
+ * them and runs no side. It claims the region while either node has it, prepares a side's
+ * section for each node that takes it, and speaks for a node that cannot: when a node is
+ * destroyed, suspended or parked, the host clears that side's magic and epoch, which is what
+ * the node itself does when it parks (mint_ring_stop), so the other node's carrier goes down.
+ */
+struct mint_host_dlink {
+	char name[32];
+	u64 phys;
+	u64 size;
+	struct resource *claim;
+	void *region; /* NULL: the entry is free */
+	struct mint_link_desc desc;
+	int node[2]; /* the slot of the node on each side, -1 for none */
+};
+
+static struct mint_host_dlink mint_dlinks[MINT_MAX_NODES];
+
+static void mint_dlink_free(struct mint_host_dlink *dl)
+{
+	pr_info("mint: direct link %s given back\n", dl->name);
+	memunmap(dl->region);
+	mint_release_reserved(dl->claim);
+	memset(dl, 0, sizeof(*dl));
+	dl->node[0] = -1;
+	dl->node[1] = -1;
+}
+
+/* Side `side`'s section: its control page, then its ring. */
+static void *mint_dlink_section(struct mint_host_dlink *dl, unsigned int side)
+{
+	return dl->region + MINT_LINK_SECTION(side, dl->desc.ring_size);
+}
+
+/* The side of a node that stopped running: its control page says so, as a parking node's would. */
+static void mint_dlink_side_stopped(struct mint_host_dlink *dl, unsigned int side)
+{
+	struct mint_link_control *c = mint_dlink_section(dl, side);
+
+	WRITE_ONCE(c->magic, 0);
+	WRITE_ONCE(c->epoch, 0);
+	wmb();
+}
+
+int mint_dlink_attach(struct mint_file *f, struct mint_dlink_attach *a)
+{
+	struct mint_host_dlink *dl = NULL;
+	struct mint_node *n;
+	const struct mint_node *owner;
+	unsigned int i, slot, side = a->side;
+	int range, err;
+	u32 ring;
+
+	a->name[sizeof(a->name) - 1] = '\0';
+	n = mint_node_get(f, a->id, false);
+	if (IS_ERR(n))
+		return PTR_ERR(n);
+	slot = mint_node_slot(n);
+	if (n->state != MINT_STATE_OWNED) {
+		mint_fail(f, "node %s: a direct link is given before START", n->name);
+		return -EBUSY;
+	}
+	if (side > 1) {
+		mint_fail(f, "direct link %s: side %u is neither 0 nor 1", a->name, side);
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(a->phys) || !PAGE_ALIGNED(a->size) || !mint_range_valid(a->phys, a->size)) {
+		mint_fail(f, "direct link %s: region 0x%llx+0x%llx is not page aligned or wraps",
+			  a->name, a->phys, a->size);
+		return -EINVAL;
+	}
+	ring = mint_link_ring_for(a->size);
+	if (!ring) {
+		mint_fail(f, "direct link %s: region of 0x%llx bytes is below the 0x%llx a link needs",
+			  a->name, a->size, (u64)MINT_LINK_REGION(MINT_LINK_MIN_RING));
+		return -EINVAL;
+	}
+	if (!is_valid_ether_addr(a->mac[0]) || !is_valid_ether_addr(a->mac[1]) ||
+	    ether_addr_equal(a->mac[0], a->mac[1])) {
+		mint_fail(f, "direct link %s: the two sides' Ethernet addresses must be two valid unicast ones",
+			  a->name);
+		return -EINVAL;
+	}
+	for (i = 0; i < MINT_MAX_NODES; i++) {
+		if (!mint_dlinks[i].region)
+			continue;
+		if (mint_dlinks[i].phys == a->phys && mint_dlinks[i].size == a->size) {
+			dl = &mint_dlinks[i];
+			continue;
+		}
+		if (mint_overlaps(a->phys, a->size, mint_dlinks[i].phys, mint_dlinks[i].size)) {
+			mint_fail(f, "direct link %s: region 0x%llx+0x%llx overlaps direct link %s",
+				  a->name, a->phys, a->size, mint_dlinks[i].name);
+			return -EBUSY;
+		}
+	}
+	if (dl) {
+		if (dl->node[side] >= 0) {
+			mint_fail(f, "direct link %s: node %s already has side %u", a->name,
+				  mint.slots[dl->node[side]].node.name, side);
+			return -EBUSY;
+		}
+		if (dl->node[!side] == (int)slot) {
+			mint_fail(f, "direct link %s: node %s cannot be both sides of a link", a->name,
+				  n->name);
+			return -EINVAL;
+		}
+		if (memcmp(dl->desc.mac, a->mac, sizeof(dl->desc.mac))) {
+			mint_fail(f, "direct link %s: the Ethernet addresses differ from those node %s took it with",
+				  a->name, mint.slots[dl->node[!side]].node.name);
+			return -EINVAL;
+		}
+		/* The other node runs on: only this side's section starts afresh. */
+		memset(mint_dlink_section(dl, side), 0, MINT_LINK_PAGE + dl->desc.ring_size);
+		wmb();
+		goto attached;
+	}
+
+	owner = mint_memory_owner(a->phys, a->size, &range);
+	if (owner) {
+		mint_fail(f, "direct link %s: region 0x%llx+0x%llx overlaps node %s's memory", a->name,
+			  a->phys, a->size, owner->name);
+		return -EBUSY;
+	}
+	if (mint_net_overlaps(a->phys, a->size)) {
+		mint_fail(f, "direct link %s: region 0x%llx+0x%llx overlaps a link to the host",
+			  a->name, a->phys, a->size);
+		return -EBUSY;
+	}
+	for (i = 0; i < MINT_MAX_NODES && mint_dlinks[i].region; i++)
+		;
+	if (i == MINT_MAX_NODES) {
+		mint_fail(f, "direct link %s: all %u direct links are in use", a->name, MINT_MAX_NODES);
+		return -ENOSPC;
+	}
+	dl = &mint_dlinks[i];
+	err = mint_claim_reserved(a->phys, a->size, "mint direct link", &dl->claim);
+	if (err) {
+		mint_fail(f, "direct link %s: region 0x%llx+0x%llx is not free reserved memory (memmap=) or another claim holds it",
+			  a->name, a->phys, a->size);
+		return err;
+	}
+	dl->region = memremap(a->phys, a->size, MEMREMAP_WB);
+	if (!dl->region) {
+		mint_fail(f, "direct link %s: cannot map region 0x%llx+0x%llx", a->name, a->phys,
+			  a->size);
+		mint_release_reserved(dl->claim);
+		memset(dl, 0, sizeof(*dl));
+		return -ENOMEM;
+	}
+	strscpy(dl->name, a->name, sizeof(dl->name));
+	dl->phys = a->phys;
+	dl->size = a->size;
+	dl->node[0] = -1;
+	dl->node[1] = -1;
+	dl->desc.magic = MINT_LINK_MAGIC;
+	dl->desc.version = MINT_LINK_VERSION;
+	dl->desc.size = a->size;
+	dl->desc.ring_size = ring;
+	dl->desc.mtu = MINT_LINK_MTU;
+	memcpy(dl->desc.mac, a->mac, sizeof(dl->desc.mac));
+	/* Nobody runs on it yet: the whole region is zeroed and described. */
+	memset(dl->region, 0, dl->size);
+	memcpy(dl->region, &dl->desc, sizeof(dl->desc));
+	wmb();
+	pr_info("mint: direct link %s: region 0x%llx+0x%llx, rings of %u KiB\n", dl->name,
+		dl->phys, dl->size, ring >> 10);
+
+attached:
+	dl->node[side] = slot;
+	a->ring_size = dl->desc.ring_size;
+	pr_info("mint: direct link %s: node %s is side %u\n", dl->name, n->name, side);
+	return 0;
+}
+
 void mint_net_node_state(struct mint_node *n)
 {
 	struct mint_host_link *hl = mint_link_of_node(mint_node_slot(n));
+	bool running = n->state == MINT_STATE_STARTED || n->state == MINT_STATE_READY;
+	unsigned int i, side;
 
 	if (hl)
-		mint_link_allow(hl->link, n->state == MINT_STATE_STARTED ||
-					  n->state == MINT_STATE_READY);
+		mint_link_allow(hl->link, running);
+	if (running || n->state == MINT_STATE_OWNED)
+		return;
+	/* Suspended or parked: the node's peers on direct links see it gone until it resumes. */
+	for (i = 0; i < MINT_MAX_NODES; i++)
+		for (side = 0; side < 2; side++)
+			if (mint_dlinks[i].region && mint_dlinks[i].node[side] == (int)mint_node_slot(n))
+				mint_dlink_side_stopped(&mint_dlinks[i], side);
 }
 
 void mint_net_node_gone(struct mint_node *n)
 {
 	struct mint_host_link *hl = mint_link_of_node(mint_node_slot(n));
+	unsigned int i, side;
 
+	for (i = 0; i < MINT_MAX_NODES; i++) {
+		struct mint_host_dlink *dl = &mint_dlinks[i];
+
+		if (!dl->region)
+			continue;
+		for (side = 0; side < 2; side++) {
+			if (dl->node[side] != (int)mint_node_slot(n))
+				continue;
+			mint_dlink_side_stopped(dl, side);
+			dl->node[side] = -1;
+		}
+		if (dl->node[0] < 0 && dl->node[1] < 0)
+			mint_dlink_free(dl);
+	}
 	if (!hl)
 		return;
 	mint_link_allow(hl->link, false);
@@ -261,10 +460,14 @@ bool mint_net_overlaps(u64 start, u64 size)
 {
 	unsigned int i;
 
-	for (i = 0; i < MINT_MAX_NODES; i++)
+	for (i = 0; i < MINT_MAX_NODES; i++) {
 		if (mint_links[i].link && mint_overlaps(start, size, mint_links[i].phys,
 							 mint_links[i].size))
 			return true;
+		if (mint_dlinks[i].region && mint_overlaps(start, size, mint_dlinks[i].phys,
+							    mint_dlinks[i].size))
+			return true;
+	}
 	return false;
 }
 
@@ -273,8 +476,11 @@ int mint_net_init(void)
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < MINT_MAX_NODES; i++)
+	for (i = 0; i < MINT_MAX_NODES; i++) {
 		mint_links[i].node = -1;
+		mint_dlinks[i].node[0] = -1;
+		mint_dlinks[i].node[1] = -1;
+	}
 	/* Without a domain, links still work: the peer's frames wait for the 100 ms tick. */
 	err = mint_link_domain_init();
 	if (err)
@@ -290,5 +496,8 @@ void mint_net_exit(void)
 	for (i = 0; i < MINT_MAX_NODES; i++)
 		if (mint_links[i].link)
 			mint_link_free(&mint_links[i]);
+	for (i = 0; i < MINT_MAX_NODES; i++)
+		if (mint_dlinks[i].region)
+			mint_dlink_free(&mint_dlinks[i]);
 	mint_link_domain_exit();
 }

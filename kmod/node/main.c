@@ -28,6 +28,7 @@
 #include <linux/kernel.h>
 #include <linux/kmsg_dump.h>
 #include <linux/module.h>
+#include <linux/netdevice.h>
 #include <linux/notifier.h>
 #include <linux/panic_notifier.h>
 #include <linux/reboot.h>
@@ -59,7 +60,15 @@ static const struct mint_host_page *host_page;
 static const u8 *console_in;
 static u8 *console_out;
 
-static struct mint_link *net_link; /* the node's side of its link, if it has one */
+static char *dlink;
+module_param(dlink, charp, 0444);
+MODULE_PARM_DESC(dlink, "direct links to other nodes, PHYS,SIZE,SIDE[,...];... (mint_dlink= on the command line; devices mint1, mint2, ...)");
+
+#define MINT_NODE_LINKS 5 /* mint0 (the host's link) and mint1..mint4 (direct links) */
+
+/* The node's links: [0] to the host (mint0), [1..] to other nodes; NULL where none. */
+static struct mint_link *net_links[MINT_NODE_LINKS];
+static void *net_regions[MINT_NODE_LINKS];
 
 static DEFINE_RAW_SPINLOCK(ring_lock); /* one writer of the output ring inside the node */
 static atomic_t parking = ATOMIC_INIT(0);
@@ -126,14 +135,17 @@ static void mint_record(u32 reason, const char *fmt, ...)
 /* Stops every other core of the node, then this one, for good. Any context. */
 static void __noreturn mint_park(void)
 {
+	unsigned int i;
+
 	local_irq_disable();
 	if (atomic_inc_return(&parking) == 1) {
 		/* A panic has stopped the others already; the call returns at once then. */
 		smp_ops.stop_other_cpus(0);
 		WRITE_ONCE(page->park_cpu, smp_processor_id());
 		WRITE_ONCE(page->tsc_parked, rdtsc_ordered());
-		if (net_link)
-			mint_link_park(net_link); /* the host's end goes down at once */
+		for (i = 0; i < MINT_NODE_LINKS; i++)
+			if (net_links[i])
+				mint_link_park(net_links[i]); /* the peer's end goes down at once */
 		wmb(); /* reason and stamps before the condition the host trusts them by */
 		WRITE_ONCE(page->condition, MINT_NODE_PARKED);
 		wmb();
@@ -344,66 +356,106 @@ static void mint_tty_exit(void)
 	tty_driver_kref_put(tty_driver);
 }
 
-/* ---- network link (docs/network.md) ---- */
+/* ---- network links (docs/network.md) ---- */
 
-static void *net_region;
-
-/* Maps the link the loader gave this node (link=PHYS,SIZE) and makes its device, mint0. */
-static int mint_net_init(void)
+/*
+ * Maps one link's region and makes its device `ifname` as side `side`. The doorbell goes to
+ * CPU 0, the node's boot core: a core the node never gives away.
+ */
+static int mint_net_attach(unsigned int index, const char *ifname, unsigned long long phys,
+			   unsigned long long size, int side)
 {
-	unsigned long long phys, size;
 	struct mint_link_desc desc;
+	struct mint_link *l;
+	void *region;
 	int err;
 
-	if (!link || !*link)
-		return 0;
-	if (sscanf(link, "%llx,%llx", &phys, &size) != 2 || !PAGE_ALIGNED(phys) || !size ||
-	    size - 1 > U64_MAX - phys) {
-		pr_err("mint-node: link=%s: expected PHYS,SIZE in hexadecimal, page aligned\n", link);
+	if (!PAGE_ALIGNED(phys) || !size || size - 1 > U64_MAX - phys) {
+		pr_err("mint-node: %s: region 0x%llx+0x%llx is not page aligned or wraps\n", ifname,
+		       phys, size);
 		return -EINVAL;
 	}
-	net_region = memremap(phys, size, MEMREMAP_WB);
-	if (!net_region) {
+	region = memremap(phys, size, MEMREMAP_WB);
+	if (!region) {
 		pr_err("mint-node: cannot map the link at 0x%llx+0x%llx\n", phys, size);
 		return -ENOMEM;
 	}
-	memcpy(&desc, net_region, sizeof(desc)); /* read once: only the copy is used */
+	memcpy(&desc, region, sizeof(desc)); /* read once: only the copy is used */
 	err = mint_ring_check_desc(&desc, size);
 	if (err) {
 		pr_err("mint-node: the link at 0x%llx has no valid descriptor (magic 0x%x, version %u, ring 0x%x, mtu %u)\n",
 		       phys, desc.magic, desc.version, desc.ring_size, desc.mtu);
 		goto unmap;
 	}
-	err = mint_link_domain_init();
-	if (err) /* the link works without: the host's frames wait for the 100 ms tick */
-		pr_warn("mint-node: no interrupt domain for the link's doorbell: %d\n", err);
-	/* The doorbell goes to CPU 0, the node's boot core: a core the node never gives away. */
-	net_link = mint_link_create("mint0", net_region, &desc, 1, 0, NULL, 0);
-	if (IS_ERR(net_link)) {
-		err = PTR_ERR(net_link);
-		net_link = NULL;
-		pr_err("mint-node: cannot create mint0: %d\n", err);
-		mint_link_domain_exit();
+	l = mint_link_create(ifname, region, &desc, side, 0, NULL, 0);
+	if (IS_ERR(l)) {
+		err = PTR_ERR(l);
+		pr_err("mint-node: cannot create %s: %d\n", ifname, err);
 		goto unmap;
 	}
-	mint_link_allow(net_link, true);
-	pr_info("mint-node: link mint0 at 0x%llx+0x%llx, rings of %u KiB, mtu %u\n", phys, size,
-		desc.ring_size >> 10, desc.mtu);
+	mint_link_allow(l, true);
+	net_links[index] = l;
+	net_regions[index] = region;
+	pr_info("mint-node: link %s at 0x%llx+0x%llx, side %d, rings of %u KiB, mtu %u\n", ifname,
+		phys, size, side, desc.ring_size >> 10, desc.mtu);
 	return 0;
 unmap:
-	memunmap(net_region);
-	net_region = NULL;
+	memunmap(region);
 	return err;
+}
+
+/*
+ * The links the loader gave this node: link=PHYS,SIZE (to the host: mint0, side 1) and
+ * dlink=PHYS,SIZE,SIDE[,ADDRESS/PREFIX];... (to other nodes: mint1, mint2, ..., in order; the
+ * address is for the node's init). A link that fails is left out; the others still come up.
+ */
+static void mint_net_init(void)
+{
+	unsigned long long phys, size;
+	const char *p;
+	unsigned int index, side;
+	bool any = (link && *link) || (dlink && *dlink);
+	int err;
+
+	if (!any)
+		return;
+	err = mint_link_domain_init();
+	if (err) /* links work without: the peer's frames wait for the 100 ms tick */
+		pr_warn("mint-node: no interrupt domain for the links' doorbells: %d\n", err);
+	if (link && *link) {
+		if (sscanf(link, "%llx,%llx", &phys, &size) != 2)
+			pr_err("mint-node: link=%s: expected PHYS,SIZE in hexadecimal\n", link);
+		else
+			mint_net_attach(0, "mint0", phys, size, 1);
+	}
+	for (p = dlink, index = 1; p && *p && index < MINT_NODE_LINKS; index++) {
+		char ifname[IFNAMSIZ];
+
+		snprintf(ifname, sizeof(ifname), "mint%u", index);
+		if (sscanf(p, "%llx,%llx,%u", &phys, &size, &side) != 3 || side > 1)
+			pr_err("mint-node: dlink=%s: expected PHYS,SIZE,SIDE (side 0 or 1) for %s\n",
+			       p, ifname);
+		else
+			mint_net_attach(index, ifname, phys, size, side);
+		p = strchr(p, ';');
+		if (p)
+			p++;
+	}
 }
 
 static void mint_net_exit(void)
 {
-	if (!net_link)
-		return;
-	mint_link_destroy(net_link);
-	net_link = NULL;
-	mint_link_domain_exit();
-	memunmap(net_region);
+	unsigned int i;
+
+	for (i = 0; i < MINT_NODE_LINKS; i++) {
+		if (!net_links[i])
+			continue;
+		mint_link_destroy(net_links[i]);
+		net_links[i] = NULL;
+		memunmap(net_regions[i]);
+		net_regions[i] = NULL;
+	}
+	mint_link_domain_exit(); /* nothing when there was no domain */
 }
 
 /* ---- module life ---- */
@@ -469,9 +521,8 @@ static int __init mint_node_init(void)
 	INIT_DELAYED_WORK(&poll_work, mint_poll);
 	last_beat = jiffies;
 	schedule_delayed_work(&poll_work, 0);
-	/* A node without its link still runs: the console and exec do not need it. */
-	if (mint_net_init())
-		pr_err("mint-node: no network link\n");
+	/* A node without its links still runs: the console and exec do not need them. */
+	mint_net_init();
 	pr_info("mint-node: shared console, heartbeat, reboot/power-off/halt/panic/emergency-restart containment (shared sections at 0x%llx)\n",
 		status + MINT_SHARED_NODE_PAGE);
 	return 0;

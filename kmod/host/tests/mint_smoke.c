@@ -59,6 +59,7 @@ struct cap_data {
 #define WRAP_PAGE 0xfffffffffffff000ull /* the last page below 2^64 */
 #define LINK_START 0x50000000ull /* free reserved memory, between the node and the store */
 #define LINK_SIZE 0x203000ull    /* MINT_LINK_REGION(1 MiB) */
+#define DLINK_START 0x50400000ull /* a direct link's region, clear of the host link's */
 
 /* mint.ko's fault_inject bits (test only, kmod/host/README.md). */
 #define FAULT_SCRUB_MAP 0x1
@@ -142,7 +143,7 @@ static void check(int ok, const char *fmt, ...)
 /* Refusals tried and held, per ioctl (or mechanism), for the table at the end. */
 static const char *const groups[] = { "dispatch", "TRAMPOLINE", "CREATE", "LOAD", "READ",
 				      "START", "RESUME", "STATUS", "DESTROY", "SHARED",
-				      "STORE", "LINK", "mmap", "hotplug", "rmmod", "suspend",
+				      "STORE", "LINK", "DLINK", "mmap", "hotplug", "rmmod", "suspend",
 				      "lockdown" };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 static int tried[N_GROUPS], held[N_GROUPS];
@@ -572,6 +573,76 @@ static void test_link(unsigned int id, unsigned int free_id)
 	refuse("LINK", ret, -ENOENT, "removing a link that does not exist: \"%s\"", why);
 }
 
+static void dlink_arg(struct mint_dlink_attach *l, unsigned int id, unsigned int side)
+{
+	static const unsigned char mac0[6] = { 0x02, 0x6d, 4, 5, 6, 0 };
+	static const unsigned char mac1[6] = { 0x02, 0x6d, 4, 5, 6, 1 };
+
+	memset(l, 0, sizeof(*l));
+	hdr(&l->hdr);
+	l->id = id;
+	l->side = side;
+	l->phys = DLINK_START;
+	l->size = LINK_SIZE;
+	snprintf(l->name, sizeof(l->name), "smoke-peer");
+	memcpy(l->mac[0], mac0, 6);
+	memcpy(l->mac[1], mac1, 6);
+}
+
+/*
+ * DLINK (a direct link between two nodes, docs/network.md) on node `id`, created and not
+ * started: the refusals, then side 0 (the region is claimed), the same side again and the
+ * node as both sides refused. The region goes back when the node is destroyed (no side left).
+ */
+static void test_dlink(unsigned int id, unsigned int free_id)
+{
+	struct mint_dlink_attach l;
+	char why[MINT_ERROR_LEN];
+	int ret;
+
+	dlink_arg(&l, free_id, 0);
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -ENOENT, "for no node: \"%s\"", why);
+	dlink_arg(&l, id, 2);
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EINVAL, "side 2: \"%s\"", why);
+	dlink_arg(&l, id, 0);
+	l.pad0 = 1;
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EINVAL, "padding not zero: \"%s\"", why);
+	dlink_arg(&l, id, 0);
+	l.phys = DLINK_START + 0x800;
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EINVAL, "an unaligned region: \"%s\"", why);
+	dlink_arg(&l, id, 0);
+	l.size = 0x40000;
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EINVAL, "a region too small for the smallest rings: \"%s\"", why);
+	dlink_arg(&l, id, 0);
+	memcpy(l.mac[1], l.mac[0], 6);
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EINVAL, "the same address on both sides: \"%s\"", why);
+	dlink_arg(&l, id, 0);
+	l.phys = NODE_START;
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EBUSY, "over the node's own memory: \"%s\"", why);
+	dlink_arg(&l, id, 0);
+	l.phys = LINK_START;
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EBUSY, "over a link to the host: \"%s\"", why);
+
+	dlink_arg(&l, id, 0);
+	ret = call(MINT_IOC_DLINK, &l, why);
+	check(ret == 0 && l.ring_size == 0x100000, "DLINK node %u side 0 -> %d, rings of 0x%x \"%s\"",
+	      id, ret, l.ring_size, why);
+	check(iomem_count("mint direct link") == 1, "  its region is claimed in /proc/iomem");
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EBUSY, "side 0 taken twice: \"%s\"", why);
+	dlink_arg(&l, id, 1);
+	ret = call(MINT_IOC_DLINK, &l, why);
+	refuse("DLINK", ret, -EINVAL, "one node as both sides: \"%s\"", why);
+}
+
 static void test_link_removed(void)
 {
 	struct mint_link_attach l;
@@ -769,7 +840,9 @@ int main(int argc, char **argv)
 	ret = resume(c.id, why);
 	refuse("RESUME", ret, -ENXIO, "without a trampoline: \"%s\"", why);
 	test_link(c.id, c.id + 1);
+	test_dlink(c.id, c.id + 1);
 	check(destroy(c.id, NULL) == 0, "DESTROY early");
+	check(iomem_count("mint direct link") == 0, "  the direct link's region went back with it");
 	test_link_removed();
 	check(iomem_count("mint") == 0, "  nothing claimed after it");
 
