@@ -16,6 +16,7 @@
 #include "boot_config.h"
 #include "commands.h"
 #include "plan.h"
+#include "plan_site.h"
 
 namespace mint::cli {
 namespace {

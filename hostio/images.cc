@@ -21,6 +21,16 @@ ImageBytes::~ImageBytes() = default;
 
 namespace {
 
+// Adds `ko` to the node's initramfs as its node module. The store keeps the initrd file as it
+// is, not this node's copy with the module added.
+Result<void> AppendNodeModule(const NodePlan& node, LoadedImages& out,
+                              std::span<const uint8_t> ko) {
+  out.initrd = MINT_TRY(AppendToInitramfs(out.initrd.span(), kNodeModulePath, ko));
+  std::erase_if(out.to_place,
+                [&](const DeferredPlacement& placement) { return placement.path == node.initrd; });
+  return {};
+}
+
 // The node module (lib/node_module.h): the one the plan names goes into the initramfs as one
 // more archive; otherwise the initramfs's own is the one the node loads.
 Result<void> AddNodeModule(const NodePlan& node, LoadedImages& out) {
@@ -43,32 +53,34 @@ Result<void> AddNodeModule(const NodePlan& node, LoadedImages& out) {
       return Fail("node ", node.name, ": node_module ", node.node_module, ": ",
                   vermagic.error().message);
     facts.vermagic = *vermagic;
-    out.initrd = MINT_TRY(AppendToInitramfs(out.initrd.span(), kNodeModulePath, ko));
-    // The store keeps the initrd file as it is, not this node's copy with the module added.
-    std::erase_if(out.to_place, [&](const DeferredPlacement& placement) {
-      return placement.path == node.initrd;
-    });
-    return {};
+    return AppendNodeModule(node, out, ko);
   }
   facts.from = node.initrd.empty() ? std::string("the node has no initrd")
                                    : node.initrd + " /" + std::string(kNodeModulePath);
-  if (node.initrd.empty()) return {};
-  auto found = FindInInitramfs(out.initrd.span(), kNodeModulePath);
-  if (!found) {
-    facts.from = node.initrd + ": " + found.error().message;
-    return {};
+  if (!node.initrd.empty()) {
+    auto found = FindInInitramfs(out.initrd.span(), kNodeModulePath);
+    if (!found) {
+      facts.from = node.initrd + ": " + found.error().message;
+    } else if (!*found) {
+      facts.from += ": not there";
+    } else if (auto vermagic = ModuleVermagic(**found); !vermagic) {
+      facts.from += ": " + vermagic.error().message;
+    } else {
+      facts.vermagic = *vermagic;
+    }
   }
-  if (!*found) {
-    facts.from += ": not there";
-    return {};
-  }
-  auto vermagic = ModuleVermagic(**found);
-  if (!vermagic) {
-    facts.from += ": " + vermagic.error().message;
-    return {};
-  }
+  if (KernelRelease(facts.vermagic) == facts.kernel_release) return {};
+  // Not the kernel's own: the kernel cache may hold one built for it (`mint kernel fetch
+  // RELEASE`), which then goes in as a plan's node_module would.
+  std::string cached = KernelCacheDir() + "/kernels/" + facts.kernel_release + "/mint_node.ko";
+  std::error_code error;
+  if (facts.kernel_release.empty() || !std::filesystem::exists(cached, error)) return {};
+  auto ko = MINT_TRY(ReadFile(cached, "the kernel cache's node module"));
+  auto vermagic = ModuleVermagic(ko);
+  if (!vermagic || KernelRelease(*vermagic) != facts.kernel_release) return {};
   facts.vermagic = *vermagic;
-  return {};
+  facts.from = cached;
+  return AppendNodeModule(node, out, ko);
 }
 
 }  // namespace

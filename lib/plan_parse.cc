@@ -822,7 +822,7 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
         size_t index = out.plan.links.size();
         ReadSection(*table.as_table(), LinkKeys(), index, "link #" + std::to_string(index + 1),
                     out.plan.links.emplace_back(), out.lines.links.emplace_back(), out.lines,
-                    out.problems);
+                    out.problems, variables);
       }
     }
   }

@@ -177,6 +177,15 @@ TEST(CliOutputs, ANodeModuleForAnotherKernelIsRefused) {
       images,
       "check " + plan_with("node_module = \"" + (images.dir() / "own.ko").string() + "\"\n"));
   EXPECT_NE(own.find("[exit 0]"), std::string::npos) << own;
+  // A module for the kernel's release in the kernel cache (`mint kernel fetch`) is taken
+  // without the plan naming it.
+  fs::create_directories(images.dir() / "kernels" / Images::kRelease);
+  fs::copy_file(images.dir() / "own.ko",
+                images.dir() / "kernels" / Images::kRelease / "mint_node.ko");
+  std::string cached = RunMint(images, "boot " + plan_with("") + " --dry-run");
+  EXPECT_NE(cached.find("[exit 0]"), std::string::npos) << cached;
+  fs::remove_all(images.dir() / "kernels" / Images::kRelease);
+
   std::string none = RunMint(images, "check " + plan_with("node_module = \"none\"\n"));
   EXPECT_NE(none.find("[exit 0]"), std::string::npos) << none;
   std::string dry = RunMint(
