@@ -127,18 +127,19 @@ linux="$(grep -m1 '^[[:space:]]*linux[[:space:]]' "$logs/grub.cfg")" || fail "no
 cmdline="$(echo "$linux" | sed -E 's/^[[:space:]]*linux[[:space:]]+[^[:space:]]+[[:space:]]*//; s/\\\$/$/g')"
 say "GRUB's linux line: $linux"
 boot check "$cmdline mint_lab.stage=check" "${MINT_INSTALLED_BOOT_TIMEOUT:-240}"
-for f in check.log cmdline status ps times; do out "$f" >"$logs/$f" || true; done
+for f in check.log cmdline status ps times uname journal; do out "$f" >"$logs/$f" || true; done
 cat "$logs/check.log"
 
 # --- The checks ------------------------------------------------------------------------------
-for word in maxcpus=1 'memmap=512M$0x40000000' no_ipi_broadcast=1; do
+for word in maxcpus=1 'memmap=0x20000000$0x40000000' no_ipi_broadcast=1; do
   grep -qF -- "$word" "$logs/cmdline" || fail "/proc/cmdline lacks $word: $(cat "$logs/cmdline")"
 done
 grep -q 'Active: active (exited)' "$logs/status" || fail "mint.service is not active"
 for node in alpha beta; do
   grep -Eq "[[:space:]]$node[[:space:]]+running" "$logs/ps" || fail "mint ps does not show $node running"
-  grep -q 'mint-agent: ready' "$logs/check-$node.log" || fail "no 'mint-agent: ready' on $node's console"
+  grep -aq 'mint-agent: ready' "$logs/check-$node.log" || fail "no 'mint-agent: ready' on $node's console"
 done
-grep -q 'Linux version 6\.12' "$logs/check-beta.log" || fail "beta did not boot a 6.12 kernel"
-grep -q 'Linux version 6\.1\.' "$logs/check-host.log" || fail "the host is not on 6.1"
+grep -aq 'mint-node: init on 6\.12\.' "$logs/check-beta.log" || fail "beta did not boot a 6.12 kernel"
+grep -aq 'mint-node: init on 6\.1\.' "$logs/check-alpha.log" || fail "alpha did not boot the host's 6.1"
+grep -q '^6\.1\.' "$logs/uname" || fail "the host is not on 6.1: $(cat "$logs/uname")"
 say "PASS: $(cat "$logs/times")"

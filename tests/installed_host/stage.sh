@@ -10,8 +10,9 @@ release="$(uname -r)"
 
 install_stage() {
   set -x
-  # The packages, offline: every dependency is already in the image.
-  apt-get install -y --no-download "$lab"/debs/mint_*.deb "$lab"/debs/mint-node_*.deb || return 1
+  # The packages, offline: every dependency is already in the image (no network device; apt
+  # has no package lists, so it could not download; --no-download breaks local .debs).
+  apt-get install -y "$lab"/debs/mint_*.deb "$lab"/debs/mint-node_*.deb || return 1
   # The host module where DKMS installs it (built natively for this kernel by the build).
   mkdir -p /lib/modules/$release/updates/dkms
   cp $lab/mint.ko /lib/modules/$release/updates/dkms/mint.ko
@@ -32,7 +33,8 @@ check_stage() {
   # Boot to nodes: from the kernel's start to mint.service active (its mint up done).
   up_us="$(systemctl show mint -p ActiveEnterTimestampMonotonic --value)"
   echo "boot to nodes: $(awk -v u="$up_us" 'BEGIN { printf "%.1f", u / 1e6 }') s after the kernel started (mint.service active)" >$out/times
-  systemd-analyze >>$out/times 2>&1 || true
+  journalctl -b -u mint --no-pager -o cat | grep 'node(s) ready' >>$out/times
+  uname -r >$out/uname
   echo "--- /proc/cmdline"; cat $out/cmdline
   echo "--- systemctl status mint"; cat $out/status
   echo "--- mint ps"; cat $out/ps
