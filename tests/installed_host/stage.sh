@@ -1,0 +1,51 @@
+#!/bin/sh
+# A stage of the installed-host lab run (tests/installed_host.sh), run by mint-lab.service in
+# the Debian image from the lab disk (/mnt/lab); results go to /mnt/lab/out/, read back by the
+# script with debugfs. Powers the machine off at the end.
+lab=/mnt/lab
+out=$lab/out
+mkdir -p $out
+stage="$(sed -n 's/.*mint_lab\.stage=\([a-z]*\).*/\1/p' /proc/cmdline)"
+release="$(uname -r)"
+
+install_stage() {
+  set -x
+  # The packages, offline: every dependency is already in the image (no network device; apt
+  # has no package lists, so it could not download; --no-download breaks local .debs).
+  apt-get install -y "$lab"/debs/mint_*.deb "$lab"/debs/mint-node_*.deb || return 1
+  # The host module where DKMS installs it (built natively for this kernel by the build).
+  mkdir -p /lib/modules/$release/updates/dkms
+  cp $lab/mint.ko /lib/modules/$release/updates/dkms/mint.ko
+  depmod -a $release || return 1
+  mkdir -p /etc/mint /etc/default/grub.d
+  cp $lab/plan.toml /etc/mint/plan.toml
+  mint check /etc/mint/plan.toml || true
+  mint host-setup /etc/mint/plan.toml --yes || return 1
+  cat /etc/default/grub.d/mint.cfg
+  cp /boot/grub/grub.cfg $out/grub.cfg
+  systemctl is-enabled mint.service
+}
+
+check_stage() {
+  cat /proc/cmdline >$out/cmdline
+  systemctl status mint --no-pager -l >$out/status 2>&1
+  mint ps >$out/ps 2>&1
+  # Boot to nodes: from the kernel's start to mint.service active (its mint up done).
+  up_us="$(systemctl show mint -p ActiveEnterTimestampMonotonic --value)"
+  echo "boot to nodes: $(awk -v u="$up_us" 'BEGIN { printf "%.1f", u / 1e6 }') s after the kernel started (mint.service active)" >$out/times
+  journalctl -b -u mint --no-pager -o cat | grep 'node(s) ready' >>$out/times
+  uname -r >$out/uname
+  echo "--- /proc/cmdline"; cat $out/cmdline
+  echo "--- systemctl status mint"; cat $out/status
+  echo "--- mint ps"; cat $out/ps
+  echo "--- times"; cat $out/times
+  journalctl -b -u mint --no-pager >$out/journal 2>&1
+}
+
+case "$stage" in
+  install) install_stage >$out/install.log 2>&1; echo $? >$out/install.status; cat $out/install.log ;;
+  check) check_stage >$out/check.log 2>&1; cat $out/check.log ;;
+esac
+sync
+umount $lab
+systemctl poweroff --force --force
