@@ -109,26 +109,26 @@ class FakeLoader : public NodeLoader {
     if (!nodes.erase(id)) return Fail("no node");
     return Ok{};
   }
-  Result<uint32_t> Link(uint32_t id, const NodeLink& link) override {
-    calls.push_back("link " + link.ifname);
+  // What the module checks before a node takes a link or one side of a direct link.
+  Result<void> CheckLinkable(uint32_t id, const PhysRange& region) const {
     auto node = nodes.find(id);
     if (node == nodes.end()) return Fail("no node");
     if (node->second.state != MINT_STATE_OWNED) return Fail("the node was started");
     bool inside = false;
-    for (const PhysRange& r : reserved) inside |= r.Contains(link.region);
-    if (!inside) return Fail("link ", FormatRange(link.region), " is not reserved");
+    for (const PhysRange& r : reserved) inside |= r.Contains(region);
+    if (!inside) return Fail("link ", FormatRange(region), " is not reserved");
+    return {};
+  }
+  Result<uint32_t> Link(uint32_t id, const NodeLink& link) override {
+    calls.push_back("link " + link.ifname);
+    MINT_TRY_VOID(CheckLinkable(id, link.region));
     links[link.ifname] = link.region;
     return link.ring;
   }
   std::map<std::string, PhysRange> links;  // ifname -> region
   Result<uint32_t> DirectLink(uint32_t id, const NodeDirectLink& link) override {
     calls.push_back("dlink " + link.name + " side " + std::to_string(link.side));
-    auto node = nodes.find(id);
-    if (node == nodes.end()) return Fail("no node");
-    if (node->second.state != MINT_STATE_OWNED) return Fail("the node was started");
-    bool inside = false;
-    for (const PhysRange& r : reserved) inside |= r.Contains(link.region);
-    if (!inside) return Fail("link ", FormatRange(link.region), " is not reserved");
+    MINT_TRY_VOID(CheckLinkable(id, link.region));
     direct_links[link.name + "/" + std::to_string(link.side)] = link.region;
     return link.ring;
   }

@@ -802,30 +802,25 @@ bool ReadPlan(std::string_view text, std::string_view origin, PlanCheck& out,
     else
       out.problems.push_back({LineOf(host), "'host' must be a table ([host])"});
   }
-  if (const toml::node* nodes = root.get("node")) {
-    if (!nodes->is_array_of_tables()) {
-      out.problems.push_back({LineOf(nodes), "'node' must be an array of tables ([[node]])"});
-    } else {
-      for (const toml::node& table : *nodes->as_array()) {
-        size_t index = out.plan.nodes.size();
-        ReadSection(*table.as_table(), NodeKeys(), index, "node #" + std::to_string(index + 1),
-                    out.plan.nodes.emplace_back(), out.lines.nodes.emplace_back(), out.lines,
-                    out.problems, variables);
-      }
+  // [[node]] and [[link]]: arrays of tables, each read into the next entry of its list.
+  auto read_array = [&](const char* name, auto keys, auto& sections, auto& section_lines) {
+    const toml::node* array = root.get(name);
+    if (array == nullptr) return;
+    if (!array->is_array_of_tables()) {
+      out.problems.push_back(
+          {LineOf(array),
+           "'" + std::string(name) + "' must be an array of tables ([[" + name + "]])"});
+      return;
     }
-  }
-  if (const toml::node* links = root.get("link")) {
-    if (!links->is_array_of_tables()) {
-      out.problems.push_back({LineOf(links), "'link' must be an array of tables ([[link]])"});
-    } else {
-      for (const toml::node& table : *links->as_array()) {
-        size_t index = out.plan.links.size();
-        ReadSection(*table.as_table(), LinkKeys(), index, "link #" + std::to_string(index + 1),
-                    out.plan.links.emplace_back(), out.lines.links.emplace_back(), out.lines,
-                    out.problems, variables);
-      }
+    for (const toml::node& table : *array->as_array()) {
+      size_t index = sections.size();
+      ReadSection(*table.as_table(), keys, index, name + (" #" + std::to_string(index + 1)),
+                  sections.emplace_back(), section_lines.emplace_back(), out.lines, out.problems,
+                  variables);
     }
-  }
+  };
+  read_array("node", NodeKeys(), out.plan.nodes, out.lines.nodes);
+  read_array("link", LinkKeys(), out.plan.links, out.lines.links);
   return true;
 }
 
