@@ -292,6 +292,7 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
       .extra_args = disk_args,
       .echo = options.echo,
       .work_dir = run->work_dir,
+      .live_log_dir = options.log_dir,
   };
   return run;
 }

@@ -205,6 +205,15 @@ Result<void> LabMachine::Start(LabDeadline deadline) {
   qemu_output.name = kQemuStream;
   qemu_output.fd = output[0];
   streams_.push_back(std::move(qemu_output));
+  if (!config_.live_log_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(config_.live_log_dir, error);
+    for (Stream& stream : streams_) {
+      std::string path = config_.live_log_dir + "/" + stream.name + ".log";
+      stream.live_log = std::fopen(path.c_str(), "we");
+      if (stream.live_log == nullptr) return Fail("cannot write ", path, ": ", Errno());
+    }
+  }
 
   std::vector<std::string> args = CommandLine();
   std::vector<char*> argv;
@@ -275,7 +284,12 @@ void LabMachine::Pump(int timeout_ms) {
     char buffer[65536];
     ssize_t got = read(stream.fd, buffer, sizeof(buffer));
     if (got > 0) {
+      size_t before = stream.text.size();
       TakeBytes(stream, buffer, static_cast<size_t>(got));
+      if (stream.live_log != nullptr) {
+        std::fwrite(stream.text.data() + before, 1, stream.text.size() - before, stream.live_log);
+        std::fflush(stream.live_log);
+      }
     } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
       close(stream.fd);
       stream.fd = -1;
@@ -367,6 +381,8 @@ void LabMachine::Kill() {
 
 void LabMachine::CloseAll() {
   for (Stream& stream : streams_) {
+    if (stream.live_log != nullptr) std::fclose(stream.live_log);
+    stream.live_log = nullptr;
     if (stream.listen_fd >= 0) close(stream.listen_fd);
     if (stream.fd >= 0) close(stream.fd);
     stream.listen_fd = stream.fd = -1;

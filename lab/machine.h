@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,6 +43,9 @@ struct LabConfig {
   std::vector<std::string> extra_args;  // appended to QEMU's arguments as they are
   bool echo = true;                     // print each console line live as "[name] line"
   std::string work_dir;                 // for the sockets; a fresh temporary folder when empty
+  // When set, each console's bytes are appended to LIVE_LOG_DIR/NAME.log as they arrive, so a
+  // run killed from outside (a test runner's timeout) still leaves what the consoles printed.
+  std::string live_log_dir;
 };
 
 // One line from a console, with when it arrived (seconds since Start).
@@ -111,6 +115,7 @@ class LabMachine {
     std::string partial;      // bytes after the last newline
     bool pending_cr = false;  // the last byte was a CR: LF or a line break follows
     std::string text;         // everything received
+    std::FILE* live_log = nullptr;  // LabConfig::live_log_dir's copy, flushed per read
   };
 
   explicit LabMachine(LabConfig config) : config_(std::move(config)) {}
