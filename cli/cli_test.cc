@@ -335,8 +335,9 @@ TEST(PsJson, ShowsEachNode) {
   nlohmann::json nodes = PsJson(ThreeNodes("panic: sysrq triggered crash"), kClock);
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_EQ(nodes[0].dump(),
-            R"({"apic_ids":[2,3],"console_bytes":4096,"heartbeat":0,"heartbeat_age_s":0.2,)"
-            R"("id":0,"kernel_heartbeat":120,"link":null,"memory_bytes":268435456,"name":"alpha",)"
+            R"({"apic_ids":[2,3],"console_bytes":4096,"direct_links":[],"heartbeat":0,)"
+            R"("heartbeat_age_s":0.2,"id":0,"kernel_heartbeat":120,"link":null,)"
+            R"("memory_bytes":268435456,"name":"alpha",)"
             R"("ranges":["0x98000-0x9ffff","0x40000000-0x4fffffff"],"reason":"",)"
             R"("reason_code":"","state":"running","suspends":0,"uptime_s":12.0})");
   EXPECT_EQ(nodes[2]["asleep_s"], 10.0);
@@ -364,6 +365,92 @@ TEST(PsLink, TableLineAndJsonObject) {
             R"({"ifname":"mint-alpha","rx_bytes":3145728,"rx_packets":2500,"state":"up",)"
             R"("tx_bytes":2048,"tx_packets":16})");
   EXPECT_EQ(json[1]["link"], nullptr);
+}
+
+template <size_t N>
+void SetName(char (&field)[N], const char* name) {
+  std::memcpy(field, name, std::min(std::strlen(name), N - 1));
+}
+
+// A direct link's status as MINT_IOC_DLINK_STATUS gives it: side 0 is `a`, side 1 `b`.
+mint_dlink_status DirectLinkStatus(const char* name, const char* a, const char* b) {
+  mint_dlink_status link{};
+  SetName(link.name, name);
+  link.side[0] = {.node = {},
+                  .running = 1,
+                  .epoch = 7,
+                  .ack = 9,
+                  .pad0 = 0,
+                  .tx_bytes = 32 << 20,
+                  .rx_bytes = 4096};
+  SetName(link.side[0].node, a);
+  link.side[1] = {.node = {},
+                  .running = 1,
+                  .epoch = 9,
+                  .ack = 7,
+                  .pad0 = 0,
+                  .tx_bytes = 4096,
+                  .rx_bytes = 32 << 20};
+  SetName(link.side[1].node, b);
+  return link;
+}
+
+// Each node gets a line for its side of a direct link: the peer, the state both control pages
+// give, and its own counters; the JSON has the same under "direct_links".
+TEST(PsDirectLink, EachSideShowsItsPeerStateAndCounters) {
+  std::vector<PsNode> nodes = {Node(0, "alpha", MINT_STATE_READY),
+                               Node(1, "beta", MINT_STATE_READY),
+                               Node(2, "gamma", MINT_STATE_READY)};
+  AddDirectLinks(nodes, {DirectLinkStatus("alpha-beta", "alpha", "beta")});
+  std::string table = PsTable(nodes, kClock);
+  EXPECT_NE(table.find("\n    direct link alpha-beta to beta up, sent 32.0 MiB, received 4.0 KiB"
+                       "\n1   beta"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("\n    direct link alpha-beta to alpha up, sent 4.0 KiB, received "
+                       "32.0 MiB\n2   gamma"),
+            std::string::npos)
+      << table;
+  nlohmann::json json = PsJson(nodes, kClock);
+  EXPECT_EQ(json[0]["direct_links"].dump(),
+            R"([{"name":"alpha-beta","peer":"beta","rx_bytes":4096,"state":"up",)"
+            R"("tx_bytes":33554432}])");
+  EXPECT_EQ(json[2]["direct_links"].dump(), "[]");
+}
+
+// Down: a side that stopped (its magic cleared), a side still on the peer's old epoch, or a
+// side no node has now.
+TEST(PsDirectLink, DownUnlessBothSidesRunAndAckEachOther) {
+  auto state_of_alpha = [](const mint_dlink_status& link) {
+    std::vector<PsNode> nodes = {Node(0, "alpha", MINT_STATE_READY)};
+    AddDirectLinks(nodes, {link});
+    return PsJson(nodes, kClock)[0]["direct_links"][0]["state"].get<std::string>();
+  };
+  mint_dlink_status link = DirectLinkStatus("alpha-beta", "alpha", "beta");
+  EXPECT_EQ(state_of_alpha(link), "up");
+  mint_dlink_status stopped = link;
+  stopped.side[1].running = 0;
+  stopped.side[1].epoch = 0;
+  EXPECT_EQ(state_of_alpha(stopped), "down");
+  mint_dlink_status stale = link;
+  stale.side[0].ack = 8;  // alpha has not yet reset for beta's new epoch
+  EXPECT_EQ(state_of_alpha(stale), "down");
+  mint_dlink_status alone = link;
+  std::memset(alone.side[1].node, 0, sizeof(alone.side[1].node));
+  std::vector<PsNode> nodes = {Node(0, "alpha", MINT_STATE_READY)};
+  AddDirectLinks(nodes, {alone});
+  EXPECT_NE(PsTable(nodes, kClock).find("direct link alpha-beta to (no node)"), std::string::npos);
+}
+
+// The names come through the module from the user, and a name without its NUL is cut at its
+// size: nothing unprintable reaches the terminal.
+TEST(PsDirectLink, NamesArePrintable) {
+  mint_dlink_status link = DirectLinkStatus("x", "alpha", "beta");
+  std::memset(link.name, 0x1b, sizeof(link.name));
+  std::vector<PsNode> nodes = {Node(0, "alpha", MINT_STATE_READY)};
+  AddDirectLinks(nodes, {link});
+  std::string table = PsTable(nodes, kClock);
+  EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
 }
 
 }  // namespace

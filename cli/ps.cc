@@ -31,6 +31,11 @@ std::string Seconds(double seconds) {
   return out.str();
 }
 
+// A fixed-size, NUL-padded name from the module, printable.
+std::string FixedText(const char* text, size_t size) {
+  return PrintableNodeText({text, strnlen(text, size)});
+}
+
 // Seconds from TSC `from` to the clock's now, 0 when unknown (as SecondsSinceTsc).
 double SecondsSince(uint64_t from, const PsClock& clock) {
   if (clock.tsc_khz == 0 || from == 0 || clock.now_tsc < from) return 0;
@@ -60,7 +65,7 @@ PsRow MakeRow(const PsNode& node, const PsClock& clock, double hung_after_s) {
   const std::optional<mint_node_page>& page = node.page;
   PsRow row;
   row.id = status.id;
-  row.name = PrintableNodeText({status.name, strnlen(status.name, sizeof(status.name))});
+  row.name = FixedText(status.name, sizeof(status.name));
   for (uint32_t i = 0; i < status.n_cpus && i < MINT_MAX_CPUS; ++i) {
     row.cores += (row.cores.empty() ? "" : ",") + std::to_string(status.apic_ids[i]);
     row.apic_ids.push_back(status.apic_ids[i]);
@@ -116,6 +121,12 @@ Result<int> RunPs(const PsArgs& args) {
       node.link = ReadLinkStatus("/sys", LinkInterfaceName(name));
     nodes.push_back(node);
   }
+  std::vector<mint_dlink_status> links;
+  for (uint32_t index = 0; index < MINT_MAX_NODES && !nodes.empty(); ++index) {
+    auto link = MINT_TRY(host->DirectLinkStatus(index));
+    if (link) links.push_back(*link);
+  }
+  AddDirectLinks(nodes, links);
   PsClock clock{info.tsc_khz, __rdtsc()};
   if (args.json)
     std::cout << PsJson(nodes, clock, args.hung_after).dump(2) << "\n";
@@ -125,6 +136,28 @@ Result<int> RunPs(const PsArgs& args) {
 }
 
 }  // namespace
+
+void AddDirectLinks(std::vector<PsNode>& nodes, const std::vector<mint_dlink_status>& links) {
+  for (const mint_dlink_status& link : links) {
+    const mint_dlink_side_status* sides = link.side;
+    bool up = sides[0].running && sides[1].running && sides[0].epoch != 0 && sides[1].epoch != 0 &&
+              sides[0].ack == sides[1].epoch && sides[1].ack == sides[0].epoch;
+    for (int side = 0; side < 2; ++side) {
+      std::string owner = FixedText(sides[side].node, sizeof(sides[side].node));
+      if (owner.empty()) continue;
+      for (PsNode& node : nodes) {
+        if (FixedText(node.status.name, sizeof(node.status.name)) != owner) continue;
+        node.direct_links.push_back(PsDirectLink{
+            .name = FixedText(link.name, sizeof(link.name)),
+            .peer = FixedText(sides[1 - side].node, sizeof(sides[1 - side].node)),
+            .up = up,
+            .tx_bytes = sides[side].tx_bytes,
+            .rx_bytes = sides[side].rx_bytes,
+        });
+      }
+    }
+  }
+}
 
 std::string PsTable(const std::vector<PsNode>& nodes, const PsClock& clock, double hung_after_s) {
   std::ostringstream out;
@@ -144,6 +177,11 @@ std::string PsTable(const std::vector<PsNode>& nodes, const PsClock& clock, doub
       out << "    link " << LinkInterfaceName(row.name) << " " << link.state << ", rx "
           << Bytes(link.rx_bytes) << " (" << link.rx_packets << " packets), tx "
           << Bytes(link.tx_bytes) << " (" << link.tx_packets << " packets)\n";
+    }
+    for (const PsDirectLink& link : node.direct_links) {
+      out << "    direct link " << link.name << " to "
+          << (link.peer.empty() ? "(no node)" : link.peer) << " " << (link.up ? "up" : "down")
+          << ", sent " << Bytes(link.tx_bytes) << ", received " << Bytes(link.rx_bytes) << "\n";
     }
   }
   return out.str();
@@ -179,6 +217,13 @@ nlohmann::json PsJson(const std::vector<PsNode>& nodes, const PsClock& clock, do
           {"ifname", LinkInterfaceName(row.name)}, {"state", node.link->state},
           {"rx_bytes", node.link->rx_bytes},       {"tx_bytes", node.link->tx_bytes},
           {"rx_packets", node.link->rx_packets},   {"tx_packets", node.link->tx_packets}};
+    entry["direct_links"] = nlohmann::json::array();
+    for (const PsDirectLink& link : node.direct_links)
+      entry["direct_links"].push_back({{"name", link.name},
+                                       {"peer", link.peer},
+                                       {"state", link.up ? "up" : "down"},
+                                       {"tx_bytes", link.tx_bytes},
+                                       {"rx_bytes", link.rx_bytes}});
     out.push_back(entry);
   }
   return out;
@@ -202,6 +247,9 @@ void AddPs(CLI::App& app, Command& chosen) {
       "             suspended node has slept\n"
       "A node with a network link gets a line for its host device mint-NAME: up or down\n"
       "(carrier and operstate) and its counters (/sys/class/net/mint-NAME/statistics).\n"
+      "A node with direct links ([[link]]) gets a line for each: the peer node, up (both sides\n"
+      "run and each has reset its rings for the other) or down, and the ring bytes it sent and\n"
+      "received, frame headers included, as the two nodes' control pages say.\n"
       "A stopped or crashed node keeps its cores and memory until 'mint stop' or 'mint restart'.\n"
       "Text a node wrote is shown with control characters as \\xNN and invalid UTF-8 as U+FFFD.");
   cmd->add_flag("--json", args->json, "print the nodes as a JSON array");

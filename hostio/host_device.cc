@@ -205,6 +205,21 @@ Result<uint32_t> HostDevice::DirectLink(uint32_t id, const NodeDirectLink& link)
   return arg.ring_size;
 }
 
+Result<std::optional<mint_dlink_status>> HostDevice::DirectLinkStatus(uint32_t index) {
+  auto arg = WithHeader<mint_dlink_status>();
+  arg.index = index;
+  if (::ioctl(fd_, MINT_IOC_DLINK_STATUS, &arg) != 0) {
+    if (errno == ENOENT) return std::optional<mint_dlink_status>();
+    int err = errno;
+    if (err == ENOTTY)
+      return Fail(
+          "the host module does not know MINT_IOC_DLINK_STATUS (ENOTTY): it is too old; "
+          "build and load the current mint.ko");
+    return Fail("reading direct link ", std::to_string(index), "'s status: ", std::strerror(err));
+  }
+  return std::optional<mint_dlink_status>(arg);
+}
+
 Result<mint_resume> HostDevice::Resume(uint32_t id) {
   auto arg = WithHeader<mint_resume>();
   arg.id = id;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "loader.h"
@@ -24,6 +25,8 @@ class HostDevice : public NodeLoader {
   Result<void> Destroy(uint32_t id) override;
   Result<uint32_t> Link(uint32_t id, const NodeLink& link) override;
   Result<uint32_t> DirectLink(uint32_t id, const NodeDirectLink& link) override;
+  // MINT_IOC_DLINK_STATUS: direct link slot `index` as the host sees it; nullopt for a free slot.
+  Result<std::optional<mint_dlink_status>> DirectLinkStatus(uint32_t index);
   // MINT_IOC_RESUME: SIPI a suspended node back to its kernel's wakeup code.
   Result<mint_resume> Resume(uint32_t id);
   // MINT_IOC_READ: a suspended or stopped node's memory at `phys`.

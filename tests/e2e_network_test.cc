@@ -46,6 +46,9 @@ TEST_F(Network, DirectLinkCarriesTcpIntact) {
 TEST_F(Network, DirectLinkSkipsTheHost) {
   run_.Expect("direct_link_skips_host");
 }
+TEST_F(Network, DirectLinkShowsInPsFromBothNodes) {
+  run_.Expect("direct_link_in_ps");
+}
 TEST_F(Network, BulkHostToNodeArrivesIntact) {
   run_.Expect("bulk_host_to_node");
 }

@@ -21,9 +21,9 @@
 #define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */
 /*
  * 2: long-mode entry (32-byte table entries); 3: suspend/resume; 4: network links;
- * 5: direct node-to-node links (MINT_IOC_DLINK)
+ * 5: direct node-to-node links (MINT_IOC_DLINK); 6: their status (MINT_IOC_DLINK_STATUS)
  */
-#define MINT_ABI_REVISION 5u
+#define MINT_ABI_REVISION 6u
 
 #define MINT_NAME_LEN 32
 #define MINT_MAX_CPUS 16   /* cores one node may own */
@@ -465,6 +465,32 @@ struct mint_dlink_attach {
 	__u8 mac[2][8];   /* side 0's, then side 1's Ethernet address (locally administered) */
 };
 
+/*
+ * MINT_IOC_DLINK_STATUS: what the host sees of direct link slot `index` (0 .. MINT_MAX_NODES - 1;
+ * to list the links, ask for every index: a free slot answers -ENOENT, an index >=
+ * MINT_MAX_NODES -EINVAL). Each side's numbers are copied from that side's control page, which
+ * its node writes: the host reports them and never acts on them. Only `hdr` and `index` are read.
+ */
+struct mint_dlink_side_status {
+	char node[MINT_NAME_LEN]; /* the node that has this side, "" when none has */
+	__u32 running;            /* 1: its control page's magic says the side runs */
+	__u32 epoch;              /* the side's incarnation (0 once it stopped) */
+	__u32 ack;                /* the peer epoch it has reset its rings for */
+	__u32 pad0;
+	__u64 tx_bytes;           /* its tx_head: ring bytes it published (frame headers included) */
+	__u64 rx_bytes;           /* its rx_tail: ring bytes it consumed from the peer */
+};
+
+struct mint_dlink_status {
+	struct mint_hdr hdr;
+	__u32 index;
+	__u32 ring_size;          /* out: each side's ring */
+	char name[32];            /* out: the link's name */
+	__u64 phys;               /* out: its region */
+	__u64 size;
+	struct mint_dlink_side_status side[2];
+};
+
 #define MINT_IOC_TYPE 0xB7
 #define MINT_IOC_INFO _IOWR(MINT_IOC_TYPE, 0, struct mint_info) /* hdr is read */
 #define MINT_IOC_TRAMPOLINE _IOW(MINT_IOC_TYPE, 1, struct mint_trampoline)
@@ -479,6 +505,7 @@ struct mint_dlink_attach {
 #define MINT_IOC_READ _IOW(MINT_IOC_TYPE, 10, struct mint_load)
 #define MINT_IOC_LINK _IOWR(MINT_IOC_TYPE, 11, struct mint_link_attach)
 #define MINT_IOC_DLINK _IOWR(MINT_IOC_TYPE, 12, struct mint_dlink_attach)
+#define MINT_IOC_DLINK_STATUS _IOWR(MINT_IOC_TYPE, 13, struct mint_dlink_status)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -522,5 +549,9 @@ MINT_STATIC_ASSERT(sizeof(struct mint_link_frame) == 16, "mint_link_frame");
 MINT_STATIC_ASSERT(sizeof(struct mint_link_attach) == 64, "mint_link_attach");
 MINT_STATIC_ASSERT(sizeof(struct mint_dlink_attach) == 8 + 8 + 16 + 8 + 32 + 16,
 		   "mint_dlink_attach");
+MINT_STATIC_ASSERT(sizeof(struct mint_dlink_side_status) == 32 + 16 + 16,
+		   "mint_dlink_side_status");
+MINT_STATIC_ASSERT(sizeof(struct mint_dlink_status) == 8 + 8 + 32 + 16 + 2 * 64,
+		   "mint_dlink_status");
 
 #endif /* MINT_ABI_H */

@@ -72,6 +72,7 @@ union mint_arg {
 	struct mint_resume resume;
 	struct mint_link_attach link;
 	struct mint_dlink_attach dlink;
+	struct mint_dlink_status dlink_status;
 };
 
 /*
@@ -133,6 +134,7 @@ MINT_RUN(shared_io, shared)
 MINT_RUN(resume, resume)
 MINT_RUN(link_attach, link)
 MINT_RUN(dlink_attach, dlink)
+MINT_RUN(dlink_status, dlink_status)
 
 /*
  * One row per ioctl: the dispatcher knows nothing else about a command, so adding one is
@@ -175,6 +177,7 @@ static const struct mint_ioctl mint_ioctls[] = {
 	MINT_IOCTL(MINT_IOC_READ, read, load, mint_read_args_ok),
 	MINT_IOCTL(MINT_IOC_LINK, link_attach, link, NULL),
 	MINT_IOCTL(MINT_IOC_DLINK, dlink_attach, dlink, mint_dlink_args_ok),
+	MINT_IOCTL(MINT_IOC_DLINK_STATUS, dlink_status, dlink_status, NULL),
 	MINT_IOCTL(MINT_IOC_STORE, store, store, NULL),
 };
 

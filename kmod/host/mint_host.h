@@ -201,6 +201,7 @@ int mint_net_init(void);
 void mint_net_exit(void);
 int mint_link_attach(struct mint_file *f, struct mint_link_attach *a);
 int mint_dlink_attach(struct mint_file *f, struct mint_dlink_attach *a);
+int mint_dlink_status(struct mint_file *f, struct mint_dlink_status *s);
 void mint_net_node_state(struct mint_node *n); /* after a node's state changed */
 void mint_net_node_gone(struct mint_node *n);  /* DESTROY: its link waits for the next */
 bool mint_net_overlaps(u64 start, u64 size);

@@ -414,6 +414,37 @@ attached:
 	return 0;
 }
 
+int mint_dlink_status(struct mint_file *f, struct mint_dlink_status *s)
+{
+	struct mint_host_dlink *dl;
+	unsigned int side;
+
+	if (s->index >= MINT_MAX_NODES)
+		return -EINVAL;
+	dl = &mint_dlinks[s->index];
+	if (!dl->region)
+		return -ENOENT;
+	strscpy(s->name, dl->name, sizeof(s->name));
+	s->phys = dl->phys;
+	s->size = dl->size;
+	s->ring_size = dl->desc.ring_size;
+	memset(s->side, 0, sizeof(s->side));
+	for (side = 0; side < 2; side++) {
+		/* Written by the node on that side: each field read once, only copied out. */
+		const struct mint_link_control *c = mint_dlink_section(dl, side);
+		struct mint_dlink_side_status *out = &s->side[side];
+
+		if (dl->node[side] >= 0)
+			strscpy(out->node, mint.slots[dl->node[side]].node.name, sizeof(out->node));
+		out->running = READ_ONCE(c->magic) == MINT_LINK_MAGIC;
+		out->epoch = READ_ONCE(c->epoch);
+		out->ack = READ_ONCE(c->ack);
+		out->tx_bytes = READ_ONCE(c->tx_head);
+		out->rx_bytes = READ_ONCE(c->rx_tail);
+	}
+	return 0;
+}
+
 void mint_net_node_state(struct mint_node *n)
 {
 	struct mint_host_link *hl = mint_link_of_node(mint_node_slot(n));

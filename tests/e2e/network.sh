@@ -81,6 +81,14 @@ check direct_link_tcp $? "32 MiB alpha -> beta over mint1 in $direct_s s, sha256
 # 32 MiB went across; the host's two devices may carry a stray ARP or neighbour probe, not that.
 [ $((host1 - host0)) -lt 262144 ] && echo "$route" | grep -q "dev mint1"
 check direct_link_skips_host $? "host devices mint-alpha + mint-beta moved $((host1 - host0)) bytes meanwhile; alpha's route: $route"
+# mint ps shows the direct link from both nodes, up, with the 32 MiB in the ring counters.
+ps_text=$(mint ps)
+alpha_line=$(echo "$ps_text" | grep "direct link alpha-beta to beta")
+beta_line=$(echo "$ps_text" | grep "direct link alpha-beta to alpha")
+mib_after() { echo "$1" | sed -n "s/.*$2 \([0-9.]*\) MiB.*/\1/p" | cut -d. -f1; }
+echo "$alpha_line" | grep -q " up, " && echo "$beta_line" | grep -q " up, " &&
+  [ "$(mib_after "$alpha_line" sent)" -ge 32 ] && [ "$(mib_after "$beta_line" received)" -ge 32 ]
+check direct_link_in_ps $? "mint ps:$alpha_line /$beta_line"
 added_s=$(since "$added0")
 
 # 128 MiB of seeded data each way, checksummed at both ends: a 1 MiB random block (the seed),
