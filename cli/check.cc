@@ -394,7 +394,10 @@ void AddDown(CLI::App& app, Command& chosen) {
   CLI::App* cmd = app.add_subcommand("down", "stop every running node of a plan");
   cmd->footer(
       "Stops every node of the plan that is running (as 'mint stop NODE' does for one): parks\n"
-      "its cores, zeroes its memory and gives its cores, memory and devices back to the host.");
+      "its cores, zeroes its memory and gives its cores, memory and devices back to the host.\n"
+      "A node's network device on the host (mint-NAME) stays, its carrier down, with its\n"
+      "counters and its place in the bridge, for the node's next boot; the devices go when\n"
+      "mint.ko is unloaded (docs/network.md).");
   cmd->add_option("PLAN", args->plan, "the plan file")->required();
   cmd->add_option("--device", args->device, "the host module's device")->capture_default_str();
   cmd->callback([args, &chosen] { chosen = [args] { return RunDown(*args); }; });
