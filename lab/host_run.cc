@@ -300,9 +300,13 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
 Result<HostRunResult> RunHostCommand(const HostRunOptions& options) {
   auto run = MINT_TRY(PrepareHostRun(options));
   auto machine = MINT_TRY(LabMachine::Create(run->config));
-  LabDeadline deadline =
-      LabClock::now() +
-      std::chrono::milliseconds(static_cast<int64_t>(options.timeout_seconds * 1000));
+  auto after = [](double seconds) {
+    return LabClock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  };
+  LabDeadline deadline = after(options.timeout_seconds);
+  LabDeadline boot_deadline = options.boot_timeout_seconds > 0
+                                  ? std::min(deadline, after(options.boot_timeout_seconds))
+                                  : deadline;
 
   HostRunResult result;
   if (options.keep_work_dir) result.work_dir = run->work_dir;
@@ -315,19 +319,20 @@ Result<HostRunResult> RunHostCommand(const HostRunOptions& options) {
   };
   auto timed_out = [&](const std::string& waiting_for) {
     finish(HostRunResult::Outcome::kTimedOut, kLabTimedOut,
-           "timed out after " + SecondsText(options.timeout_seconds) + " s waiting for " +
+           "timed out after " + SecondsText(machine->SecondsSinceStart()) + " s waiting for " +
                waiting_for + "; QEMU was killed. Last console lines:\n" +
                machine->LastLines(kContextLines));
   };
 
-  MINT_TRY_VOID(machine->Start(deadline));
+  MINT_TRY_VOID(machine->Start(boot_deadline));
   std::optional<HostMarkerLine> last_marker;
   size_t next_line = 0;
   auto is_marker = [&](const ConsoleLine& line) {
     return ParseHostMarker(line.text, run->marker).has_value();
   };
   while (true) {
-    LabWait wait = machine->WaitForLine("host", is_marker, deadline, next_line);
+    LabWait wait = machine->WaitForLine(
+        "host", is_marker, result.seconds_to_command ? deadline : boot_deadline, next_line);
     if (wait.kind == LabWait::Kind::kTimedOut) {
       timed_out(result.seconds_to_command
                     ? "COMMAND to finish (it started " + SecondsText(*result.seconds_to_command) +

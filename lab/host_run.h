@@ -42,10 +42,13 @@ struct HostRunOptions {
   std::optional<uint32_t> vcpus;         // default: highest APIC ID in the plan + 1
   std::optional<uint64_t> memory_bytes;  // default: 2 GiB
   double timeout_seconds = 180;          // bounds the whole run, QEMU start to exit
-  bool echo = true;                      // print console lines live
-  bool with_module = true;               // put mint.ko in and insmod it
-  bool with_mint = true;                 // put the mint CLI in
-  std::string extra_append;              // more host kernel arguments
+  // Bounds QEMU start to COMMAND's start (the host's boot), within the whole run's bound;
+  // 0: only the whole run's bound applies.
+  double boot_timeout_seconds = 0;
+  bool echo = true;          // print console lines live
+  bool with_module = true;   // put mint.ko in and insmod it
+  bool with_mint = true;     // put the mint CLI in
+  std::string extra_append;  // more host kernel arguments
   // "q35", or "microvm": QEMU's microvm with a second IO-APIC (ioapic2=on) whose pins carry the
   // virtio-mmio transports, for nodes with virtio-mmio devices (lab/devices.h).
   std::string machine = "q35";

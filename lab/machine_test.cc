@@ -3,7 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "cpio.h"
 #include "host_run.h"
@@ -139,6 +146,73 @@ TEST(HostRun, InitramfsHoldsEveryImageOnceAndTheRewrittenPlan) {
   auto reparsed = ParsePlan(SerializePlan(built->guest_plan), "rewritten");
   ASSERT_TRUE(reparsed.ok()) << reparsed.error().message;
   EXPECT_EQ(reparsed->nodes[1].cpus, (std::vector<uint32_t>{3, 2}));
+}
+
+// A stand-in for QEMU: a shell script given QEMU's arguments, which it ignores.
+std::string FakeQemu(const std::string& dir, const std::string& body) {
+  std::string path = dir + "/fake-qemu";
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  chmod(path.c_str(), 0755);
+  return path;
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// What a console printed is in the log folder while the machine still runs, so a run killed
+// from outside (a test runner's timeout) leaves it. Here QEMU's own output, before the
+// consoles connect (this stand-in never connects them).
+TEST(LabMachine, ConsoleTextReachesTheLiveLogAsItArrives) {
+  std::string dir = std::filesystem::temp_directory_path() / "mint-lab-live-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  LabConfig config = SmallConfig();
+  config.consoles = {"host"};
+  config.work_dir = dir;
+  config.live_log_dir = dir + "/logs";
+  config.echo = false;
+  config.qemu = FakeQemu(dir, "echo fake qemu says hello; exec sleep 30");
+  auto machine = LabMachine::Create(config);
+  ASSERT_TRUE(machine.ok()) << machine.error().message;
+  std::string seen;
+  auto deadline = LabClock::now() + std::chrono::seconds(10);
+  std::thread watcher([&] {
+    while (LabClock::now() < deadline && seen.empty()) {
+      seen = FileText(dir + "/logs/qemu.log");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  EXPECT_FALSE((*machine)->Start(LabClock::now() + std::chrono::seconds(3)).ok());
+  watcher.join();
+  EXPECT_EQ(seen, "fake qemu says hello\n");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/logs/host.log"));
+  machine->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A QEMU that never connects its consoles is given up on at the deadline, and says so.
+TEST(LabMachine, QemuThatNeverConnectsItsConsolesTimesOut) {
+  std::string dir = std::filesystem::temp_directory_path() / "mint-lab-stall-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  LabConfig config = SmallConfig();
+  config.consoles = {"host"};
+  config.work_dir = dir;
+  config.echo = false;
+  config.qemu = FakeQemu(dir, "exec sleep 30");
+  auto machine = LabMachine::Create(config);
+  ASSERT_TRUE(machine.ok()) << machine.error().message;
+  auto start = LabClock::now();
+  auto started = (*machine)->Start(start + std::chrono::milliseconds(500));
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("timed out waiting for QEMU to connect its consoles"),
+            std::string::npos)
+      << started.error().message;
+  EXPECT_LT(LabClock::now() - start, std::chrono::seconds(5));
+  machine->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -91,8 +92,26 @@ inline ScriptRun RunScript(const std::string& script, const std::string& plan,
   options.command = text.str();
   options.echo = std::getenv("MINT_E2E_ECHO") != nullptr;  // set it to watch the consoles
   options.log_dir = run.log_dir;
+  // The host boots to the command in 5-30 s. One that has not within 180 s never will: the
+  // lab machine failed (QEMU stalled, or never connected its consoles), not what the test
+  // checks, so that run is reported and made once more. A hang after the command started is
+  // the test's failure, never retried.
+  if (options.boot_timeout_seconds == 0) options.boot_timeout_seconds = 180;
   SetPlanEnvironmentDefaults(options.artifacts);
   auto result = RunHostCommand(options);
+  bool never_booted =
+      result.ok()
+          ? result->outcome == HostRunResult::Outcome::kTimedOut && !result->seconds_to_command
+          : result.error().message.find("connect its consoles") != std::string::npos;
+  if (never_booted) {
+    std::cout << "the lab host never reached the test script ("
+              << (result.ok() ? result->message : result.error().message) << "); logs in "
+              << run.log_dir << "; running the lab once more\n";
+    run.log_dir += "-again";
+    std::filesystem::create_directories(run.log_dir);
+    options.log_dir = run.log_dir;
+    result = RunHostCommand(options);
+  }
   if (!result.ok()) {
     run.setup_error = result.error().message;
     return run;
