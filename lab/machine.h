@@ -110,11 +110,11 @@ class LabMachine {
  private:
   struct Stream {
     std::string name;
-    int listen_fd = -1;       // a console socket QEMU has yet to connect to
-    int fd = -1;              // connected socket or QEMU's output pipe; -1 after EOF
-    std::string partial;      // bytes after the last newline
-    bool pending_cr = false;  // the last byte was a CR: LF or a line break follows
-    std::string text;         // everything received
+    int listen_fd = -1;             // a console socket QEMU has yet to connect to
+    int fd = -1;                    // connected socket or QEMU's output pipe; -1 after EOF
+    std::string partial;            // bytes after the last newline
+    bool pending_cr = false;        // the last byte was a CR: LF or a line break follows
+    std::string text;               // everything received
     std::FILE* live_log = nullptr;  // LabConfig::live_log_dir's copy, flushed per read
   };
 
