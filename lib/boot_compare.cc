@@ -1,5 +1,6 @@
 #include "boot_compare.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -61,10 +62,11 @@ std::optional<double> KernelLogStamp(std::string_view line) {
   if (close == std::string_view::npos) return std::nullopt;
   std::string_view inside = line.substr(1, close - 1);
   while (!inside.empty() && inside.front() == ' ') inside.remove_prefix(1);
-  auto value = LeadingNumber(inside);
-  if (!value || inside.find_first_not_of("0123456789.") != std::string_view::npos)
+  // The whole stamp must be the number: LeadingNumber stops at a second point.
+  if (inside.find_first_not_of("0123456789.") != std::string_view::npos ||
+      std::count(inside.begin(), inside.end(), '.') > 1)
     return std::nullopt;
-  return value;
+  return LeadingNumber(inside);
 }
 
 std::optional<double> KernelInitStamp(std::string_view line) {
