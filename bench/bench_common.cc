@@ -8,17 +8,6 @@
 
 namespace mint::cli {
 
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  size_t n = values.size();
-  if (n == 0) return 0;
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-double Min(const std::vector<double>& values) {
-  return values.empty() ? 0 : *std::min_element(values.begin(), values.end());
-}
-
 void AddBenchTargetOptions(CLI::App* cmd, BenchArgs& args) {
   cmd->add_option("PLAN", args.plan, "the plan file")->required();
   cmd->add_option("NODE", args.node, "the node to time (default: the plan's first)");

@@ -1,5 +1,5 @@
-// What the benchmarks (cli/bench*.cc) share: statistics, the PLAN [NODE] arguments, and where
-// their JSON goes.
+// What the benchmarks (cli/bench*.cc) share: the PLAN [NODE] arguments and where their JSON
+// goes. Their statistics are lib/stats.h.
 #pragma once
 
 #include <optional>
@@ -12,11 +12,9 @@
 #include "commands.h"
 #include "plan.h"
 #include "result.h"
+#include "stats.h"  // Median, Min (namespace mint, found from mint::cli)
 
 namespace mint::cli {
-
-double Median(std::vector<double> values);  // 0 for none; the mean of the middle two for even
-double Min(const std::vector<double>& values);
 
 // PLAN [NODE] [--rounds R] [--json FILE] [--device PATH], as given.
 struct BenchArgs {

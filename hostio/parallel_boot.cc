@@ -105,7 +105,7 @@ class Runner {
 }  // namespace
 
 Timeline UpResult::ToTimeline(const std::string& title) const {
-  Timeline timeline{title, {}};
+  Timeline timeline{title, {}, {}};
   for (const NodeRun& run : nodes) {
     TimelineLane lane{run.node->name, {}};
     if (run.started) {

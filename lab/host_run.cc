@@ -160,6 +160,32 @@ uint64_t LabMachineTscKhz() {
   return 0;
 }
 
+// Every file and symlink under `root` as a cpio archive with the same paths below its root,
+// appended to the host's initramfs (the kernel unpacks concatenated archives in turn).
+Result<std::vector<uint8_t>> TreeArchive(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(root, error))
+    return Fail("cannot read the folder ", root, " for the host's initramfs",
+                root.find("kexec") != std::string::npos
+                    ? "; run scripts/setup (it fetches kexec-tools)"
+                    : "");
+  CpioArchive archive;
+  for (auto it = fs::recursive_directory_iterator(root, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    std::string path = "/" + fs::relative(it->path(), root).string();
+    if (it->is_symlink()) {
+      MINT_TRY_VOID(archive.AddSymlink(path, fs::read_symlink(it->path()).string()));
+    } else if (it->is_regular_file()) {
+      std::vector<uint8_t> bytes = MINT_TRY(ReadWholeFile(it->path().string()));
+      auto mode = static_cast<uint32_t>(it->status().permissions() & fs::perms::mask);
+      MINT_TRY_VOID(archive.AddFile(path, bytes, mode));
+    }
+  }
+  if (error) return Fail("cannot list ", root, ": ", error.message());
+  return archive.Serialize();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
@@ -224,6 +250,10 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
                                     "/kernel/" + module);
   }
   run->initramfs = MINT_TRY(BuildHostInitramfs(spec));
+  if (!options.extra_tree.empty()) {
+    std::vector<uint8_t> overlay = MINT_TRY(TreeArchive(options.extra_tree));
+    run->initramfs.cpio.insert(run->initramfs.cpio.end(), overlay.begin(), overlay.end());
+  }
 
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/mint-lab.XXXXXX";

@@ -60,6 +60,9 @@ struct HostRunOptions {
   // run: how one lab run hands a later one a file (a memory image).
   std::string scratch_disk;
   uint64_t scratch_size = 256 << 20;
+  // When set: a folder whose files (and symlinks) go into the host's initramfs at the same
+  // paths, modes kept (Debian's kexec and its libraries for `mint-lab bench peers`).
+  std::string extra_tree;
   std::string log_dir;         // when set: every console's full text goes there
   bool keep_work_dir = false;  // keep the initramfs and sockets for inspection
   LabArtifacts artifacts = DefaultLabArtifacts();

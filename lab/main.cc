@@ -1,18 +1,23 @@
 // mint-lab: boots the host a plan describes under QEMU, runs one command in it, and exits with
-// that command's status. See lab/README.md.
+// that command's status; `mint-lab bench peers` compares a Mint node's boot with a kexec reboot
+// and a cold boot of the same kernel. See lab/README.md and docs/boot-time.md.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <string>
 #include <string_view>
 
+#include "bench_peers.h"
 #include "host_run.h"
 
 namespace {
 
 constexpr char kUsage[] =
     R"(usage: mint-lab run --plan FILE [--vcpus N] [--mem SIZE] [--timeout S] [--quiet] [OPTIONS] -- COMMAND...
+       mint-lab bench peers [--rounds N] [--kernel K] [OPTIONS]   (mint-lab bench peers --help)
        mint-lab --help
 
 Boots the host the plan describes in a QEMU TCG machine (q35, -cpu max), with mint, mint.ko,
@@ -49,7 +54,154 @@ for a node whose console is ttyS1..ttyS3 (COM2..COM4), "[qemu] ..." for QEMU its
 Exit status: COMMAND's; 124 on timeout; 125 when the lab itself failed; 2 on bad usage.
 )";
 
+constexpr char kPeersUsage[] =
+    R"(usage: mint-lab bench peers [--rounds N] [--kernel K] [--plan FILE] [--node NAME]
+                             [--paths P,...] [--json FILE] [--svg FILE] [--log-dir DIR]
+                             [--timeout S] [--verbose]
+
+Boots one kernel with one initramfs and one command-line tail by every path, in rounds whose
+order turns by one each time, in QEMU TCG lab machines of one shape, and prints per path the
+min / median / max time to the kernel's kernel_init (it ran /init) and to the userspace marker
+(the node init's first line), the ratios of the medians to a kexec reboot and to a cold boot,
+and what the host did before the start point. Paths (docs/boot-time.md):
+  cold             a fresh QEMU machine, -kernel/-initrd      QEMU start -> marker
+  kexec            a lab host: Debian's kexec -l, kexec -e    kexec -e -> marker
+  kexec-s          the same, loaded with kexec -s (kexec_file_load)
+  kexec-i          the same, loaded with kexec -i (no checks in purgatory)
+  node-decompress  a Mint node through the decompressor       INIT -> marker
+  node-direct      a Mint node entered at startup_64          INIT -> marker
+  node-image       a Mint node resumed from a memory image    SIPI -> its userspace (host TSC)
+The cold and kexec kernels get the node's core count and memory size on their command line
+(nr_cpus=, mem=) and the console a node has (earlyprintk on COM1, no 8250 driver).
+
+  --rounds N       rounds (default 3); every path runs once per round
+  --kernel K       the kernel every path boots (default: the node's, this build's Debian kernel)
+  --plan FILE      the node host's plan (default: examples/store.toml of the source tree); its
+                   node's initrd, cmdline, cores and memory are every path's
+  --node NAME      the plan's node (default: its first)
+  --paths P,...    only these paths (default: all)
+  --json FILE      write the results as JSON ('-': stdout, after the table)
+  --svg FILE       write a bar chart of the medians
+  --log-dir DIR    keep every machine's consoles in DIR/roundN-MACHINE/
+  --timeout S      bound on each lab machine's run in seconds (default 300)
+  --verbose        print console lines live
+
+Exit status: 0 when every path gave at least one sample; 1 when one gave none; 125 when the
+lab itself failed; 2 on bad usage.
+)";
+
 constexpr int kUsageError = 2;
+
+// The value after the flag argv[i] (i moves on to it), or an error naming the flag.
+mint::Result<std::string> FlagValue(int argc, char** argv, int& i) {
+  if (i + 1 >= argc) return mint::Fail(argv[i], " needs a value");
+  return std::string(argv[++i]);
+}
+
+mint::Result<double> PositiveSeconds(std::string_view flag, const std::string& text) {
+  char* end = nullptr;
+  double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(seconds > 0))
+    return mint::Fail(std::string(flag), " '", text, "' is not a positive number of seconds");
+  return seconds;
+}
+
+struct PeersArgs {
+  mint::PeersOptions options;
+  std::string json_path;
+  std::string svg_path;
+  bool help = false;
+};
+
+mint::Result<PeersArgs> ParsePeersArgs(int argc, char** argv) {
+  PeersArgs parsed;
+  mint::PeersOptions& options = parsed.options;
+  for (int i = 3; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&] { return FlagValue(argc, argv, i); };
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+      return parsed;
+    } else if (arg == "--rounds") {
+      std::string text = MINT_TRY(value());
+      char* end = nullptr;
+      long rounds = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || rounds < 1 || rounds > 100)
+        return mint::Fail("--rounds '", text, "' is not a count from 1 to 100");
+      options.rounds = static_cast<int>(rounds);
+    } else if (arg == "--kernel") {
+      options.kernel = MINT_TRY(value());
+    } else if (arg == "--plan") {
+      options.plan_path = MINT_TRY(value());
+    } else if (arg == "--node") {
+      options.node = MINT_TRY(value());
+    } else if (arg == "--paths") {
+      std::string text = MINT_TRY(value());
+      for (size_t pos = 0; pos <= text.size();) {
+        size_t comma = std::min(text.find(',', pos), text.size());
+        options.paths.push_back(text.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+    } else if (arg == "--json") {
+      parsed.json_path = MINT_TRY(value());
+    } else if (arg == "--svg") {
+      parsed.svg_path = MINT_TRY(value());
+    } else if (arg == "--log-dir") {
+      options.log_dir = MINT_TRY(value());
+    } else if (arg == "--timeout") {
+      std::string text = MINT_TRY(value());
+      options.timeout_seconds = MINT_TRY(PositiveSeconds("--timeout", text));
+    } else if (arg == "--verbose") {
+      options.echo = true;
+    } else {
+      return mint::Fail("unknown option '", std::string(arg), "'");
+    }
+  }
+  parsed.options = MINT_TRY(mint::CheckPeersOptions(std::move(parsed.options)));
+  return parsed;
+}
+
+int BenchPeers(int argc, char** argv) {
+  auto parsed = ParsePeersArgs(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "mint-lab bench peers: %s\n\n%s", parsed.error().message.c_str(),
+                 kPeersUsage);
+    return kUsageError;
+  }
+  if (parsed->help) {
+    std::fputs(kPeersUsage, stdout);
+    return 0;
+  }
+  auto result = mint::RunPeersBench(parsed->options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "mint-lab bench peers: %s\n", result.error().message.c_str());
+    return mint::kLabFailed;
+  }
+  std::fputs(mint::FormatBootComparison(*result).c_str(), stdout);
+  std::fflush(stdout);
+  auto write = [](const std::string& path, const std::string& text) {
+    if (path == "-") {
+      std::fputs(text.c_str(), stdout);
+      return true;
+    }
+    std::ofstream file(path);
+    file << text;
+    file.close();
+    if (!file) std::fprintf(stderr, "mint-lab bench peers: cannot write %s\n", path.c_str());
+    return static_cast<bool>(file);
+  };
+  bool written = true;
+  if (!parsed->json_path.empty())
+    written = write(parsed->json_path, mint::BootComparisonJson(*result).dump(2) + "\n");
+  if (!parsed->svg_path.empty())
+    written =
+        write(parsed->svg_path, mint::RenderTimelineSvg(mint::BootComparisonTimeline(*result))) &&
+        written;
+  if (!written) return mint::kLabFailed;
+  bool every_path = std::all_of(result->paths.begin(), result->paths.end(),
+                                [](const mint::BootPathResult& p) { return !p.user_s.empty(); });
+  return every_path ? 0 : 1;
+}
 
 struct Parsed {
   mint::HostRunOptions options;
@@ -64,7 +216,7 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
     return parsed;
   }
   if (argc < 2 || std::string_view(argv[1]) != "run")
-    return mint::Fail("expected `run` or `--help` as the first argument");
+    return mint::Fail("expected `run`, `bench peers` or `--help` as the first argument");
   int i = 2;
   for (; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -72,10 +224,7 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
       ++i;
       break;
     }
-    auto value = [&]() -> mint::Result<std::string> {
-      if (i + 1 >= argc) return mint::Fail(std::string(arg), " needs a value");
-      return std::string(argv[++i]);
-    };
+    auto value = [&] { return FlagValue(argc, argv, i); };
     if (arg == "--help" || arg == "-h") {
       parsed.help = true;
       return parsed;
@@ -95,11 +244,7 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
       options.memory_bytes = *size;
     } else if (arg == "--timeout") {
       std::string text = MINT_TRY(value());
-      char* end = nullptr;
-      double seconds = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0' || !(seconds > 0))
-        return mint::Fail("--timeout '", text, "' is not a positive number of seconds");
-      options.timeout_seconds = seconds;
+      options.timeout_seconds = MINT_TRY(PositiveSeconds("--timeout", text));
     } else if (arg == "--quiet") {
       options.echo = false;
     } else if (arg == "--log-dir") {
@@ -142,6 +287,13 @@ mint::Result<Parsed> ParseArgs(int argc, char** argv) {
 }
 
 int Main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "bench") {
+    if (argc >= 3 && std::string_view(argv[2]) == "peers") return BenchPeers(argc, argv);
+    std::fprintf(stderr, "mint-lab: `bench` has one benchmark, `peers`%s%s%s\n\n%s",
+                 argc >= 3 ? " (not '" : "", argc >= 3 ? argv[2] : "", argc >= 3 ? "')" : "",
+                 kUsage);
+    return kUsageError;
+  }
   auto wall_start = std::chrono::steady_clock::now();
   auto parsed = ParseArgs(argc, argv);
   if (!parsed.ok()) {

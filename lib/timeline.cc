@@ -97,15 +97,18 @@ std::string RenderTimelineSvg(const Timeline& timeline) {
           << Num(phase.start_ms) << "-" << Num(phase.end_ms) << " ms</title></rect>\n";
     }
   }
+  static const std::vector<TimelineKey> kNodeBootLegend = {
+      {"host", "host side: read, build, claim, copy"},
+      {"wake", "INIT/SIPI -> trampoline"},
+      {"boot", "kernel boot -> node userspace ready"}};
+  const std::vector<TimelineKey>& legend =
+      timeline.legend.empty() ? kNodeBootLegend : timeline.legend;
   double x = kLabelWidth;
-  for (const char* name : {"host", "wake", "boot"}) {
+  for (const TimelineKey& key : legend) {
     svg << "<rect x=\"" << Num(x) << "\" y=\"" << Num(plot_bottom + 30)
-        << "\" width=\"12\" height=\"12\" fill=\"" << PhaseColor(name) << "\"/>\n";
-    const char* what = std::string(name) == "host"   ? "host side: read, build, claim, copy"
-                       : std::string(name) == "wake" ? "INIT/SIPI -> trampoline"
-                                                     : "kernel boot -> node userspace ready";
-    svg << "<text x=\"" << Num(x + 16) << "\" y=\"" << Num(plot_bottom + 41) << "\">" << what
-        << "</text>\n";
+        << "\" width=\"12\" height=\"12\" fill=\"" << PhaseColor(key.phase) << "\"/>\n";
+    svg << "<text x=\"" << Num(x + 16) << "\" y=\"" << Num(plot_bottom + 41) << "\">"
+        << Escape(key.text) << "</text>\n";
     x += 250;
   }
   svg << "</svg>\n";

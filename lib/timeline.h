@@ -1,5 +1,6 @@
 // A boot timeline: one lane per node, each a row of phases with start and end times in ms.
-// Rendered as an SVG picture (pure: text out) for `mint up --svg` and `mint bench parallel`.
+// Rendered as an SVG picture (pure: text out) for `mint up --svg`, `mint bench parallel` and
+// `mint-lab bench peers` (one lane per boot path, its medians as phases).
 #pragma once
 
 #include <string>
@@ -18,9 +19,17 @@ struct TimelineLane {
   std::vector<TimelinePhase> phases;
 };
 
+// A legend entry: a phase name (its color) and what it means.
+struct TimelineKey {
+  std::string phase;
+  std::string text;
+};
+
 struct Timeline {
   std::string title;
   std::vector<TimelineLane> lanes;
+  // Empty: a node boot's phases (host side, INIT/SIPI -> trampoline, kernel -> userspace).
+  std::vector<TimelineKey> legend;
   double EndMs() const;
 };
 

@@ -15,7 +15,8 @@ size_t Count(const std::string& text, const std::string& needle) {
 TEST(Timeline, OneBarPerPhaseScaledToTheEnd) {
   Timeline timeline{"two nodes",
                     {{"alpha", {{"host", 0, 100}, {"wake", 100, 110}, {"boot", 110, 2000}}},
-                     {"beta", {{"host", 100, 200}, {"boot", 210, 2100}}}}};
+                     {"beta", {{"host", 100, 200}, {"boot", 210, 2100}}}},
+                    {}};
   EXPECT_DOUBLE_EQ(timeline.EndMs(), 2100);
   std::string svg = RenderTimelineSvg(timeline);
   EXPECT_TRUE(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
@@ -27,14 +28,22 @@ TEST(Timeline, OneBarPerPhaseScaledToTheEnd) {
 }
 
 TEST(Timeline, EscapesLabels) {
-  Timeline timeline{"a<b & \"c\"", {{"x<y", {{"boot", 0, 1}}}}};
+  Timeline timeline{"a<b & \"c\"", {{"x<y", {{"boot", 0, 1}}}}, {}};
   std::string svg = RenderTimelineSvg(timeline);
   EXPECT_NE(svg.find("a&lt;b &amp; &quot;c&quot;"), std::string::npos);
   EXPECT_EQ(svg.find("x<y"), std::string::npos);
 }
 
+TEST(Timeline, ALegendOfItsOwnReplacesTheNodeBootOne) {
+  Timeline timeline{"paths", {{"cold", {{"boot", 0, 10}}}}, {{"boot", "start -> kernel_init"}}};
+  std::string svg = RenderTimelineSvg(timeline);
+  EXPECT_NE(svg.find("start -&gt; kernel_init"), std::string::npos);
+  EXPECT_EQ(svg.find("INIT/SIPI"), std::string::npos);
+  EXPECT_NE(RenderTimelineSvg(Timeline{"nodes", {}, {}}).find("INIT/SIPI"), std::string::npos);
+}
+
 TEST(Timeline, EmptyIsStillAPicture) {
-  std::string svg = RenderTimelineSvg(Timeline{"nothing", {}});
+  std::string svg = RenderTimelineSvg(Timeline{"nothing", {}, {}});
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
 }
 
