@@ -44,8 +44,9 @@ kver="$(sed -n 's/^MINT_KVER=//p' "$cache/kernel.env")"  # the host's kernel: th
 k612="$cache/kernels/linux-image-6.12-cloud-amd64"
 
 # --- The root image, made by scripts/setup ---------------------------------------------------
+# Missing or stale, the check says which and to run scripts/setup.
 image_check="$("$root/scripts/installed-host-image" check --cache "$cache" 2>&1)" ||
-  fail "the installed-host root image is missing or stale: run scripts/setup ($image_check)"
+  fail "${image_check#installed-host-image: }"
 [ -f "$k612/vmlinuz" ] && [ -f "$k612/mint_node.ko" ] ||
   fail "no 6.12 kernel and mint_node.ko in $k612: run scripts/setup, then build (ninja)"
 
