@@ -87,7 +87,8 @@ boot() {  # boot NAME CMDLINE TIMEOUT
   timeout "$timeout" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max -smp 3 \
     -m 2048M -nodefaults -display none -no-reboot \
     -kernel "$image_dir/vmlinuz-$kver" -initrd "$image_dir/initrd.img-$kver" -append "$cmdline" \
-    -drive "file=$work/root.qcow2,if=virtio,format=qcow2,cache=unsafe" -drive "file=$work/lab.img,if=virtio,format=raw" \
+    -drive "file=$work/root.qcow2,if=virtio,format=qcow2,cache=unsafe" \
+    -drive "file=$work/lab.img,if=virtio,format=raw" \
     -chardev "file,id=com3,path=$logs/$name-beta.log" -device isa-serial,index=2,chardev=com3 \
     -chardev "file,id=com2,path=$logs/$name-alpha.log" -device isa-serial,index=1,chardev=com2 \
     -chardev "file,id=com1,path=$logs/$name-host.log" -device isa-serial,index=0,chardev=com1 \
