@@ -7,78 +7,48 @@
 #
 #   tests/installed_host.sh BUILD_DIR
 #
-# The root image is built once with mmdebstrap (network needed then, never in the lab) into
-# IMAGE_DIR ($MINT_INSTALLED_CACHE, else the build's MINT_CACHE/installed-host) and rebuilt
-# only when missing. Each run copies it, adds a second disk with the .debs, mint.ko, the plan
-# and the stage script, and boots QEMU (TCG, no network device) twice:
+# The root image (scripts/installed-host-image: Debian bookworm, systemd, the cache's 6.1 cloud
+# kernel package) is built by scripts/setup into the build's MINT_CACHE/installed-host; this
+# script never builds it, since the lab has no network: a missing
+# or stale image is a failure that says to run scripts/setup. Each run boots a copy-on-write
+# overlay of it (qcow2, the image untouched), adds a second disk with the .debs, mint.ko, the
+# 6.12 kernel and its mint_node.ko, the plan and the stage script, and boots QEMU (TCG, no
+# network device) twice:
 #   1. mint_lab.stage=install: apt install ./mint_*.deb ./mint-node_*.deb; mint.ko into
 #      /lib/modules/RELEASE/updates/dkms/ as DKMS would put it (built natively by this build:
-#      the image has no compiler); the plan to /etc/mint/plan.toml; mint host-setup --yes, whose
-#      update-grub is the image's /usr/local/sbin/update-grub: it sources /etc/default/grub and
-#      grub.d/*.cfg with /bin/sh as grub-mkconfig does and writes grub.cfg's linux line.
+#      the image has no compiler); the 6.12 kernel and module into /var/cache/mint/kernels as
+#      mint kernel fetch would leave them; the plan to /etc/mint/plan.toml; mint host-setup
+#      --yes, whose update-grub is the image's /usr/local/sbin/update-grub: it sources
+#      /etc/default/grub and grub.d/*.cfg with /bin/sh as grub-mkconfig does and writes
+#      grub.cfg's linux line.
 #   2. the linux line from that grub.cfg (GRUB's \$ unescaped) + mint_lab.stage=check: the
 #      stage waits for mint.service, records /proc/cmdline, systemctl status mint, mint ps and
 #      the boot-to-nodes time.
+# The packages: scripts/package runs first, unless MINT_INSTALLED_REUSE_DEBS=1 (ctest sets it:
+# the package_build test, this test's fixture, has just built them into BUILD_DIR/debs).
 # Logs (consoles of the host and both nodes, results) go to $MINT_INSTALLED_LOGS or a temp dir.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
 cache="$(sed -n 's/^MINT_CACHE:[A-Z]*=//p' "$build/CMakeCache.txt")"
-image_dir="${MINT_INSTALLED_CACHE:-$cache/installed-host}"
+image_dir="$cache/installed-host"
 logs="${MINT_INSTALLED_LOGS:-$(mktemp -d /tmp/mint-installed.XXXXXX)}"
 mkdir -p "$logs"
-kver="6.1.0-57-cloud-amd64"
-kdeb="$(ls "$cache"/debs/linux-image-${kver}_*_amd64.deb | head -n 1)"
-k612="$cache/kernels/linux-image-6.12-cloud-amd64"
 say() { echo "installed_host: $*"; }
 fail() { echo "installed_host: FAIL: $*" >&2; echo "installed_host: logs in $logs" >&2; exit 1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+t_start="$(now)"
+[ -f "$cache/kernel.env" ] || fail "no $cache/kernel.env: run scripts/setup"
+kver="$(sed -n 's/^MINT_KVER=//p' "$cache/kernel.env")"  # the host's kernel: the cache's 6.1 cloud
+k612="$cache/kernels/linux-image-6.12-cloud-amd64"
 
-# --- The root image, once --------------------------------------------------------------------
-build_image() {
-  local t0 tmp
-  t0="$(now)"
-  tmp="$(mktemp -d "$image_dir.tmp.XXXXXX")"
-  say "building the root image with mmdebstrap (once; log $tmp.log)"
-  # The cache's own 6.1 kernel package (the one the build's mint.ko is made for), so its
-  # initramfs (initramfs-tools) loads virtio_blk and mounts the root disk.
-  # file-mirror-automount makes that local .deb visible to the chrooted dpkg.
-  mmdebstrap --variant=apt --mode=root \
-    --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
-    --include=systemd-sysv,udev,kmod,dbus,"$kdeb" \
-    --customize-hook="cp -r '$root/tests/installed_host/image/.' \"\$1/\"" \
-    --customize-hook='chroot "$1" passwd -d root' \
-    --customize-hook='echo mint-lab > "$1/etc/hostname"' \
-    --customize-hook='printf "/dev/vda / ext4 rw,errors=remount-ro 0 1\n" > "$1/etc/fstab"' \
-    --customize-hook='chroot "$1" systemctl enable mint-lab.service' \
-    --customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service getty@tty1.service serial-getty@ttyS0.service' \
-    --customize-hook='rm -rf "$1/var/cache/apt/archives/"*.deb "$1/var/lib/apt/lists/"*_Packages' \
-    bookworm "$tmp/rootfs" \
-    "deb http://deb.debian.org/debian bookworm main" \
-    "deb http://deb.debian.org/debian-security bookworm-security main" >"$tmp.log" 2>&1 ||
-    { tail -n 30 "$tmp.log" >&2; fail "mmdebstrap failed (log $tmp.log)"; }
-  # The kernel cache, as mint kernel fetch would leave it: the 6.12 image and its module.
-  local rel
-  rel="$(basename "$(readlink -f "$k612")")"
-  mkdir -p "$tmp/rootfs/var/cache/mint/kernels/$rel"
-  cp -L "$k612/vmlinuz" "$k612/mint_node.ko" "$tmp/rootfs/var/cache/mint/kernels/$rel/"
-  ln -s "$rel" "$tmp/rootfs/var/cache/mint/kernels/linux-image-6.12-cloud-amd64"
-  cp "$tmp/rootfs/boot/vmlinuz-$kver" "$tmp/rootfs/boot/initrd.img-$kver" "$tmp/"
-  mke2fs -q -t ext4 -L mint-root -d "$tmp/rootfs" "$tmp/root.img" 2G >/dev/null
-  rm -rf "$tmp/rootfs"
-  rm -rf "$image_dir"
-  mv "$tmp" "$image_dir"
-  mv "$tmp.log" "$image_dir/mmdebstrap.log"
-  echo "$key" >"$image_dir/key"
-  say "root image built in $(since "$t0") s ($(du -sh --apparent-size "$image_dir/root.img" | cut -f1) apparent, $(du -sh "$image_dir/root.img" | cut -f1) used)"
-}
-# The image is rebuilt when what goes into it changes: the files under image/, this script's
-# image recipe and the kernel package.
-key="$( (sed -n '/^build_image()/,/^}/p' "$0"; basename "$kdeb";
-         cd "$root/tests/installed_host/image" && find . -type f | sort | xargs sha256sum) |
-       sha256sum | cut -c1-16)"
-[ -f "$image_dir/root.img" ] && [ "$(cat "$image_dir/key" 2>/dev/null)" = "$key" ] || build_image
+# --- The root image, made by scripts/setup ---------------------------------------------------
+# Missing or stale, the check says which and to run scripts/setup.
+image_check="$("$root/scripts/installed-host-image" check --cache "$cache" 2>&1)" ||
+  fail "${image_check#installed-host-image: }"
+[ -f "$k612/vmlinuz" ] && [ -f "$k612/mint_node.ko" ] ||
+  fail "no 6.12 kernel and mint_node.ko in $k612: run scripts/setup, then build (ninja)"
 
 # --- The packages and the lab disk -----------------------------------------------------------
 debs="$build/debs"
@@ -96,8 +66,18 @@ mkdir -p "$work/lab/debs" "$work/lab/out"
 cp "$debs"/mint_*.deb "$debs"/mint-node_*.deb "$work/lab/debs/"
 cp "$build/kmod/host/mint.ko" "$work/lab/" 2>/dev/null || cp "$(find "$build" -name mint.ko | head -n 1)" "$work/lab/"
 cp "$root/tests/installed_host/plan.toml" "$root/tests/installed_host/stage.sh" "$work/lab/"
+# The kernel cache as mint kernel fetch would leave it (it cannot download in the lab): the
+# 6.12 image and the mint_node.ko this build made for it; the install stage puts them in
+# /var/cache/mint/kernels/RELEASE.
+rel612="$(basename "$(readlink -f "$k612")")"
+mkdir -p "$work/lab/kernels/$rel612"
+cp -L "$k612/vmlinuz" "$k612/mint_node.ko" "$work/lab/kernels/$rel612/"
 mke2fs -q -t ext4 -L mint-lab -d "$work/lab" "$work/lab.img" 64M >/dev/null
-cp --sparse=always "$image_dir/root.img" "$work/root.img"
+# The root disk: a copy-on-write overlay, so the cached image is never written and nothing
+# is copied (the image is 2 G sparse, a few hundred MB used). It is thrown away after the run,
+# so QEMU ignores the guest's flushes to it (cache=unsafe): dpkg's and ext4's fsyncs would
+# otherwise each wait for this machine's busy disk.
+qemu-img create -q -f qcow2 -F raw -b "$image_dir/root.img" "$work/root.qcow2"
 
 # One boot: the host's console (COM1) and the nodes' (COM2 alpha, COM3 beta) into files, COM3
 # created first as mint-lab does (lab/README.md, "Consoles"). No network device.
@@ -107,7 +87,8 @@ boot() {  # boot NAME CMDLINE TIMEOUT
   timeout "$timeout" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max -smp 3 \
     -m 2048M -nodefaults -display none -no-reboot \
     -kernel "$image_dir/vmlinuz-$kver" -initrd "$image_dir/initrd.img-$kver" -append "$cmdline" \
-    -drive "file=$work/root.img,if=virtio,format=raw" -drive "file=$work/lab.img,if=virtio,format=raw" \
+    -drive "file=$work/root.qcow2,if=virtio,format=qcow2,cache=unsafe" \
+    -drive "file=$work/lab.img,if=virtio,format=raw" \
     -chardev "file,id=com3,path=$logs/$name-beta.log" -device isa-serial,index=2,chardev=com3 \
     -chardev "file,id=com2,path=$logs/$name-alpha.log" -device isa-serial,index=1,chardev=com2 \
     -chardev "file,id=com1,path=$logs/$name-host.log" -device isa-serial,index=0,chardev=com1 \
@@ -118,7 +99,7 @@ boot() {  # boot NAME CMDLINE TIMEOUT
 out() { debugfs -R "cat /out/$1" "$work/lab.img" 2>/dev/null; }
 
 base="root=/dev/vda ro console=ttyS0,115200 8250.nr_uarts=1 panic=-1"
-boot install "$base mint_lab.stage=install" "${MINT_INSTALLED_BOOT_TIMEOUT:-240}"
+boot install "$base quiet mint_lab.stage=install" "${MINT_INSTALLED_BOOT_TIMEOUT:-240}"
 out install.log >"$logs/install.log" || true
 [ "$(out install.status)" = 0 ] || { tail -n 40 "$logs/install.log" >&2; fail "the install stage failed"; }
 out grub.cfg >"$logs/grub.cfg"
@@ -127,7 +108,7 @@ linux="$(grep -m1 '^[[:space:]]*linux[[:space:]]' "$logs/grub.cfg")" || fail "no
 cmdline="$(echo "$linux" | sed -E 's/^[[:space:]]*linux[[:space:]]+[^[:space:]]+[[:space:]]*//; s/\\\$/$/g')"
 say "GRUB's linux line: $linux"
 boot check "$cmdline mint_lab.stage=check" "${MINT_INSTALLED_BOOT_TIMEOUT:-240}"
-for f in check.log cmdline status ps times uname journal; do out "$f" >"$logs/$f" || true; done
+for f in check.log cmdline status ps times uname journal install.journal check.journal; do out "$f" >"$logs/$f" || true; done
 cat "$logs/check.log"
 
 # --- The checks ------------------------------------------------------------------------------
@@ -142,4 +123,4 @@ done
 grep -aq 'mint-node: init on 6\.12\.' "$logs/check-beta.log" || fail "beta did not boot a 6.12 kernel"
 grep -aq 'mint-node: init on 6\.1\.' "$logs/check-alpha.log" || fail "alpha did not boot the host's 6.1"
 grep -q '^6\.1\.' "$logs/uname" || fail "the host is not on 6.1: $(cat "$logs/uname")"
-say "PASS: $(cat "$logs/times")"
+say "PASS in $(since "$t_start") s (test time, image present; $(tr '\n' ' ' <"$logs/times"))"
