@@ -590,14 +590,22 @@ void WriteNetworkHost(const NetworkPlan& network, KeyWriter& out) {
   if (network.host) out.Value(FormatIpv4(*network.host));
 }
 
-void ReadRing(KeyReader& in, NetworkPlan& network) {
+// A ring size key ([network] ring, a [[link]]'s ring): a size RingProblem accepts, or nothing
+// (the problem recorded at the key's line).
+std::optional<uint64_t> ReadRingSize(KeyReader& in) {
   std::string text;
   uint64_t ring = 0;
-  if (!in.String(text) || !in.Present() || !in.Take(ParseSize(text), in.Line(), ring)) return;
-  if (std::string problem = RingProblem(ring); !problem.empty())
+  if (!in.String(text) || !in.Present() || !in.Take(ParseSize(text), in.Line(), ring))
+    return std::nullopt;
+  if (std::string problem = RingProblem(ring); !problem.empty()) {
     in.Problem(in.Line(), problem);
-  else
-    network.ring = ring;
+    return std::nullopt;
+  }
+  return ring;
+}
+
+void ReadRing(KeyReader& in, NetworkPlan& network) {
+  if (auto ring = ReadRingSize(in)) network.ring = *ring;
 }
 
 std::string RingText(uint64_t ring);
@@ -672,13 +680,7 @@ void ReadLinkRegion(KeyReader& in, DirectLinkPlan& link) {
 }
 
 void ReadLinkRing(KeyReader& in, DirectLinkPlan& link) {
-  std::string text;
-  uint64_t ring = 0;
-  if (!in.String(text) || !in.Present() || !in.Take(ParseSize(text), in.Line(), ring)) return;
-  if (std::string problem = RingProblem(ring); !problem.empty())
-    in.Problem(in.Line(), problem);
-  else
-    link.ring = ring;
+  if (auto ring = ReadRingSize(in)) link.ring = *ring;
 }
 
 std::string RingText(uint64_t ring) {
