@@ -191,6 +191,25 @@ void AddBench(CLI::App& app, Command& chosen) {
   cmd->add_option("--device", net->device, "the host module's device")->capture_default_str();
   cmd->callback([net, &chosen] { chosen = [net] { return RunBenchNet(*net); }; });
 
+  auto cpu = std::make_shared<BenchCpuArgs>();
+  cmd = bench->add_subcommand(
+      "cpu", "a core given to a node and taken back vs the host's own CPU hotplug");
+  cmd->footer(
+      "Needs NODE running and CORE (an APIC ID the node may receive) online in the host. In\n"
+      "each round, alternating the order: the host takes the core offline and online again\n"
+      "through sysfs, and the core is given to NODE and taken back (mint cpu give / take).\n"
+      "Prints min, median and max of each, split into the host's and the node's parts, and\n"
+      "the ratio of a give and a take to the host's own offline and online (docs/cores.md).");
+  cmd->add_option("NODE", cpu->node, "the node")->required();
+  cmd->add_option("CORE", cpu->core, "the core, by APIC ID")->required()->check(CLI::Range(0, 255));
+  cmd->add_option("--rounds", cpu->rounds, "rounds")->capture_default_str()->check(PositiveCount());
+  cmd->add_option("--timeout", cpu->timeout_s, "give up on one move after S seconds")
+      ->capture_default_str()
+      ->check(PositiveSeconds());
+  cmd->add_option("--json", cpu->json_path, "write the runs as JSON ('-': stdout, BENCH-JSON)");
+  cmd->add_option("--device", cpu->device, "the host module's device")->capture_default_str();
+  cmd->callback([cpu, &chosen] { chosen = [cpu] { return RunBenchCpu(*cpu); }; });
+
   for (auto [name, what, footer, run] :
        {std::tuple{"entry", "INIT -> ready through the decompressor vs direct 64-bit entry",
                    "Boots one node of the plan (the first, or NODE) R times through the "

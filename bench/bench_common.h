@@ -63,6 +63,16 @@ struct BenchNetArgs {
   std::string device = "/dev/mint";
 };
 Result<int> RunBenchNet(const BenchNetArgs& args);
+// mint bench cpu NODE CORE (bench_cpu.cc): give/take of a core vs the host's own hotplug.
+struct BenchCpuArgs {
+  std::string node;
+  uint32_t core = 0;
+  int rounds = 50;
+  double timeout_s = 10;
+  std::string json_path;
+  std::string device = "/dev/mint";
+};
+Result<int> RunBenchCpu(const BenchCpuArgs& args);
 
 // Writes `out` to `path`, or with "-" prints it on one stdout line prefixed "BENCH-JSON " (how
 // the lab's bench targets fish it out of the host's console).

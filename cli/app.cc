@@ -38,9 +38,10 @@ void BuildApp(CLI::App& app, Command& chosen) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "mint " MINT_VERSION);
   app.failure_message(CLI::FailureMessage::simple);
-  for (AddCommand add : {AddInspect, AddInventory, AddCheck, AddPlan, AddDown, AddBoot, AddUp,
-                         AddPs, AddStop, AddRestart, AddSuspend, AddResume, AddSnapshot, AddConsole,
-                         AddExec, AddStore, AddKernel, AddHostSetup, AddBench})
+  for (AddCommand add :
+       {AddInspect, AddInventory, AddCheck,   AddPlan,    AddDown,      AddBoot,     AddUp,
+        AddPs,      AddStop,      AddRestart, AddSuspend, AddResume,    AddSnapshot, AddCpu,
+        AddConsole, AddExec,      AddStore,   AddKernel,  AddHostSetup, AddBench})
     add(app, chosen);
 }
 

@@ -36,10 +36,11 @@ void AddRestart(CLI::App& app, Command& chosen);  // cli/restart.cc
 void AddSuspend(CLI::App& app, Command& chosen);  // cli/suspend.cc, as is AddResume
 void AddResume(CLI::App& app, Command& chosen);
 void AddSnapshot(CLI::App& app, Command& chosen);   // cli/snapshot.cc
+void AddCpu(CLI::App& app, Command& chosen);        // cli/cpu.cc
 void AddStore(CLI::App& app, Command& chosen);      // cli/store.cc
 void AddKernel(CLI::App& app, Command& chosen);     // cli/kernel.cc
 void AddHostSetup(CLI::App& app, Command& chosen);  // cli/host_setup.cc
-void AddBench(CLI::App& app, Command& chosen);      // bench/bench.cc: parallel|load|entry|image
+void AddBench(CLI::App& app, Command& chosen);  // bench/bench.cc: parallel|load|entry|image|net|cpu
 
 // The whole application, every subcommand registered (tests parse with it too).
 void BuildApp(CLI::App& app, Command& chosen);

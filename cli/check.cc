@@ -220,6 +220,7 @@ Result<int> RunCheck(const MachineArgs& args) {
       entry["arch"] = nc.arch;
       if (node) {
         entry["cpus"] = node->cpus;
+        if (!node->receive_cpus.empty()) entry["receive_cpus"] = node->receive_cpus;
         nlohmann::json memory = nlohmann::json::array();
         for (const PhysRange& r : node->memory) memory.push_back(FormatRange(r));
         entry["memory"] = memory;
@@ -269,7 +270,10 @@ Result<int> RunCheck(const MachineArgs& args) {
     const NodePlan* node = plan.FindNode(nc.name);
     if (node == nullptr) continue;
     std::cout << "node " << node->name << " (" << (nc.arch.empty() ? "arch ?" : nc.arch)
-              << "): cores " << Cores(node->cpus) << ", memory";
+              << "): cores " << Cores(node->cpus);
+    if (!node->receive_cpus.empty())
+      std::cout << " (may receive " << Cores(node->receive_cpus) << ")";
+    std::cout << ", memory";
     uint64_t total = 0;
     for (const PhysRange& r : node->memory) {
       std::cout << " " << FormatRange(r);

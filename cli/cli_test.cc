@@ -271,6 +271,7 @@ mint_node_page Page(uint32_t condition) {
 std::vector<PsNode> ThreeNodes(const std::string& reason_text) {
   PsNode running = Node(0, "alpha", MINT_STATE_READY);
   running.page = Page(MINT_NODE_UP);
+  running.page->cores_online[0] = (1u << 2) | (1u << 3);  // its kernel runs on both cores
   PsNode crashed = Node(1, "beta", MINT_STATE_READY);
   crashed.page = Page(MINT_NODE_PARKED);
   crashed.page->reason = MINT_PARK_PANIC;
@@ -335,7 +336,8 @@ TEST(PsJson, ShowsEachNode) {
   nlohmann::json nodes = PsJson(ThreeNodes("panic: sysrq triggered crash"), kClock);
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_EQ(nodes[0].dump(),
-            R"({"apic_ids":[2,3],"console_bytes":4096,"direct_links":[],"heartbeat":0,)"
+            R"({"apic_ids":[2,3],"console_bytes":4096,"cores_online":[2,3],"direct_links":[],)"
+            R"("heartbeat":0,)"
             R"("heartbeat_age_s":0.2,"id":0,"kernel_heartbeat":120,"link":null,)"
             R"("memory_bytes":268435456,"name":"alpha",)"
             R"("ranges":["0x98000-0x9ffff","0x40000000-0x4fffffff"],"reason":"",)"

@@ -97,6 +97,14 @@ CoreOwners CoreMap(const Plan& plan, const Inventory* inventory) {
     for (size_t i = 0; i < node.cpus.size(); ++i)
       owners[node.cpus[i]] = node.name + (i == 0 ? " (boot core)" : "");
   }
+  // Cores nodes may receive while they run (docs/cores.md).
+  std::map<uint32_t, std::string> receivers;
+  for (const NodePlan& node : plan.nodes) {
+    for (uint32_t cpu : node.receive_cpus)
+      receivers[cpu] += (receivers[cpu].empty() ? "" : ", ") + node.name;
+  }
+  for (const auto& [cpu, names] : receivers)
+    owners[cpu] += (owners[cpu].empty() ? "free" : "") + std::string("; may go to ") + names;
   return {owners.begin(), owners.end()};
 }
 

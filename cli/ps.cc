@@ -207,6 +207,11 @@ nlohmann::json PsJson(const std::vector<PsNode>& nodes, const PsClock& clock, do
       entry["kernel_heartbeat"] = node.page->heartbeat;
       entry["heartbeat_age_s"] = row.beat_age;
       entry["console_bytes"] = node.page->console_head;
+      // The cores its kernel runs on now, as its module reports them (docs/cores.md).
+      std::vector<uint32_t> online;
+      for (uint32_t apic = 0; apic < 256; ++apic)
+        if ((node.page->cores_online[apic / 32] >> (apic % 32)) & 1) online.push_back(apic);
+      entry["cores_online"] = online;
     } else {
       entry["kernel_heartbeat"] = nullptr;
       entry["heartbeat_age_s"] = nullptr;

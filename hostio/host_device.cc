@@ -100,6 +100,8 @@ Result<void> HostDevice::InstallTrampoline(uint64_t phys, std::span<const uint8_
   return Call(MINT_IOC_TRAMPOLINE, &arg, "installing the trampoline");
 }
 
+static_assert(kMaxNodeCores == MINT_MAX_CPUS);
+
 Result<uint32_t> HostDevice::Create(const NodeClaim& claim) {
   auto arg = WithHeader<mint_create>();
   if (claim.name.size() >= sizeof(arg.name)) return Fail("node name '", claim.name, "' too long");
@@ -110,8 +112,16 @@ Result<uint32_t> HostDevice::Create(const NodeClaim& claim) {
   if (claim.memory.size() + 1 > MINT_MAX_RANGES)
     return Fail("node ", claim.name, ": ", std::to_string(claim.memory.size()),
                 " memory ranges, the module takes at most ", std::to_string(MINT_MAX_RANGES - 1));
+  if (claim.apic_ids.size() + claim.receive_apic_ids.size() > MINT_MAX_CPUS)
+    return Fail("node ", claim.name, ": ", std::to_string(claim.apic_ids.size()), " own and ",
+                std::to_string(claim.receive_apic_ids.size()),
+                " receivable cores, the module takes at most ", std::to_string(MINT_MAX_CPUS),
+                " in all");
   arg.n_cpus = static_cast<uint32_t>(claim.apic_ids.size());
   for (size_t i = 0; i < claim.apic_ids.size(); ++i) arg.apic_ids[i] = claim.apic_ids[i];
+  arg.n_receive = static_cast<uint32_t>(claim.receive_apic_ids.size());
+  for (size_t i = 0; i < claim.receive_apic_ids.size(); ++i)
+    arg.receive_ids[i] = claim.receive_apic_ids[i];
   arg.n_ranges = static_cast<uint32_t>(claim.memory.size() + 1);
   arg.ranges[0] = {claim.low.start, claim.low.size()};
   for (size_t i = 0; i < claim.memory.size(); ++i)
@@ -218,6 +228,19 @@ Result<std::optional<mint_dlink_status>> HostDevice::DirectLinkStatus(uint32_t i
     return Fail("reading direct link ", std::to_string(index), "'s status: ", std::strerror(err));
   }
   return std::optional<mint_dlink_status>(arg);
+}
+
+Result<mint_cpu> HostDevice::Cpu(const mint_cpu& request, int* errno_out) {
+  auto arg = WithHeader<mint_cpu>();
+  mint_hdr hdr = arg.hdr;
+  arg = request;
+  arg.hdr = hdr;
+  static constexpr const char* kWhat[] = {"asking who owns the core", "giving the core",
+                                          "asking the node to let the core go",
+                                          "granting the core again", "taking the core back"};
+  const char* what = request.op < std::size(kWhat) ? kWhat[request.op] : "moving the core";
+  MINT_TRY_VOID(Call(MINT_IOC_CPU, &arg, what, errno_out));
+  return arg;
 }
 
 Result<mint_resume> HostDevice::Resume(uint32_t id) {

@@ -27,6 +27,8 @@ class HostDevice : public NodeLoader {
   Result<uint32_t> DirectLink(uint32_t id, const NodeDirectLink& link) override;
   // MINT_IOC_DLINK_STATUS: direct link slot `index` as the host sees it; nullopt for a free slot.
   Result<std::optional<mint_dlink_status>> DirectLinkStatus(uint32_t index);
+  // MINT_IOC_CPU: one step of a core's move (hostio/cores.h); `errno_out` gets the errno.
+  Result<mint_cpu> Cpu(const mint_cpu& request, int* errno_out = nullptr);
   // MINT_IOC_RESUME: SIPI a suspended node back to its kernel's wakeup code.
   Result<mint_resume> Resume(uint32_t id);
   // MINT_IOC_READ: a suspended or stopped node's memory at `phys`.

@@ -146,6 +146,7 @@ Result<StartedNode> StartNode(NodeLoader& loader, const NodePlan& node,
   NodeClaim claim;
   claim.name = node.name;
   claim.apic_ids = node.cpus;
+  claim.receive_apic_ids = node.receive_cpus;
   claim.low = *node.low;
   claim.memory = node.memory;
   claim.status_page = artifacts.layout.status_page;
@@ -270,6 +271,7 @@ Result<ImageBootResult> ResumeImage(HostSession& session, const Plan& plan,
   NodeClaim claim;
   claim.name = node.name;
   claim.apic_ids = node.cpus;
+  claim.receive_apic_ids = node.receive_cpus;
   claim.low = *node.low;
   claim.memory = node.memory;
   claim.status_page = image.layout.status_page;

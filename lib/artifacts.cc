@@ -154,7 +154,8 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   options.user = node.cmdline;
   options.hostname = node.name;
   options.tsc_khz = in.tsc_khz;
-  options.cpus = static_cast<uint32_t>(node.cpus.size());
+  options.cpus = static_cast<uint32_t>(node.cpus.size() + node.receive_cpus.size());
+  options.own_cpus = static_cast<uint32_t>(node.cpus.size());
   options.console = node.console;
   options.status_page = layout.status_page;
   // Debian's i386 kernel parses MP tables (the x86_64 cloud kernel does not): boot_params.h.
@@ -179,6 +180,8 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   AcpiNodeConfig acpi_config;
   acpi_config.base = layout.acpi;
   acpi_config.apic_ids = node.cpus;
+  acpi_config.apic_ids.insert(acpi_config.apic_ids.end(), node.receive_cpus.begin(),
+                              node.receive_cpus.end());
   // Suspend to RAM with the host as the firmware (docs/suspend.md), then the devices the node
   // owns (docs/devices.md): one DSDT holds both.
   acpi_config.sleep_control = layout.status_page + MINT_STATUS_SLEEP_CONTROL;

@@ -52,6 +52,10 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
   if (!options.hostname.empty()) line << "hostname=" << options.hostname << ' ';
   if (!options.user.empty()) line << options.user << ' ';
   line << "tsc_early_khz=" << options.tsc_khz << " nr_cpus=" << options.cpus;
+  // Cores it may receive later are present but left offline until the host gives them
+  // (docs/cores.md): the kernel starts only its own.
+  if (options.own_cpus != 0 && options.own_cpus < options.cpus)
+    line << " maxcpus=" << options.own_cpus;
   // A node that owns PCI functions finds them through its DSDT and MCFG (ECAM only, in a
   // segment of its own); pci=noearly keeps it off the host's CF8/CFC ports at early boot.
   line << (options.owns_pci ? " pci=noearly" : " pci=off");

@@ -17,7 +17,8 @@ struct NodeCommandLine {
   std::string user;          // the plan's cmdline: the user's part
   std::string hostname;      // the node's name in the plan (the user's part may override it)
   uint64_t tsc_khz = 0;      // the host's TSC frequency: a node has no clock to calibrate with
-  uint32_t cpus = 1;         // cores the node owns
+  uint32_t cpus = 1;         // cores its MADT lists: its own, then those it may receive
+  uint32_t own_cpus = 0;     // when fewer than `cpus`: the cores it starts at boot (maxcpus=)
   std::string console;       // "ttySn" or "shared"
   uint64_t status_page = 0;  // physical address, handed to the node's agent
   bool owns_pci = false;     // a node without PCI functions gets pci=off

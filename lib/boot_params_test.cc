@@ -56,6 +56,20 @@ TEST(CommandLine, SharedConsoleHasNoEarlyprintkAndPciNodeHasPciNoearly) {
             "8250.nr_uarts=0 mint_status=0x40000000");
 }
 
+// Receivable cores (docs/cores.md): nr_cpus counts them, maxcpus= keeps the kernel to its own.
+TEST(CommandLine, ReceivableCoresAreCountedButNotStarted) {
+  NodeCommandLine options = Options();
+  options.cpus = 3;
+  options.own_cpus = 1;
+  auto line = BuildCommandLine(options, 2048);
+  ASSERT_TRUE(line.ok()) << line.error().message;
+  EXPECT_NE(line->find(" nr_cpus=3 maxcpus=1 "), std::string::npos) << *line;
+  options.own_cpus = 3;  // nothing to receive: no maxcpus
+  line = BuildCommandLine(options, 2048);
+  ASSERT_TRUE(line.ok());
+  EXPECT_EQ(line->find("maxcpus"), std::string::npos) << *line;
+}
+
 // x86 earlyprintk maps any ttySn but ttyS0/ttyS1 to ttyS0, the host's console: Mint names
 // the port instead (a node on ttyS2 once wrote into the host's COM1 in the lab).
 TEST(CommandLine, NoapicWhenAsked) {

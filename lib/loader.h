@@ -25,7 +25,8 @@ struct HostInfo {
 // What a node asks to own: its cores, its low slice and its memory.
 struct NodeClaim {
   std::string name;
-  std::vector<uint32_t> apic_ids;  // [0] is the boot core
+  std::vector<uint32_t> apic_ids;          // [0] is the boot core
+  std::vector<uint32_t> receive_apic_ids;  // cores it may receive later (docs/cores.md)
   PhysRange low;
   std::vector<PhysRange> memory;
   uint64_t status_page = 0;

@@ -21,6 +21,9 @@
 
 namespace mint {
 
+// Cores one node may list in all, its own and receivable (MINT_MAX_CPUS in the module's ABI).
+inline constexpr size_t kMaxNodeCores = 16;
+
 struct HostPlan {
   std::vector<PhysRange> reserved;  // booted with memmap=SIZE$ADDR: never host RAM
   PhysRange low_window{0x10000, 0x90000};
@@ -60,8 +63,11 @@ struct NodePlan {
   // node without one, or empty: the initramfs's own, else the kernel cache's (kernel =
   // "debian:RELEASE").
   std::string node_module;
-  std::string cmdline;                 // the user's part; Mint adds what a node must have
-  std::vector<uint32_t> cpus;          // APIC IDs; cpus[0] is the boot core
+  std::string cmdline;         // the user's part; Mint adds what a node must have
+  std::vector<uint32_t> cpus;  // APIC IDs; cpus[0] is the boot core
+  // Cores the node may receive while it runs (`mint cpu give`, docs/cores.md): its MADT lists
+  // them after its own and its kernel starts only its own (maxcpus=).
+  std::vector<uint32_t> receive_cpus;
   std::vector<PhysRange> memory;       // explicit ranges (sizes are placed by the planner)
   std::vector<uint64_t> memory_sizes;  // "512M" entries still to be placed
   std::optional<PhysRange> low;        // low slice below 1 MiB; assigned when absent

@@ -129,6 +129,13 @@ void CheckInventory(const Plan& plan, const PlanLines& lines, const Inventory& i
                  std::to_string(core->cpu.value_or(0)) +
                  "/online) or boot the host with maxcpus="});
     }
+    // A receivable core may be online in the host now: `mint cpu give` takes it offline.
+    for (uint32_t apic : node.receive_cpus) {
+      if (inv.cores_complete && inv.FindCore(apic) == nullptr)
+        problems.push_back({lines.Node(index).Of("receive_cpus"),
+                            where + ": receivable APIC ID " + std::to_string(apic) +
+                                " is not a core of this machine"});
+    }
   }
 }
 

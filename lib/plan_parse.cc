@@ -432,6 +432,10 @@ void ReadNodeCpus(KeyReader& in, NodePlan& node) {
   if (node.cpus.empty()) in.Problem(in.Line(), "'cpus' must list at least one APIC ID");
 }
 
+void ReadReceiveCpus(KeyReader& in, NodePlan& node) {
+  node.receive_cpus = in.ApicIds();
+}
+
 // Ranges ("0x40000000-0x4fffffff") are fixed; sizes ("256M") are placed later.
 void ReadMemory(KeyReader& in, NodePlan& node) {
   auto memory = in.Strings();
@@ -540,6 +544,7 @@ constexpr PlanKey<NodePlan> kNodeKeys[] = {
     {"node_module", ReadNodeModule, Write<&NodePlan::node_module>},
     {"cmdline", ReadString<&NodePlan::cmdline>, Write<&NodePlan::cmdline>, kWritten},
     {"cpus", ReadNodeCpus, Write<&NodePlan::cpus>, kWritten},
+    {"receive_cpus", ReadReceiveCpus, Write<&NodePlan::receive_cpus>},
     {"memory", ReadMemory, WriteMemory, kWritten},
     {"low", ReadLow, Write<&NodePlan::low>},
     {"console", ReadConsole, Write<&NodePlan::console>, kWritten},

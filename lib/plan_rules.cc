@@ -9,6 +9,7 @@
 #include "boot_protocol.h"
 #include "format.h"
 #include "layout.h"
+#include "node_module.h"
 
 namespace mint {
 namespace {
@@ -247,6 +248,37 @@ void CheckNetwork(const Plan& plan, const PlanLines& lines, const Owners<PhysRan
   CheckDirectLinks(plan, lines, taken, addresses, links, problems);
 }
 
+// A node's receive_cpus (docs/cores.md): cores it may be given while it runs. Any core but
+// its own, the host's boot core and another node's boot core (those never move); several
+// nodes may list one core, the host's other cores and other nodes' other cores included.
+void CheckReceiveCpus(const Plan& plan, size_t index, int line,
+                      std::vector<PlanProblem>& problems) {
+  const NodePlan& node = plan.nodes[index];
+  if (node.receive_cpus.empty()) return;
+  auto problem = [&](const std::string& what) {
+    problems.push_back({line, "node " + node.name + ": " + what});
+  };
+  if (node.node_module == kNoNodeModule)
+    problem(
+        "receive_cpus needs the node's mint_node.ko (node_module = \"none\"): without it "
+        "nothing in the node stops its kernel from waking a core it was not given");
+  if (node.cpus.size() + node.receive_cpus.size() > kMaxNodeCores)
+    problem(std::to_string(node.cpus.size()) + " own and " +
+            std::to_string(node.receive_cpus.size()) + " receivable cores; at most " +
+            std::to_string(kMaxNodeCores) + " in all");
+  for (uint32_t cpu : node.receive_cpus) {
+    const std::string id = "receivable APIC ID " + std::to_string(cpu);
+    if (std::find(node.cpus.begin(), node.cpus.end(), cpu) != node.cpus.end())
+      problem(id + " is already one of its own cores ('cpus')");
+    if (!plan.host.cpus.empty() && plan.host.cpus[0] == cpu)
+      problem(id + " is the host's boot core, which never moves");
+    for (const NodePlan& other : plan.nodes) {
+      if (&other != &node && !other.cpus.empty() && other.cpus[0] == cpu)
+        problem(id + " is node " + other.name + "'s boot core, which never moves");
+    }
+  }
+}
+
 }  // namespace
 
 std::string NodeNameProblem(std::string_view name) {
@@ -337,6 +369,7 @@ void CheckPlanRules(const Plan& plan, const PlanLines& lines, std::vector<PlanPr
       }
       cpus_taken.emplace_back(cpu, "node " + node.name);
     }
+    CheckReceiveCpus(plan, index, at.Of("receive_cpus"), problems);
     for (const std::string& function : node.pci) {
       for (const auto& [other, owner] : pci_taken) {
         if (other == function)

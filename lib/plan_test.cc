@@ -105,6 +105,35 @@ kaslr = true
   EXPECT_TRUE(again->nodes[0].kaslr);
 }
 
+TEST(Plan, ReceivableCoresMayBeSharedAndRoundTrip) {
+  // Two nodes may both list a core; it may be the host's (not its boot core) or another
+  // node's second core.
+  auto plan = ParsePlan(R"(
+[host]
+reserved = ["0x40000000-0x5fffffff"]
+cpus = [0, 4]
+[[node]]
+name = "a"
+kernel = "k"
+cpus = [1]
+receive_cpus = [2, 4]
+memory = ["64M"]
+[[node]]
+name = "b"
+kernel = "k"
+cpus = [3, 2]
+receive_cpus = [4]
+memory = ["64M"]
+console = "ttyS2"
+)",
+                        "t.toml");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(plan->nodes[0].receive_cpus, (std::vector<uint32_t>{2, 4}));
+  auto again = ParsePlan(SerializePlan(*plan), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->nodes[1].receive_cpus, std::vector<uint32_t>{4});
+}
+
 TEST(Plan, HostKernelArgs) {
   HostPlan host;
   host.reserved = {{0x40000000, 0x60000000}};
@@ -204,6 +233,25 @@ INSTANTIATE_TEST_SUITE_P(
                     "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[1]\nmemory=[\"64M\"]\nconsole="
                     "\"ttyS2\"\n",
                 "already belongs to node a"},
+        BadPlan{"receive own core",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nreceive_cpus=[1]\n",
+                "receivable APIC ID 1 is already one of its own cores"},
+        BadPlan{"receive host boot core",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nreceive_cpus=[0]\n",
+                "receivable APIC ID 0 is the host's boot core"},
+        BadPlan{"receive other boot core",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nreceive_cpus=[2]\n" +
+                    "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"64M\"]\nconsole="
+                    "\"ttyS2\"\n",
+                "receivable APIC ID 2 is node b's boot core"},
+        BadPlan{"receive without module",
+                std::string(kHost) + kNode +
+                    "memory=[\"64M\"]\nreceive_cpus=[2]\nnode_module=\"none\"\n",
+                "receive_cpus needs the node's mint_node.ko"},
+        BadPlan{"receive too many",
+                std::string(kHost) + kNode +
+                    "memory=[\"64M\"]\nreceive_cpus=[2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n",
+                "1 own and 16 receivable cores; at most 16"},
         BadPlan{"same console",
                 std::string(kHost) + kNode + "memory=[\"64M\"]\n" +
                     "[[node]]\nname=\"b\"\nkernel=\"k\"\ncpus=[2]\nmemory=[\"64M\"]\n",
@@ -517,6 +565,7 @@ const std::map<std::string, std::string> kNodeExamples = {
     {"node_module", "node_module = \"/mint_node.ko\""},
     {"cmdline", "cmdline = \"quiet\""},
     {"cpus", "cpus = [2, 3]"},
+    {"receive_cpus", "receive_cpus = [4, 5]"},
     {"memory", "memory = [\"0x50000000-0x5fffffff\", \"32M\"]"},
     {"low", "low = \"0x40000-0x47fff\""},
     {"console", "console = \"shared\""},

@@ -21,9 +21,10 @@
 #define MINT_ABI_MAGIC 0x544e494du /* "MINT" little-endian */
 /*
  * 2: long-mode entry (32-byte table entries); 3: suspend/resume; 4: network links;
- * 5: direct node-to-node links (MINT_IOC_DLINK); 6: their status (MINT_IOC_DLINK_STATUS)
+ * 5: direct node-to-node links (MINT_IOC_DLINK); 6: their status (MINT_IOC_DLINK_STATUS);
+ * 7: cores moved between kernels (MINT_IOC_CPU, the cores page, receivable cores at CREATE)
  */
-#define MINT_ABI_REVISION 6u
+#define MINT_ABI_REVISION 7u
 
 #define MINT_NAME_LEN 32
 #define MINT_MAX_CPUS 16   /* cores one node may own */
@@ -116,7 +117,12 @@ struct mint_create {
 	struct mint_range ranges[MINT_MAX_RANGES];
 	__u64 status_phys;             /* the node's status page, inside its memory */
 	__u32 id;                      /* out */
-	__u32 pad0;
+	/*
+	 * Cores the node may receive later (MINT_IOC_CPU): its MADT lists them after its own.
+	 * None of apic_ids[]; the node does not own them at CREATE.
+	 */
+	__u32 n_receive;
+	__u32 receive_ids[MINT_MAX_CPUS];
 };
 
 /*
@@ -289,7 +295,8 @@ struct mint_store {
 #define MINT_SHARED_CONSOLE_IN 0x12000u  /* console input ring: host writes */
 #define MINT_CONSOLE_IN_SIZE 0x1000u
 #define MINT_SHARED_EXEC_RESULT 0x13000u /* struct mint_exec_result + output: agent writes */
-#define MINT_EXEC_RESULT_SIZE 0xd000u
+#define MINT_EXEC_RESULT_SIZE 0xc000u
+#define MINT_SHARED_CORES 0x1f000u       /* struct mint_cores_page: host module writes */
 #define MINT_SHARED_CONSOLE_OUT 0x20000u /* console output ring: node module writes */
 #define MINT_CONSOLE_OUT_SIZE 0x10000u
 #define MINT_SHARED_END 0x30000u         /* end of Mint's area */
@@ -321,6 +328,11 @@ struct mint_node_page {
 	__u64 console_head;    /* bytes ever written to the console output ring */
 	__u64 console_in_tail; /* bytes of console input consumed */
 	char reason_text[128]; /* NUL-terminated: "panic: sysrq triggered crash" */
+	/* Cores (docs/cores.md): what the node acted on and what it runs on now. */
+	__u64 cores_seq;        /* the cores page's seq the node has acted on; written last */
+	__u32 cores_online[8];  /* bit per APIC ID: the node's online cores, every poll */
+	__u32 cores_error_apic; /* the latest core the node failed to bring up or down */
+	__s32 cores_error;      /* and the kernel's error (-errno), 0 for none */
 };
 #define MINT_HEARTBEAT_MS 100u
 
@@ -332,6 +344,17 @@ struct mint_host_page {
 	__u32 exec_argc;
 	__u32 exec_len;        /* bytes used in exec_argv */
 	char exec_argv[MINT_EXEC_ARGV_MAX]; /* NUL-separated arguments */
+};
+
+/*
+ * Written by the host module only (MINT_IOC_CPU, START, RESUME): the cores the node may have
+ * online now, its own and those it was given. Each time `seq` changes, the node module brings
+ * up what is granted and not online and takes down what is online and not granted; it refuses
+ * any other core its kernel tries to bring up (docs/cores.md).
+ */
+struct mint_cores_page {
+	__u64 seq;        /* +1 after each change of granted[]; written last */
+	__u32 granted[8]; /* bit per APIC ID */
 };
 
 /* Written by the node's agent only; `out` follows the header. */
@@ -359,6 +382,52 @@ struct mint_shared_io {
 	__u64 offset;
 	__u64 size;
 	__u64 data;  /* user pointer */
+};
+
+/*
+ * MINT_IOC_CPU: cores between kernels (docs/cores.md). Each op is one step that leaves every
+ * core owned by exactly one kernel; `mint cpu` chains them.
+ *   QUERY    who owns `apic_id` now (`id` unused) and, for a node's core, what its node page
+ *            says about it.
+ *   GIVE     a core of the host's (online or not) to node `id`, which must list it (its own
+ *            or receivable) and be running: the host takes it offline if it is online, parks
+ *            it with INIT, marks it the node's and grants it in the node's cores page.
+ *   RELEASE  asks node `id` to take down a core it holds (never its boot core): ungrants it.
+ *   KEEP     undoes a RELEASE: grants the core again.
+ *   RECLAIM  a released core the node reports offline (with MINT_CPU_FORCE: whatever the node
+ *            says, for a core it never brought up) goes back to the host, parked by INIT; with
+ *            MINT_CPU_HOST_ONLINE the host brings it online afterwards. MINT_CPU_PASSING says
+ *            the core is on its way to another node: whether the host had it online before it
+ *            was first given away (host_was_online) is kept for the take that ends its trip.
+ */
+enum mint_cpu_op {
+	MINT_CPU_QUERY = 0,
+	MINT_CPU_GIVE = 1,
+	MINT_CPU_RELEASE = 2,
+	MINT_CPU_KEEP = 3,
+	MINT_CPU_RECLAIM = 4,
+};
+#define MINT_CPU_FORCE 0x1u
+#define MINT_CPU_HOST_ONLINE 0x2u
+#define MINT_CPU_PASSING 0x4u
+#define MINT_CPU_HOST 0xffffffffu /* owner: the host */
+struct mint_cpu {
+	struct mint_hdr hdr;
+	__u32 op;              /* enum mint_cpu_op */
+	__u32 flags;           /* MINT_CPU_FORCE, MINT_CPU_HOST_ONLINE, MINT_CPU_PASSING */
+	__u32 id;              /* the node (not for QUERY) */
+	__u32 apic_id;
+	__u32 owner;           /* out: node id, or MINT_CPU_HOST */
+	__u32 host_cpu;        /* out: the host's CPU number for apic_id */
+	__u32 host_online;     /* out: 1 if online in the host */
+	__u32 host_was_online; /* out: 1 if the host had it online when it gave it away */
+	__u32 granted;         /* out: 1 if the owner's cores page grants it */
+	__u32 node_online;     /* out: 1 if the owner's node page says it runs there */
+	__u32 node_acked;      /* out: 1 if the owner acted on its cores page's latest seq */
+	__s32 node_error;      /* out: the owner's latest cores error for this core, or 0 */
+	__u32 boot_core;       /* out: 1 if it is the owner's boot core (never moves) */
+	__u32 pad0;
+	__u64 tsc_done;        /* out: TSC when this op finished */
 };
 
 /*
@@ -506,6 +575,7 @@ struct mint_dlink_status {
 #define MINT_IOC_LINK _IOWR(MINT_IOC_TYPE, 11, struct mint_link_attach)
 #define MINT_IOC_DLINK _IOWR(MINT_IOC_TYPE, 12, struct mint_dlink_attach)
 #define MINT_IOC_DLINK_STATUS _IOWR(MINT_IOC_TYPE, 13, struct mint_dlink_status)
+#define MINT_IOC_CPU _IOWR(MINT_IOC_TYPE, 14, struct mint_cpu)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -522,7 +592,10 @@ MINT_STATIC_ASSERT(sizeof(struct mint_trampoline) == 32, "mint_trampoline");
 MINT_STATIC_ASSERT(sizeof(struct mint_trampoline_entry) == 32, "mint_trampoline_entry");
 MINT_STATIC_ASSERT(MINT_TRAMPOLINE_TABLE_SIZE / sizeof(struct mint_trampoline_entry) == 256,
 		   "the table holds one entry per 8-bit xAPIC ID");
-MINT_STATIC_ASSERT(sizeof(struct mint_create) == 8 + 32 + 8 + 64 + 128 + 8 + 8, "mint_create");
+MINT_STATIC_ASSERT(sizeof(struct mint_create) == 8 + 32 + 8 + 64 + 128 + 8 + 8 + 64,
+		   "mint_create");
+MINT_STATIC_ASSERT(sizeof(struct mint_cpu) == 8 + 56 + 8, "mint_cpu");
+MINT_STATIC_ASSERT(sizeof(struct mint_cores_page) == 40, "mint_cores_page");
 MINT_STATIC_ASSERT(sizeof(struct mint_load) == 40, "mint_load");
 MINT_STATIC_ASSERT(sizeof(struct mint_start) == 64, "mint_start");
 MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104 + 24, "mint_status_page");
@@ -532,14 +605,15 @@ MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
 MINT_STATIC_ASSERT(sizeof(struct mint_resume) == 24, "mint_resume");
 MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
 MINT_STATIC_ASSERT(sizeof(struct mint_last_error) == 128, "mint_last_error");
-MINT_STATIC_ASSERT(sizeof(struct mint_node_page) == 64 + 128, "mint_node_page");
+MINT_STATIC_ASSERT(sizeof(struct mint_node_page) == 64 + 128 + 48, "mint_node_page");
 MINT_STATIC_ASSERT(sizeof(struct mint_host_page) == 4096, "mint_host_page");
 MINT_STATIC_ASSERT(sizeof(struct mint_exec_result) == 32, "mint_exec_result");
 MINT_STATIC_ASSERT(sizeof(struct mint_shared_io) == 40, "mint_shared_io");
 MINT_STATIC_ASSERT(MINT_SHARED_HOST_PAGE == MINT_SHARED_NODE_PAGE + 0x1000 &&
 			   MINT_SHARED_CONSOLE_IN == MINT_SHARED_HOST_PAGE + 0x1000 &&
 			   MINT_SHARED_EXEC_RESULT == MINT_SHARED_CONSOLE_IN + MINT_CONSOLE_IN_SIZE &&
-			   MINT_SHARED_CONSOLE_OUT >= MINT_SHARED_EXEC_RESULT + MINT_EXEC_RESULT_SIZE &&
+			   MINT_SHARED_CORES >= MINT_SHARED_EXEC_RESULT + MINT_EXEC_RESULT_SIZE &&
+			   MINT_SHARED_CONSOLE_OUT >= MINT_SHARED_CORES + 0x1000 &&
 			   MINT_SHARED_END == MINT_SHARED_CONSOLE_OUT + MINT_CONSOLE_OUT_SIZE,
 		   "shared sections are page-rounded and in order");
 MINT_STATIC_ASSERT(sizeof(struct mint_store) == 24, "mint_store");

@@ -73,6 +73,7 @@ union mint_arg {
 	struct mint_link_attach link;
 	struct mint_dlink_attach dlink;
 	struct mint_dlink_status dlink_status;
+	struct mint_cpu cpu;
 };
 
 /*
@@ -87,11 +88,6 @@ static bool mint_info_args_ok(const union mint_arg *a)
 static bool mint_trampoline_args_ok(const union mint_arg *a)
 {
 	return !a->tramp.pad0;
-}
-
-static bool mint_create_args_ok(const union mint_arg *a)
-{
-	return !a->create.pad0;
 }
 
 static bool mint_load_args_ok(const union mint_arg *a)
@@ -135,6 +131,7 @@ MINT_RUN(resume, resume)
 MINT_RUN(link_attach, link)
 MINT_RUN(dlink_attach, dlink)
 MINT_RUN(dlink_status, dlink_status)
+MINT_RUN(cpu, cpu)
 
 /*
  * One row per ioctl: the dispatcher knows nothing else about a command, so adding one is
@@ -166,7 +163,7 @@ struct mint_ioctl {
 static const struct mint_ioctl mint_ioctls[] = {
 	MINT_IOCTL(MINT_IOC_INFO, info, info, mint_info_args_ok),
 	MINT_IOCTL(MINT_IOC_TRAMPOLINE, trampoline, tramp, mint_trampoline_args_ok),
-	MINT_IOCTL(MINT_IOC_CREATE, create, create, mint_create_args_ok),
+	MINT_IOCTL(MINT_IOC_CREATE, create, create, NULL),
 	MINT_IOCTL(MINT_IOC_LOAD, load, load, mint_load_args_ok),
 	MINT_IOCTL(MINT_IOC_START, start, start, NULL, .out_on_error = true),
 	MINT_IOCTL(MINT_IOC_STATUS, status, status, NULL),
@@ -178,6 +175,7 @@ static const struct mint_ioctl mint_ioctls[] = {
 	MINT_IOCTL(MINT_IOC_LINK, link_attach, link, NULL),
 	MINT_IOCTL(MINT_IOC_DLINK, dlink_attach, dlink, mint_dlink_args_ok),
 	MINT_IOCTL(MINT_IOC_DLINK_STATUS, dlink_status, dlink_status, NULL),
+	MINT_IOCTL(MINT_IOC_CPU, cpu, cpu, NULL),
 	MINT_IOCTL(MINT_IOC_STORE, store, store, NULL),
 };
 

@@ -84,8 +84,13 @@ struct mint_node {
 	char claim_name[MINT_NAME_LEN + 8]; /* "mint:<name>": /proc/iomem points here */
 	u32 n_cpus;
 	u32 n_ranges;
-	u32 apic_ids[MINT_MAX_CPUS];
+	u32 apic_ids[MINT_MAX_CPUS];      /* the cores it holds now; [0] the boot core */
 	unsigned int cpus[MINT_MAX_CPUS]; /* host logical CPU numbers of apic_ids[] */
+	/* Cores (cores.c): every core its MADT lists (its own at CREATE, then receivable). */
+	u32 n_listed;
+	u32 listed[MINT_MAX_CPUS];
+	u32 releasing; /* bit i: apic_ids[i] is ungranted, waiting for the node to let it go */
+	u64 cores_seq; /* the cores page's seq, as last written */
 	struct mint_range ranges[MINT_MAX_RANGES];
 	struct resource *claims[MINT_MAX_RANGES];
 	u64 status_phys;
@@ -174,6 +179,10 @@ int mint_send_sipi(u32 apic_id, u8 vector);
 void mint_legacy_save(struct mint_legacy *l);
 void mint_legacy_restore(const struct mint_legacy *l);
 
+/* cores.c */
+int mint_cpu(struct mint_file *f, struct mint_cpu *c);
+int mint_cores_publish(struct mint_node *n);
+
 /* node.c */
 void mint_nodes_init(void);
 void mint_nodes_exit(void);
@@ -188,6 +197,7 @@ int mint_destroy(struct mint_file *f, struct mint_destroy *d);
 struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet);
 bool mint_clean_take(u64 start, u64 size);
 void mint_legacy_pending(struct mint_node *n);
+void mint_legacy_restore_node(struct mint_node *n);
 int mint_pm_init(void);
 void mint_pm_exit(void);
 

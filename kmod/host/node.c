@@ -257,6 +257,27 @@ static int mint_check_cpus(struct mint_file *f, const struct mint_create *c,
 			  c->name, c->apic_ids[0]);
 		return -EINVAL;
 	}
+	if (c->n_receive > MINT_MAX_CPUS - c->n_cpus) {
+		mint_fail(f, "node %s: %u own and %u receivable cores; at most %u in all", c->name,
+			  c->n_cpus, c->n_receive, MINT_MAX_CPUS);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->n_receive; i++) {
+		u32 id = c->receive_ids[i];
+		unsigned int cpu;
+
+		for (j = 0; j < c->n_cpus + i; j++) {
+			if ((j < c->n_cpus ? c->apic_ids[j] : c->receive_ids[j - c->n_cpus]) == id) {
+				mint_fail(f, "node %s: receivable APIC ID %u is listed twice", c->name, id);
+				return -EINVAL;
+			}
+		}
+		if (mint_apic_to_cpu(id, &cpu)) {
+			mint_fail(f, "node %s: receivable APIC ID %u is not a present CPU of the host",
+				  c->name, id);
+			return -ENODEV;
+		}
+	}
 	for (i = 0; i < c->n_cpus; i++) {
 		u32 id = c->apic_ids[i];
 		const struct mint_node *owner;
@@ -371,11 +392,15 @@ int mint_create(struct mint_file *f, struct mint_create *c)
 		err = -EINVAL;
 		goto out;
 	}
-	if (!mint_all_zero(&c->apic_ids[c->n_cpus],
+	if (c->n_receive > MINT_MAX_CPUS ||
+	    !mint_all_zero(&c->receive_ids[c->n_receive],
+			   (MINT_MAX_CPUS - c->n_receive) * sizeof(c->receive_ids[0])) ||
+	    !mint_all_zero(&c->apic_ids[c->n_cpus],
 			   (MINT_MAX_CPUS - c->n_cpus) * sizeof(c->apic_ids[0])) ||
 	    !mint_all_zero(&c->ranges[c->n_ranges],
 			   (MINT_MAX_RANGES - c->n_ranges) * sizeof(c->ranges[0]))) {
-		mint_fail(f, "node %s: unused apic_ids[] / ranges[] entries must be zero", c->name);
+		mint_fail(f, "node %s: unused apic_ids[] / receive_ids[] / ranges[] entries must be zero",
+			  c->name);
 		err = -EINVAL;
 		goto out;
 	}
@@ -454,6 +479,9 @@ unlock:
 	n->n_ranges = c->n_ranges;
 	memcpy(n->apic_ids, c->apic_ids, sizeof(n->apic_ids));
 	memcpy(n->cpus, cpus, sizeof(n->cpus));
+	n->n_listed = c->n_cpus + c->n_receive;
+	memcpy(n->listed, c->apic_ids, c->n_cpus * sizeof(n->listed[0]));
+	memcpy(&n->listed[c->n_cpus], c->receive_ids, c->n_receive * sizeof(n->listed[0]));
 	memcpy(n->ranges, c->ranges, sizeof(n->ranges));
 	n->status_phys = c->status_phys;
 	for (i = 0; i < n->n_ranges; i++)
@@ -463,8 +491,8 @@ unlock:
 	if (!mint.n_nodes++)
 		__module_get(THIS_MODULE); /* no unload while anything is owned */
 	c->id = id;
-	pr_info("mint: node %s (id %u) owns %u core(s), boot APIC ID %u, %u memory range(s)\n",
-		n->name, id, n->n_cpus, n->apic_ids[0], n->n_ranges);
+	pr_info("mint: node %s (id %u) owns %u core(s), boot APIC ID %u, may receive %u more, %u memory range(s)\n",
+		n->name, id, n->n_cpus, n->apic_ids[0], c->n_receive, n->n_ranges);
 out:
 	return err;
 }
@@ -573,7 +601,7 @@ void mint_legacy_pending(struct mint_node *n)
 	mod_delayed_work(system_wq, &slot->legacy_work, MINT_LEGACY_FALLBACK);
 }
 
-static void mint_legacy_restore_node(struct mint_node *n)
+void mint_legacy_restore_node(struct mint_node *n)
 {
 	unsigned int i;
 
@@ -672,6 +700,13 @@ int mint_start(struct mint_file *f, struct mint_start *s)
 	err = mint_zero_phys(n->status_phys, PAGE_SIZE);
 	if (err) {
 		mint_fail(f, "node %s: cannot map the status page 0x%llx", n->name, n->status_phys);
+		goto out;
+	}
+	/* The cores its module lets its kernel bring up: its own (docs/cores.md). */
+	n->releasing = 0;
+	err = mint_cores_publish(n);
+	if (err) {
+		mint_fail(f, "node %s: cannot map its cores page", n->name);
 		goto out;
 	}
 

@@ -232,6 +232,15 @@ int mint_resume(struct mint_file *f, struct mint_resume *r)
 		mint_fail(f, "node %s: cannot map the status page 0x%llx", n->name, n->status_phys);
 		return err;
 	}
+	/*
+	 * Its kernel brings back the cores it had online: only those it holds now may come (an
+	 * image's cores page is the image's, not this host's).
+	 */
+	err = mint_cores_publish(n);
+	if (err) {
+		mint_fail(f, "node %s: cannot map its cores page", n->name);
+		return err;
+	}
 	n->state = MINT_STATE_READY;
 	n->woken = true;
 	mint_net_node_state(n);

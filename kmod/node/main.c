@@ -17,13 +17,19 @@
  *  - a heartbeat from a work item, so the host can tell a hung node;
  *  - the shared-memory console: every kernel message (a struct console) and /dev/ttyMint0,
  *    whose input the host writes into a ring this module polls (a node has no interrupt from
- *    the host).
+ *    the host);
+ *  - cores (docs/cores.md): the host grants the node its cores in the cores page; this module
+ *    brings up a granted core, takes down one no longer granted, and refuses, through a CPU
+ *    hotplug callback, any core its kernel tries to start that is not granted (a user in the
+ *    node running chcpu must not wake another kernel's core).
  *
  * The shared sections and who writes what: docs/shared-memory.md and include/mint/abi.h.
  * The loader passes their place as mint_status= on the command line; /init hands it over as
  * the `status` parameter.
  */
 #include <linux/console.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/kmsg_dump.h>
@@ -59,6 +65,7 @@ static struct mint_node_page *page;
 static const struct mint_host_page *host_page;
 static const u8 *console_in;
 static u8 *console_out;
+static const struct mint_cores_page *cores_page;
 
 static char *dlink;
 module_param(dlink, charp, 0444);
@@ -239,6 +246,109 @@ static int mint_power_off_handler(struct sys_off_data *data)
 	mint_park();
 }
 
+/* ---- cores (docs/cores.md) ---- */
+
+static int cores_hp_state;
+static struct work_struct cores_work;
+
+static bool mint_core_granted(u32 apic_id)
+{
+	return apic_id < 256 && (READ_ONCE(cores_page->granted[apic_id / 32]) >> (apic_id % 32)) & 1;
+}
+
+/*
+ * Runs on the control CPU before the kernel sends INIT/SIPI to `cpu` (the BP prepare section
+ * of bringing it up), so a refusal here means the core is never woken.
+ */
+static int mint_core_prepare(unsigned int cpu)
+{
+	u32 apic_id = per_cpu(x86_cpu_to_apicid, cpu);
+
+	if (mint_core_granted(apic_id))
+		return 0;
+	pr_warn_ratelimited("mint-node: refusing to bring CPU %u (APIC ID %u) online: the host has not given this node that core\n",
+			    cpu, apic_id);
+	return -EPERM;
+}
+
+/* The node's online cores, by APIC ID, into the node page. */
+static void mint_cores_report(void)
+{
+	u32 online[8] = { 0 };
+	unsigned int cpu, i;
+
+	for_each_online_cpu(cpu) {
+		u32 apic_id = per_cpu(x86_cpu_to_apicid, cpu);
+
+		if (apic_id < 256)
+			online[apic_id / 32] |= 1u << (apic_id % 32);
+	}
+	for (i = 0; i < ARRAY_SIZE(online); i++)
+		WRITE_ONCE(page->cores_online[i], online[i]);
+}
+
+/*
+ * On CPU 0 (the boot core, which never moves), so the work never runs on a core it takes
+ * down. Brings up what is granted and offline, takes down what is online and not granted,
+ * then reports, then acknowledges the seq it acted on.
+ */
+static void mint_cores_apply(struct work_struct *work)
+{
+	u64 seq = READ_ONCE(cores_page->seq);
+	unsigned int cpu;
+
+	smp_rmb(); /* the seq before the bitmap it announces */
+	WRITE_ONCE(page->cores_error, 0); /* errors of this pass only */
+	for_each_present_cpu(cpu) {
+		u32 apic_id = per_cpu(x86_cpu_to_apicid, cpu);
+		bool granted = mint_core_granted(apic_id);
+		int err = 0;
+
+		if (cpu == 0 || granted == cpu_online(cpu))
+			continue;
+		err = granted ? add_cpu(cpu) : remove_cpu(cpu);
+		if (err) {
+			pr_warn("mint-node: cannot take CPU %u (APIC ID %u) %s: %d\n", cpu, apic_id,
+				granted ? "online" : "offline", err);
+			WRITE_ONCE(page->cores_error_apic, apic_id);
+			WRITE_ONCE(page->cores_error, err);
+		} else {
+			pr_info("mint-node: CPU %u (APIC ID %u) %s\n", cpu, apic_id,
+				granted ? "received from the host: online" : "offline: back to the host");
+		}
+	}
+	mint_cores_report();
+	smp_wmb(); /* what it did before the seq that says it is done */
+	WRITE_ONCE(page->cores_seq, seq);
+}
+
+static void mint_cores_poll(void)
+{
+	mint_cores_report();
+	if (READ_ONCE(cores_page->seq) != READ_ONCE(page->cores_seq) && !work_pending(&cores_work))
+		queue_work_on(0, system_long_wq, &cores_work);
+}
+
+static int mint_cores_init(void)
+{
+	int ret;
+
+	INIT_WORK(&cores_work, mint_cores_apply);
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "mint/node:granted",
+					mint_core_prepare, NULL);
+	if (ret < 0)
+		return ret;
+	cores_hp_state = ret;
+	return 0;
+}
+
+static void mint_cores_exit(void)
+{
+	if (cores_hp_state > 0)
+		cpuhp_remove_state_nocalls(cores_hp_state);
+	cancel_work_sync(&cores_work);
+}
+
 /* ---- heartbeat and console input ---- */
 
 static struct tty_port tty_port;
@@ -278,6 +388,7 @@ static void mint_poll(struct work_struct *work)
 		WRITE_ONCE(page->tsc_heartbeat, rdtsc());
 		WRITE_ONCE(page->heartbeat, page->heartbeat + 1);
 	}
+	mint_cores_poll();
 	schedule_delayed_work(&poll_work, msecs_to_jiffies(MINT_POLL_MS));
 }
 
@@ -480,6 +591,7 @@ static int __init mint_node_init(void)
 	host_page = shared + (MINT_SHARED_HOST_PAGE - MINT_SHARED_NODE_PAGE);
 	console_in = shared + (MINT_SHARED_CONSOLE_IN - MINT_SHARED_NODE_PAGE);
 	console_out = shared + (MINT_SHARED_CONSOLE_OUT - MINT_SHARED_NODE_PAGE);
+	cores_page = shared + (MINT_SHARED_CORES - MINT_SHARED_NODE_PAGE);
 
 	/* A module reloaded in the same boot keeps the counters the host follows. */
 	if (page->magic != MINT_NODE_PAGE_MAGIC) {
@@ -488,16 +600,23 @@ static int __init mint_node_init(void)
 	}
 	page->reason = MINT_PARK_NONE;
 	page->reason_text[0] = '\0';
+	page->cores_seq = 0; /* acts once on the cores page as it finds it */
+	page->cores_error = 0;
 	page->tsc_loaded = rdtsc();
 	page->tsc_heartbeat = page->tsc_loaded;
 	wmb();
 	page->condition = MINT_NODE_UP;
 	page->magic = MINT_NODE_PAGE_MAGIC;
 
+	err = mint_cores_init();
+	if (err) {
+		pr_err("mint-node: cannot register the CPU hotplug callback: %d\n", err);
+		goto unmap;
+	}
 	err = mint_tty_init();
 	if (err) {
 		pr_err("mint-node: cannot register /dev/ttyMint0: %d\n", err);
-		goto unmap;
+		goto cores;
 	}
 	register_console(&mint_console);
 
@@ -534,6 +653,8 @@ power_off:
 console:
 	unregister_console(&mint_console);
 	mint_tty_exit();
+cores:
+	mint_cores_exit();
 unmap:
 	page->condition = MINT_NODE_UNKNOWN;
 	memunmap(shared);
@@ -544,6 +665,7 @@ static void __exit mint_node_exit(void)
 {
 	mint_net_exit();
 	cancel_delayed_work_sync(&poll_work);
+	mint_cores_exit();
 	panic_blink = saved_panic_blink;
 	atomic_notifier_chain_unregister(&panic_notifier_list, &mint_panic_nb);
 	kmsg_dump_unregister(&mint_dumper);

@@ -143,7 +143,7 @@ static void check(int ok, const char *fmt, ...)
 /* Refusals tried and held, per ioctl (or mechanism), for the table at the end. */
 static const char *const groups[] = { "dispatch", "TRAMPOLINE", "CREATE", "LOAD", "READ",
 				      "START", "RESUME", "STATUS", "DESTROY", "SHARED",
-				      "STORE", "LINK", "DLINK", "mmap", "hotplug", "rmmod", "suspend",
+				      "STORE", "LINK", "DLINK", "CPU", "mmap", "hotplug", "rmmod", "suspend",
 				      "lockdown" };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 static int tried[N_GROUPS], held[N_GROUPS];
@@ -735,6 +735,41 @@ static int op_load(uint32_t id)
  * fails writing the image. A suspend to idle let through would sleep until a wakeup event
  * QEMU may never send, so it is only tried once hibernation was refused.
  */
+/* MINT_IOC_CPU's refusals (docs/cores.md) on node `id`, created and not started. */
+static void test_cpu(unsigned int id)
+{
+	struct mint_cpu c;
+	char why[MINT_ERROR_LEN];
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	hdr(&c.hdr);
+	c.op = MINT_CPU_QUERY;
+	c.apic_id = 1;
+	ret = call(MINT_IOC_CPU, &c, why);
+	check(ret == 0 && c.owner == id && c.boot_core, "CPU QUERY: APIC 1 is node %u's boot core (owner %u) -> %d",
+	      id, c.owner, ret);
+	c.apic_id = 0;
+	ret = call(MINT_IOC_CPU, &c, why);
+	check(ret == 0 && c.owner == MINT_CPU_HOST && c.host_online, "CPU QUERY: APIC 0 is the host's, online -> %d", ret);
+	c.apic_id = 200;
+	refuse("CPU", call(MINT_IOC_CPU, &c, why), -ENODEV, "CPU QUERY of a core the host lacks");
+	c.apic_id = 2;
+	c.op = 9;
+	refuse("CPU", call(MINT_IOC_CPU, &c, why), -EINVAL, "CPU with an unknown op");
+	c.op = MINT_CPU_GIVE;
+	c.flags = 0x80;
+	refuse("CPU", call(MINT_IOC_CPU, &c, why), -EINVAL, "CPU with unknown flags");
+	c.flags = 0;
+	c.id = id;
+	refuse("CPU", call(MINT_IOC_CPU, &c, why), -EBUSY, "CPU GIVE to a node not started");
+	c.op = MINT_CPU_RELEASE;
+	c.apic_id = 1;
+	refuse("CPU", call(MINT_IOC_CPU, &c, why), -EBUSY, "CPU RELEASE of a node not started");
+	c.op = MINT_CPU_RECLAIM;
+	refuse("CPU", call(MINT_IOC_CPU, &c, why), -EPERM, "CPU RECLAIM of a boot core");
+}
+
 static void test_host_suspend(const char *node)
 {
 	char grep[128];
@@ -1008,8 +1043,16 @@ int main(int argc, char **argv)
 	c.name[sizeof(c.name) - 1] = 'x';
 	bad_create("garbage after the name's NUL", &c, -EINVAL);
 	good_node(&c, "alpha");
-	c.pad0 = 1;
-	bad_create("non-zero pad", &c, -EINVAL);
+	c.receive_ids[3] = 2;
+	bad_create("garbage in an unused receivable APIC ID slot", &c, -EINVAL);
+	good_node(&c, "alpha");
+	c.n_receive = 1;
+	c.receive_ids[0] = c.apic_ids[0];
+	bad_create("a receivable core that is its own", &c, -EINVAL);
+	good_node(&c, "alpha");
+	c.n_receive = 1;
+	c.receive_ids[0] = 200;
+	bad_create("a receivable core the host does not have", &c, -ENODEV);
 	good_node(&c, "alpha");
 	c.apic_ids[5] = 3;
 	bad_create("garbage in an unused APIC ID slot", &c, -EINVAL);
@@ -1036,6 +1079,7 @@ int main(int argc, char **argv)
 	call(MINT_IOC_INFO, &info, NULL);
 	check(info.nodes == 1 && info.trampoline_ok && info.trampoline_phys == TRAMP_PHYS,
 	      "INFO: 1 node, trampoline at 0x%llx", (unsigned long long)info.trampoline_phys);
+	test_cpu(id);
 
 	good_node(&c2, "beta");
 	c2.ranges[0] = (struct mint_range){ 0x40000, 0x10000 };
