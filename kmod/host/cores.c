@@ -30,6 +30,15 @@
  */
 static struct cpumask mint_host_had;
 
+/* DESTROY: the node's cores come back to rest in the host, parked. */
+void mint_cores_forget(const struct mint_node *n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n->n_cpus; i++)
+		cpumask_clear_cpu(n->cpus[i], &mint_host_had);
+}
+
 static int mint_cores_index(const struct mint_node *n, u32 apic_id)
 {
 	unsigned int i;

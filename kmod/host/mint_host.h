@@ -182,6 +182,7 @@ void mint_legacy_restore(const struct mint_legacy *l);
 /* cores.c */
 int mint_cpu(struct mint_file *f, struct mint_cpu *c);
 int mint_cores_publish(struct mint_node *n);
+void mint_cores_forget(const struct mint_node *n);
 
 /* node.c */
 void mint_nodes_init(void);

@@ -895,6 +895,7 @@ int mint_destroy(struct mint_file *f, struct mint_destroy *d)
 	for (i = 0; i < n->n_ranges; i++)
 		mint_clean_add(n->ranges[i].start, n->ranges[i].size);
 	mint_release_claims(n);
+	mint_cores_forget(n);
 	for (i = 0; i < n->n_cpus; i++)
 		cpumask_clear_cpu(n->cpus[i], &mint_owned_cpus);
 	pr_info("mint: node %s (id %u) destroyed, its memory zeroed in %llu ms\n", n->name, d->id,
