@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -34,6 +35,15 @@ std::string OwnerName(HostDevice& host, uint32_t owner) {
                 : "node id " + std::to_string(owner);
 }
 
+// How long undoing a failed give waits for the node to answer, whatever the move's timeout.
+constexpr double kUndoSeconds = 10;
+
+std::string Seconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", s);
+  return text;
+}
+
 std::string Errno(int32_t err) {
   return std::string(std::strerror(-err)) + " (" + std::to_string(err) + ")";
 }
@@ -62,9 +72,8 @@ Result<double> ReleaseFromNode(HostDevice& host, uint32_t id, const std::string&
   }));
   if (!ok || q.node_online) {
     auto kept = Step(host, MINT_CPU_KEEP, id, apic_id);
-    std::string why =
-        !ok ? "did not take it offline within " + std::to_string(static_cast<int>(timeout_s)) + " s"
-            : "could not take it offline: " + Errno(q.node_error);
+    std::string why = !ok ? "did not take it offline within " + Seconds(timeout_s)
+                          : "could not take it offline: " + Errno(q.node_error);
     return Fail(
         "node ", name, " ", why, "; it keeps APIC ID ", std::to_string(apic_id),
         kept ? "" : " (and the host could not grant it again: " + kept.error().message + ")");
@@ -72,6 +81,31 @@ Result<double> ReleaseFromNode(HostDevice& host, uint32_t id, const std::string&
   double ms = MsSince(start);
   MINT_TRY_VOID(Step(host, MINT_CPU_RECLAIM, id, apic_id, reclaim_flags));
   return ms;
+}
+
+// A give the node did not complete: ask it to let go and wait for its answer. Only a core the
+// node reports offline, on the latest request, is parked and made the host's; one it runs on
+// and cannot take down stays its (KEEP); one it never answers about stays its, released.
+std::string UndoGive(HostDevice& host, uint32_t id, const std::string& node, uint32_t apic_id) {
+  if (auto released = Step(host, MINT_CPU_RELEASE, id, apic_id); !released)
+    return "and asking it to let the core go failed: " + released.error().message;
+  auto waited = WaitCore(host, apic_id, kUndoSeconds, [](const mint_cpu& v) {
+    return v.node_acked && (!v.node_online || v.node_error != 0);
+  });
+  if (!waited) return "and asking it about the core failed: " + waited.error().message;
+  auto [q, answered] = *waited;
+  if (!answered)
+    return "it did not answer within " + Seconds(kUndoSeconds) + ": the core stays node " + node +
+           "'s until it does (mint stop " + node + " hands it back)";
+  if (q.node_online) {
+    auto kept = Step(host, MINT_CPU_KEEP, id, apic_id);
+    return "it runs on the core and cannot take it down (" + Errno(q.node_error) +
+           "): it keeps it" +
+           (kept ? "" : " (granting it again failed: " + kept.error().message + ")");
+  }
+  if (auto reclaimed = Step(host, MINT_CPU_RECLAIM, id, apic_id); !reclaimed)
+    return "and taking it back failed: " + reclaimed.error().message;
+  return "it is the host's again, parked (offline)";
 }
 
 Result<mint_node_status> RunningNode(HostDevice& host, const std::string& name) {
@@ -124,16 +158,10 @@ Result<CoreMove> GiveCore(HostDevice& host, const std::string& node, uint32_t ap
     move.total_ms = MsSince(start);
     return move;
   }
-  // The node never ran on it: back to the host, parked.
-  std::string why =
-      !ok ? "did not bring it online within " + std::to_string(static_cast<int>(timeout_s)) + " s"
-          : "could not bring it online: " + Errno(c.node_error);
-  std::string after = "it is the host's again, parked (offline)";
-  auto released = Step(host, MINT_CPU_RELEASE, target.id, apic_id);
-  auto reclaimed = released ? Step(host, MINT_CPU_RECLAIM, target.id, apic_id, MINT_CPU_FORCE)
-                            : Result<mint_cpu>(Fail(released.error().message));
-  if (!reclaimed) after = "and taking it back failed too: " + reclaimed.error().message;
-  return Fail("node ", node, " ", why, " (APIC ID ", std::to_string(apic_id), "); ", after);
+  std::string why = !ok ? "did not bring it online within " + Seconds(timeout_s)
+                        : "could not bring it online: " + Errno(c.node_error);
+  return Fail("node ", node, " ", why, " (APIC ID ", std::to_string(apic_id), "); ",
+              UndoGive(host, target.id, node, apic_id));
 }
 
 Result<CoreMove> TakeCore(HostDevice& host, const std::string& node, uint32_t apic_id, bool park,

@@ -115,6 +115,7 @@ uint32_t PlanVcpus(const Plan& plan) {
   for (uint32_t apic : plan.host.cpus) highest = std::max(highest, apic);
   for (const NodePlan& node : plan.nodes) {
     for (uint32_t apic : node.cpus) highest = std::max(highest, apic);
+    for (uint32_t apic : node.receive_cpus) highest = std::max(highest, apic);
   }
   return highest + 1;
 }

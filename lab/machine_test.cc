@@ -108,6 +108,9 @@ TEST(HostRun, ConsolesVcpusAndMemoryFollowThePlan) {
   ASSERT_TRUE(consoles.ok()) << consoles.error().message;
   EXPECT_EQ(*consoles, (std::vector<std::string>{"host", "alpha", "", "beta"}));
   EXPECT_EQ(PlanVcpus(plan), 4u);
+  plan.nodes[0].receive_cpus = {5};  // a core a node may receive must exist too
+  EXPECT_EQ(PlanVcpus(plan), 6u);
+  plan.nodes[0].receive_cpus.clear();
   EXPECT_TRUE(CheckPlanFitsMemory(plan, uint64_t{2} << 30).ok());
   auto small = CheckPlanFitsMemory(plan, uint64_t{1} << 30);
   ASSERT_FALSE(small.ok());

@@ -71,6 +71,9 @@ TEST_F(Cores, RefusesAnUnknownCore) {
 TEST_F(Cores, RefusalsMoveNothing) {
   run_.Expect("refusals_moved_nothing");
 }
+TEST_F(Cores, AFailedGiveLeavesTheCoreParkedWithTheHost) {
+  run_.Expect("failed_give_leaves_core_parked");
+}
 TEST_F(Cores, StopHandsAGivenCoreBack) {
   run_.Expect("stop_returns_given_core");
 }

@@ -394,8 +394,8 @@ struct mint_shared_io {
  *            it with INIT, marks it the node's and grants it in the node's cores page.
  *   RELEASE  asks node `id` to take down a core it holds (never its boot core): ungrants it.
  *   KEEP     undoes a RELEASE: grants the core again.
- *   RECLAIM  a released core the node reports offline (with MINT_CPU_FORCE: whatever the node
- *            says, for a core it never brought up) goes back to the host, parked by INIT; with
+ *   RECLAIM  a released core the node reports offline, having acted on the latest cores page,
+ *            goes back to the host, parked by INIT; with
  *            MINT_CPU_HOST_ONLINE the host brings it online afterwards. MINT_CPU_PASSING says
  *            the core is on its way to another node: whether the host had it online before it
  *            was first given away (host_was_online) is kept for the take that ends its trip.
@@ -407,14 +407,13 @@ enum mint_cpu_op {
 	MINT_CPU_KEEP = 3,
 	MINT_CPU_RECLAIM = 4,
 };
-#define MINT_CPU_FORCE 0x1u
 #define MINT_CPU_HOST_ONLINE 0x2u
 #define MINT_CPU_PASSING 0x4u
 #define MINT_CPU_HOST 0xffffffffu /* owner: the host */
 struct mint_cpu {
 	struct mint_hdr hdr;
 	__u32 op;              /* enum mint_cpu_op */
-	__u32 flags;           /* MINT_CPU_FORCE, MINT_CPU_HOST_ONLINE, MINT_CPU_PASSING */
+	__u32 flags;           /* MINT_CPU_HOST_ONLINE, MINT_CPU_PASSING */
 	__u32 id;              /* the node (not for QUERY) */
 	__u32 apic_id;
 	__u32 owner;           /* out: node id, or MINT_CPU_HOST */

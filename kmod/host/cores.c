@@ -312,14 +312,11 @@ static int mint_cores_reclaim(struct mint_file *f, struct mint_cpu *c)
 		mint_fail(f, "node %s: APIC ID %u was not released first", n->name, c->apic_id);
 		return -EINVAL;
 	}
-	if (!(c->flags & MINT_CPU_FORCE)) {
-		err = mint_cores_node_view(n, c->apic_id, &view);
-		if (err || !view.node_acked || view.node_online) {
-			mint_fail(f, "node %s: %s APIC ID %u offline yet", n->name,
-				  err ? "its module cannot say it took" : "it has not taken",
-				  c->apic_id);
-			return -EAGAIN;
-		}
+	err = mint_cores_node_view(n, c->apic_id, &view);
+	if (err || !view.node_acked || view.node_online) {
+		mint_fail(f, "node %s: %s APIC ID %u offline yet", n->name,
+			  err ? "its module cannot say it took" : "it has not taken", c->apic_id);
+		return -EAGAIN;
 	}
 	err = mint_send_init(c->apic_id);
 	if (err) {
@@ -359,7 +356,7 @@ int mint_cpu(struct mint_file *f, struct mint_cpu *c)
 {
 	int err;
 
-	if (c->pad0 || (c->flags & ~(MINT_CPU_FORCE | MINT_CPU_HOST_ONLINE | MINT_CPU_PASSING))) {
+	if (c->pad0 || (c->flags & ~(MINT_CPU_HOST_ONLINE | MINT_CPU_PASSING))) {
 		mint_fail(f, "MINT_IOC_CPU: unknown flags 0x%x", c->flags);
 		return -EINVAL;
 	}

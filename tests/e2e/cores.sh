@@ -55,7 +55,8 @@ check chcpu_in_node_refused $? "echo 1 > cpu1/online: rc $rc ($out), online $onl
 [ "$(core_field 1 host_cpu)" = 1 ] && [ "$(host_online 1)" = 1 ] && [ "$(owners)" = "host host alpha beta beta" ]
 check host_has_core_1_online $? "APIC ID 1 is host CPU $(core_field 1 host_cpu), online $(host_online 1); owners of 0-4: $(owners)"
 
-# The job on one core, then with core 1 given, then with it taken back.
+# The job on one core, then with core 1 given, then with it taken back; twice, so that each
+# figure is the faster of two runs (the lab shares two real cores with whatever else runs).
 one=$(burn alpha 2)
 line=$(mint cpu give alpha 1 --json 2>&1)
 rc=$?
@@ -76,13 +77,20 @@ n=$(node_cpus alpha)
 [ "$rc" = 0 ] && [ "$n" = 1 ] && [ "$(host_online 1)" = 1 ] && [ "$(core_field 1 owner)" = host ]
 check take_back_to_host $? "rc $rc, alpha runs on $n CPU, host CPU 1 online $(host_online 1): $line"
 again=$(burn alpha 2)
-up=$(ratio "$one" "$two")
-down=$(ratio "$again" "$two")
-echo "two workers in alpha: ${one} s on one core, ${two} s with core 1, ${again} s after it was taken back"
-above "$up" 1.25 && [ $((ticks1 - ticks0)) -gt 30 ]
-check job_speeds_up_with_core "$?" "one core ${one} s, two cores ${two} s: ${up}x; the given core ran $((ticks1 - ticks0)) ticks of it"
+moved=0
+mint cpu give alpha 1 > /dev/null 2>&1 || moved=1
+two2=$(burn alpha 2)
+mint cpu take alpha 1 > /dev/null 2>&1 || moved=1
+again2=$(burn alpha 2)
+least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; } # A B: the smaller
+one_best=$(least "$one" "$again") two_best=$(least "$two" "$two2") again_best=$(least "$again" "$again2")
+up=$(ratio "$one_best" "$two_best")
+down=$(ratio "$again_best" "$two_best")
+echo "two workers in alpha: on one core ${one} s, with core 1 ${two} s, taken back ${again} s, given ${two2} s, taken ${again2} s"
+above "$up" 1.25 && [ $((ticks1 - ticks0)) -gt 30 ] && [ "$moved" = 0 ]
+check job_speeds_up_with_core "$?" "one core ${one} / ${again} s, two cores ${two} / ${two2} s: ${up}x (best of each); the given core ran $((ticks1 - ticks0)) ticks of it"
 above "$down" 1.25
-check job_slows_when_taken "$?" "two cores ${two} s, one core again ${again} s: ${down}x slower"
+check job_slows_when_taken "$?" "two cores ${two} / ${two2} s, one core again ${again} / ${again2} s: ${down}x slower (best of each)"
 
 # Node to node: core 3 goes from beta (its second core) to alpha and back.
 line=$(mint cpu give alpha 3 --json 2>&1)
@@ -141,6 +149,15 @@ refusal refuses_unknown_core "APIC ID 7 is not a present CPU" mint cpu give alph
 o2=$(owners)
 [ "$o2" = "$o" ] && [ "$(node_cpus alpha)" = 1 ] && [ "$(node_cpus beta)" = 2 ] && [ "$(host_online 1)" = 1 ]
 check refusals_moved_nothing $? "owners of 0-4: $o2"
+
+# A give the node cannot complete in time is undone: the core is parked and the host's.
+out=$(mint cpu give alpha 1 --timeout 0.001 2>&1)
+rc=$?
+owner=$(core_field 1 owner) state=$(host_online 1) n=$(node_cpus alpha)
+echo 1 > /sys/devices/system/cpu/cpu1/online
+echo "$out" | grep -q "it is the host's again, parked" &&
+  [ "$rc" != 0 ] && [ "$owner" = host ] && [ "$state" = 0 ] && [ "$n" = 1 ] && [ "$(host_online 1)" = 1 ]
+check failed_give_leaves_core_parked $? "rc $rc, owner $owner, host online $state, alpha on $n CPU: $out"
 
 # Stopping a node that holds a given core hands it back parked; the host can start it again.
 mint cpu give alpha 1 > /dev/null 2>&1
