@@ -233,10 +233,13 @@ NodePhases NodePhasesOf(const BootComparison& c) {
     phases.decompression_s = Median(decompress->clock_s) - Median(direct->clock_s);
   for (const BootPathResult& path : c.paths) {
     if (path.initcalls.empty()) continue;
-    InitcallSummary summary{path.name, path.initcalls.size(), 0, {}, 0};
+    InitcallSummary summary{path.name, path.initcalls.size(), 0, 0, 0, {}, 0};
     for (const Initcall& call : path.initcalls) {
       summary.sum_ms += call.ms;
-      if (call.ms >= c.initcall_threshold_ms) summary.top.push_back(call);
+      if (call.ms < c.initcall_threshold_ms) continue;
+      summary.top.push_back(call);
+      ++summary.over;
+      summary.over_sum_ms += call.ms;
     }
     std::stable_sort(summary.top.begin(), summary.top.end(),
                      [](const Initcall& a, const Initcall& b) { return a.ms > b.ms; });
@@ -269,10 +272,11 @@ std::string FormatNodePhases(const BootComparison& c) {
            Seconds(*phases.decompression_s) + "\n";
   if (const auto& calls = phases.initcalls) {
     std::snprintf(line, sizeof(line),
-                  "  initcalls of %s (initcall_debug on): %zu, %.1f ms in all; the %zu of %.1f ms "
-                  "or more, %.1f ms:\n",
-                  calls->path.c_str(), calls->count, calls->sum_ms, calls->top.size(),
-                  c.initcall_threshold_ms, calls->top_sum_ms);
+                  "  initcalls of %s (initcall_debug on): %zu, %.1f ms in all; %zu of %.1f ms or "
+                  "more, %.1f ms; the longest %zu, %.1f ms:\n",
+                  calls->path.c_str(), calls->count, calls->sum_ms, calls->over,
+                  c.initcall_threshold_ms, calls->over_sum_ms, calls->top.size(),
+                  calls->top_sum_ms);
     out += line;
     for (const Initcall& call : calls->top) {
       std::snprintf(line, sizeof(line), "    %-40s %8.1f ms\n", call.name.c_str(), call.ms);
@@ -299,6 +303,8 @@ nlohmann::json NodePhasesJson(const BootComparison& c) {
                  {"count", calls->count},
                  {"sum_ms", calls->sum_ms},
                  {"threshold_ms", c.initcall_threshold_ms},
+                 {"over_threshold", calls->over},
+                 {"over_threshold_sum_ms", calls->over_sum_ms},
                  {"top", top},
                  {"top_sum_ms", calls->top_sum_ms}};
   }

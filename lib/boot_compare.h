@@ -106,7 +106,9 @@ struct InitcallSummary {
   std::string path;
   size_t count = 0;
   double sum_ms = 0;
-  std::vector<Initcall> top;  // over the threshold, longest first
+  size_t over = 0;  // of the threshold or more
+  double over_sum_ms = 0;
+  std::vector<Initcall> top;  // the longest of those, at most top_initcalls
   double top_sum_ms = 0;
 };
 struct NodePhases {
