@@ -55,7 +55,7 @@ std::vector<NodePathRun> ReadNodePathRuns(const std::vector<ConsoleLine>& lines,
 // Every path, in the order the table lists them.
 const std::vector<std::string>& PeerPathNames();
 // The path --phases adds: node-direct with kInitcallDebugArgs on the node's command line, in a
-// boot of its own so that the printing does not slow the other paths' (it adds ~0.7 s under
+// boot of its own so that the printing does not slow the other paths' (0.7-1.5 s more under
 // TCG), for the initcalls' times. Not among the default paths.
 inline constexpr char kInitcallsPath[] = "node-initcalls";
 // Fills in the defaults and checks every value, naming a bad one.
