@@ -217,10 +217,18 @@ std::string NodeScript(const Setting& s, const std::vector<std::string>& order) 
                 " > /dev/null || fail \"mint stop " + n + "\"\n";
     else
       script += "mint store add \"$k\" $i > /dev/null || fail \"mint store add $k $i\"\n";
-    std::string how = path == "node-image"    ? std::string("--image ") + kImageName
-                      : path == "node-direct" ? "--entry direct"
-                                              : "--entry decompress";
-    script += "echo \"mint-peers: path " + path + "\"\n" + "mint boot \"$MINT_PLAN\" " + n + " " +
+    // The initcalls path boots from a copy of the plan whose node has initcall_debug.
+    std::string plan = "\"$MINT_PLAN\"";
+    if (path == kInitcallsPath) {
+      plan = "/tmp/peers-initcalls.toml";
+      script += "sed 's/^cmdline = \"\\(.*\\)\"/cmdline = \"\\1 " +
+                std::string(kInitcallDebugArgs) + "\"/' \"$MINT_PLAN\" > " + plan +
+                " || fail \"the initcall_debug plan\"\n";
+    }
+    std::string how = path == "node-image" ? std::string("--image ") + kImageName
+                      : path == "node-direct" || path == kInitcallsPath ? "--entry direct"
+                                                                        : "--entry decompress";
+    script += "echo \"mint-peers: path " + path + "\"\n" + "mint boot " + plan + " " + n + " " +
               how + " --json > /tmp/peers.json || fail \"mint boot " + how + "\"\n" +
               "echo \"mint-peers: json $(tr -d '\\n' < /tmp/peers.json)\"\n" + "mint stop " + n +
               " > /dev/null || fail \"mint stop " + n + "\"\n";
@@ -259,6 +267,9 @@ Result<void> RunNodeHost(const Setting& s, const PeersOptions& options,
     path.user_s.push_back(*r.user_s);
     if (r.kernel_init_s) path.kernel_init_s.push_back(*r.kernel_init_s);
     if (r.host_s) path.host_s.push_back(*r.host_s);
+    if (r.clock_s) path.clock_s.push_back(*r.clock_s);
+    if (std::vector<Initcall> calls = ReadInitcalls(r.node_lines); !calls.empty())
+      path.initcalls = std::move(calls);
   }
   for (const std::string& name : order) {
     bool ran =
@@ -284,10 +295,19 @@ std::vector<NodePathRun> ReadNodePathRuns(const std::vector<ConsoleLine>& lines,
   const std::string failed_tag = std::string(kTag) + "failed: ";
   const std::string started = "mint: node " + node + " started on APIC ID";
   std::optional<ConsoleLine> marker;
+  // The node's lines of the current run, for its clock's start.
+  std::vector<std::pair<double, std::string>> stamped;
+  auto finish = [&](NodePathRun* run) {
+    if (run == nullptr || !run->start_s) return;
+    if (auto zero = KernelClockZero(stamped)) run->clock_s = *zero - *run->start_s;
+    stamped.clear();
+  };
   for (const ConsoleLine& line : lines) {
     NodePathRun* run = runs.empty() ? nullptr : &runs.back();
     if (line.console == "host") {
       if (size_t path_at = line.text.find(path_tag); path_at != std::string::npos) {
+        finish(run);
+        stamped.clear();
         runs.emplace_back();
         runs.back().path = line.text.substr(path_at + path_tag.size());
         marker.reset();
@@ -317,6 +337,8 @@ std::vector<NodePathRun> ReadNodePathRuns(const std::vector<ConsoleLine>& lines,
       continue;
     }
     if (line.console != node || run == nullptr || !run->start_s) continue;
+    run->node_lines.push_back(line.text);
+    stamped.emplace_back(line.seconds, line.text);
     if (!marker && Contains(line.text, kUserspaceMarker)) {
       marker = line;
       run->user_s = line.seconds - *run->start_s;
@@ -325,6 +347,7 @@ std::vector<NodePathRun> ReadNodePathRuns(const std::vector<ConsoleLine>& lines,
         run->kernel_init_s = *at - *run->start_s;
     }
   }
+  finish(runs.empty() ? nullptr : &runs.back());
   return runs;
 }
 
@@ -338,7 +361,11 @@ Result<PeersOptions> CheckPeersOptions(PeersOptions options) {
   if (options.rounds < 1 || options.rounds > 100)
     return Fail("--rounds ", std::to_string(options.rounds), " is not a count from 1 to 100");
   if (options.paths.empty()) options.paths = PeerPathNames();
+  if (options.phases &&
+      std::find(options.paths.begin(), options.paths.end(), kInitcallsPath) == options.paths.end())
+    options.paths.push_back(kInitcallsPath);
   for (const std::string& path : options.paths) {
+    if (path == kInitcallsPath) continue;
     const auto& names = PeerPathNames();
     if (std::find(names.begin(), names.end(), path) == names.end()) {
       std::string known;
@@ -425,8 +452,11 @@ Result<BootComparison> RunPeersBench(const PeersOptions& given) {
       {"kexec-i", {"kexec -e", "(kexec -i -l)"}},
       {"node-decompress", {"INIT", "(read, build, claim, copy)"}},
       {"node-direct", {"INIT", "(read, build, claim, copy)"}},
-      {"node-image", {"SIPI", "(read, check, zero, copy)"}}};
-  for (const std::string& name : PeerPathNames()) {
+      {"node-image", {"SIPI", "(read, check, zero, copy)"}},
+      {kInitcallsPath, {"INIT", "(read, build, claim, copy)"}}};
+  std::vector<std::string> all = PeerPathNames();
+  all.push_back(kInitcallsPath);
+  for (const std::string& name : all) {
     if (std::find(options.paths.begin(), options.paths.end(), name) == options.paths.end())
       continue;
     result.paths.push_back(
@@ -437,7 +467,9 @@ Result<BootComparison> RunPeersBench(const PeersOptions& given) {
                        .user_s = {},
                        .host_s = {},
                        .host_what = kFrom.at(name).second,
-                       .failures = {}});
+                       .failures = {},
+                       .clock_s = {},
+                       .initcalls = {}});
   }
   std::map<std::string, BootPathResult*> by_name;
   for (BootPathResult& path : result.paths) by_name[path.name] = &path;
@@ -497,6 +529,10 @@ Result<BootComparison> RunPeersBench(const PeersOptions& given) {
           std::to_string(s.node_memory >> 20) + " MiB on every path.",
       "node paths start at mint.ko's \"started\" line, printed just after INIT, the 10 ms wait "
       "and the SIPIs; node-image's times are the host's TSC (an image has no /init to mark).",
+      "node paths' phases: the kernel's clock starts at its TSC calibration (tsc_early_init), "
+      "placed on the lab's clock by the earliest arrival less stamp of its console lines; " +
+          std::string(kInitcallsPath) + " (--phases): node-direct with \"" +
+          std::string(kInitcallDebugArgs) + "\" added, its own boot, slower for the printing.",
       "every machine: QEMU TCG q35, " + std::to_string(s.vcpus) + " vCPUs, " +
           std::to_string(s.machine_memory >> 20) + " MiB; times in seconds."};
   result.notes.insert(result.notes.end(), retried.begin(), retried.end());

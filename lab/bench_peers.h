@@ -31,6 +31,7 @@ struct PeersOptions {
   bool echo = false;               // print console lines live
   std::string log_dir;             // when set: each machine's consoles, in a folder per run
   std::string kexec_root;          // Debian's kexec and its libraries (scripts/kexec-tools)
+  bool phases = false;             // add the node-initcalls path (kInitcallsPath)
   LabArtifacts artifacts = DefaultLabArtifacts();
 };
 
@@ -45,12 +46,18 @@ struct NodePathRun {
   std::optional<double> user_s;         // from start_s (an image's: the host's TSC, from SIPI)
   std::optional<double> host_s;         // the host side before the start, from mint's JSON
   std::string failure;                  // the command's "mint-peers: failed: ..." text
+  std::optional<double> clock_s;        // from start_s to the kernel's clock's 0 (KernelClockZero)
+  std::vector<std::string> node_lines;  // the node's console from start_s on
 };
 std::vector<NodePathRun> ReadNodePathRuns(const std::vector<ConsoleLine>& lines,
                                           const std::string& node);
 
 // Every path, in the order the table lists them.
 const std::vector<std::string>& PeerPathNames();
+// The path --phases adds: node-direct with kInitcallDebugArgs on the node's command line, in a
+// boot of its own so that the printing does not slow the other paths' (0.7-1.5 s more under
+// TCG), for the initcalls' times. Not among the default paths.
+inline constexpr char kInitcallsPath[] = "node-initcalls";
 // Fills in the defaults and checks every value, naming a bad one.
 Result<PeersOptions> CheckPeersOptions(PeersOptions options);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace mint {
 namespace {
 
@@ -59,6 +61,49 @@ TEST(BenchPeers, AnotherNodesLinesAndABadJsonLineAreNotSamples) {
   EXPECT_FALSE(runs[0].start_s);
   EXPECT_FALSE(runs[0].user_s);
   EXPECT_NE(runs[0].failure.find("could not be read"), std::string::npos);
+}
+
+TEST(BenchPeers, ReadsANodesPhasesFromItsConsole) {
+  std::vector<ConsoleLine> lines = {
+      Host("mint-peers: path node-initcalls", 10),
+      Host("[   11.0] mint: node alpha started on APIC ID 1 (64-bit entry 0x1, boot_params 0x2)",
+           11),
+      Alpha("[    0.000000] Linux version 6.1.0-57-cloud-amd64", 11.2),
+      Alpha("[    0.061020] initcall init_hw_perf_events+0x0/0x6f0 returned 0 after 5 usecs", 11.9),
+      // The least delayed stamped line: the clock's 0 at 11.5, 0.5 s after the start.
+      Alpha("[    0.300000] initcall pci_subsys_init+0x0/0x66 returned 0 after 2500 usecs", 11.8),
+      Alpha("[    2.500000] mint-node: init on 6.1.0-57-cloud-amd64, 1 cpu(s)", 14.1),
+      Alpha("[    2.600000] mint-node: kernel_init at 2.100000 s", 14.2),
+      Host("mint-peers: json [{\"read_ms\": 10}]", 15),
+      Host("mint-peers: path node-direct", 20),
+      Host("[   21.0] mint: node alpha started on APIC ID 1 (64-bit entry 0x1, boot_params 0x2)",
+           21),
+      Alpha("[    0.062054] ACPI: No IOAPIC entries present", 21.5),
+      Alpha("[    2.000000] mint-node: init on 6.1.0-57-cloud-amd64, 1 cpu(s)", 23.6),
+  };
+  std::vector<NodePathRun> runs = ReadNodePathRuns(lines, "alpha");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].path, kInitcallsPath);
+  EXPECT_NEAR(*runs[0].clock_s, 0.5, 1e-9);
+  EXPECT_EQ(runs[0].node_lines.size(), 5u);
+  std::vector<Initcall> calls = ReadInitcalls(runs[0].node_lines);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].name, "pci_subsys_init");
+  // Each run's clock from its own lines: 21.5 - 0.062054 - 21.
+  EXPECT_NEAR(*runs[1].clock_s, 0.437946, 1e-9);
+  EXPECT_EQ(runs[1].node_lines.size(), 2u);
+}
+
+TEST(BenchPeers, PhasesAddTheInitcallsPath) {
+  PeersOptions options;
+  options.rounds = 1;
+  options.paths = {"node-direct"};
+  options.phases = true;
+  auto checked = CheckPeersOptions(options);
+  ASSERT_TRUE(checked.ok()) << checked.error().message;
+  EXPECT_EQ(checked->paths, (std::vector<std::string>{"node-direct", kInitcallsPath}));
+  // Not among the default paths, so a run without --phases stays as cheap.
+  EXPECT_EQ(std::count(PeerPathNames().begin(), PeerPathNames().end(), kInitcallsPath), 0);
 }
 
 TEST(BenchPeers, OptionsNameTheBadValue) {

@@ -57,7 +57,7 @@ Exit status: COMMAND's; 124 on timeout; 125 when the lab itself failed; 2 on bad
 constexpr char kPeersUsage[] =
     R"(usage: mint-lab bench peers [--rounds N] [--kernel K] [--plan FILE] [--node NAME]
                              [--paths P,...] [--json FILE] [--svg FILE] [--log-dir DIR]
-                             [--timeout S] [--verbose]
+                             [--timeout S] [--phases] [--verbose]
 
 Boots one kernel with one initramfs and one command-line tail by every path, in rounds whose
 order turns by one each time, in QEMU TCG lab machines of one shape, and prints per path the
@@ -71,6 +71,7 @@ and what the host did before the start point. Paths (docs/boot-time.md):
   node-decompress  a Mint node through the decompressor       INIT -> marker
   node-direct      a Mint node entered at startup_64          INIT -> marker
   node-image       a Mint node resumed from a memory image    SIPI -> its userspace (host TSC)
+  node-initcalls   node-direct with initcall_debug (only with --phases; not timed cleanly)
 The cold and kexec kernels get the node's core count and memory size on their command line
 (nr_cpus=, mem=) and the console a node has (earlyprintk on COM1, no 8250 driver).
 
@@ -84,6 +85,9 @@ The cold and kexec kernels get the node's core count and memory size on their co
   --svg FILE       write a bar chart of the medians
   --log-dir DIR    keep every machine's consoles in DIR/roundN-MACHINE/
   --timeout S      bound on each lab machine's run in seconds (default 300)
+  --phases         also boot node-initcalls and print where a node's time goes: start -> the
+                   kernel's clock, -> kernel_init, -> userspace per node path, decompression,
+                   and the initcalls over 1 ms with their sum (one more node boot per round)
   --verbose        print console lines live
 
 Exit status: 0 when every path gave at least one sample; 1 when one gave none; 125 when the
@@ -151,6 +155,8 @@ mint::Result<PeersArgs> ParsePeersArgs(int argc, char** argv) {
     } else if (arg == "--timeout") {
       std::string text = MINT_TRY(value());
       options.timeout_seconds = MINT_TRY(PositiveSeconds("--timeout", text));
+    } else if (arg == "--phases") {
+      options.phases = true;
     } else if (arg == "--verbose") {
       options.echo = true;
     } else {
