@@ -44,10 +44,10 @@ Result<int> RunGive(const CpuArgs& args) {
   std::printf("mint: core %u given to node %s in %.1f ms", move.apic_id, move.to.c_str(),
               move.total_ms);
   if (move.from != "host")
-    std::printf(" (node %s took it offline in %.1f ms;", move.from.c_str(), move.release_ms);
+    std::printf(" (node %s took it offline in %.1f ms; ", move.from.c_str(), move.release_ms);
   else
     std::printf(" (");
-  std::printf(" host side %.1f ms, node %s had it online %.1f ms later)\n", move.give_ms,
+  std::printf("host side %.1f ms, node %s had it online %.1f ms later)\n", move.give_ms,
               move.to.c_str(), move.online_ms);
   return 0;
 }
