@@ -108,10 +108,6 @@ std::string UndoGive(HostDevice& host, uint32_t id, const std::string& node, uin
   return "it is the host's again, parked (offline)";
 }
 
-Result<mint_node_status> RunningNode(HostDevice& host, const std::string& name) {
-  return FindNodeByName(host, name);
-}
-
 }  // namespace
 
 Result<std::vector<CoreView>> ListCores(HostDevice& host) {
@@ -131,7 +127,7 @@ Result<std::vector<CoreView>> ListCores(HostDevice& host) {
 Result<CoreMove> GiveCore(HostDevice& host, const std::string& node, uint32_t apic_id,
                           double timeout_s) {
   auto start = Clock::now();
-  auto target = MINT_TRY(RunningNode(host, node));
+  auto target = MINT_TRY(FindNodeByName(host, node));
   CoreMove move;
   move.apic_id = apic_id;
   move.to = node;
@@ -167,7 +163,7 @@ Result<CoreMove> GiveCore(HostDevice& host, const std::string& node, uint32_t ap
 Result<CoreMove> TakeCore(HostDevice& host, const std::string& node, uint32_t apic_id, bool park,
                           double timeout_s) {
   auto start = Clock::now();
-  auto from = MINT_TRY(RunningNode(host, node));
+  auto from = MINT_TRY(FindNodeByName(host, node));
   auto q = MINT_TRY(Step(host, MINT_CPU_QUERY, 0, apic_id));
   if (q.owner != from.id)
     return Fail("APIC ID ", std::to_string(apic_id), " is not node ", node, "'s: it is ",

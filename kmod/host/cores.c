@@ -276,14 +276,15 @@ static int mint_cores_release(struct mint_file *f, struct mint_cpu *c, bool keep
 	struct mint_node *n;
 	int i, err;
 
-	n = keep ? mint_cores_held(f, c, &i) : mint_cores_running(f, c->id, "take");
-	if (IS_ERR(n))
-		return PTR_ERR(n);
+	/* A release needs the node running; a keep undoes one whatever the node is doing. */
 	if (!keep) {
-		n = mint_cores_held(f, c, &i);
+		n = mint_cores_running(f, c->id, "take");
 		if (IS_ERR(n))
 			return PTR_ERR(n);
 	}
+	n = mint_cores_held(f, c, &i);
+	if (IS_ERR(n))
+		return PTR_ERR(n);
 	if (keep)
 		n->releasing &= ~(1u << i);
 	else
