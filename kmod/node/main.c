@@ -36,9 +36,11 @@
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/notifier.h>
+#include <linux/mutex.h>
 #include <linux/panic_notifier.h>
 #include <linux/reboot.h>
 #include <linux/spinlock.h>
+#include <linux/suspend.h>
 #include <linux/tty.h>
 #include <linux/tty_driver.h>
 #include <linux/tty_flip.h>
@@ -250,6 +252,13 @@ static int mint_power_off_handler(struct sys_off_data *data)
 
 static int cores_hp_state;
 static struct work_struct cores_work;
+/*
+ * Held by each pass and by the PM notifier, which sets cores_paused from the start of a sleep
+ * transition to its end: a pass racing the kernel's own freezing or thawing of its secondary
+ * cores could bring one up while the host parks it, and wait for it forever.
+ */
+static DEFINE_MUTEX(cores_lock);
+static bool cores_paused;
 
 static bool mint_core_granted(u32 apic_id)
 {
@@ -294,9 +303,15 @@ static void mint_cores_report(void)
  */
 static void mint_cores_apply(struct work_struct *work)
 {
-	u64 seq = READ_ONCE(cores_page->seq);
+	u64 seq;
 	unsigned int cpu;
 
+	mutex_lock(&cores_lock);
+	if (cores_paused) {
+		mutex_unlock(&cores_lock); /* the poll queues it again once the node is back */
+		return;
+	}
+	seq = READ_ONCE(cores_page->seq);
 	smp_rmb(); /* the seq before the bitmap it announces */
 	WRITE_ONCE(page->cores_error, 0); /* errors of this pass only */
 	for_each_present_cpu(cpu) {
@@ -307,6 +322,8 @@ static void mint_cores_apply(struct work_struct *work)
 		if (cpu == 0 || granted == cpu_online(cpu))
 			continue;
 		err = granted ? add_cpu(cpu) : remove_cpu(cpu);
+		if (err > 0)
+			err = 0; /* device_online/offline: it already was */
 		if (err) {
 			pr_warn("mint-node: cannot take CPU %u (APIC ID %u) %s: %d\n", cpu, apic_id,
 				granted ? "online" : "offline", err);
@@ -320,10 +337,35 @@ static void mint_cores_apply(struct work_struct *work)
 	mint_cores_report();
 	smp_wmb(); /* what it did before the seq that says it is done */
 	WRITE_ONCE(page->cores_seq, seq);
+	mutex_unlock(&cores_lock);
 }
+
+static int mint_cores_pm(struct notifier_block *nb, unsigned long action, void *data)
+{
+	switch (action) {
+	case PM_SUSPEND_PREPARE:
+	case PM_HIBERNATION_PREPARE:
+		mutex_lock(&cores_lock); /* a pass under way ends first */
+		WRITE_ONCE(cores_paused, true);
+		mutex_unlock(&cores_lock);
+		break;
+	case PM_POST_SUSPEND:
+	case PM_POST_HIBERNATION:
+	case PM_POST_RESTORE:
+		WRITE_ONCE(cores_paused, false);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block mint_cores_pm_nb = {
+	.notifier_call = mint_cores_pm,
+};
 
 static void mint_cores_poll(void)
 {
+	if (READ_ONCE(cores_paused))
+		return; /* mid-transition: neither a report nor a pass until the node is back */
 	mint_cores_report();
 	if (READ_ONCE(cores_page->seq) != READ_ONCE(page->cores_seq) && !work_pending(&cores_work))
 		queue_work_on(0, system_long_wq, &cores_work);
@@ -339,13 +381,20 @@ static int mint_cores_init(void)
 	if (ret < 0)
 		return ret;
 	cores_hp_state = ret;
-	return 0;
+	ret = register_pm_notifier(&mint_cores_pm_nb);
+	if (ret) {
+		cpuhp_remove_state_nocalls(cores_hp_state);
+		cores_hp_state = 0;
+	}
+	return ret;
 }
 
 static void mint_cores_exit(void)
 {
-	if (cores_hp_state > 0)
+	if (cores_hp_state > 0) {
+		unregister_pm_notifier(&mint_cores_pm_nb);
 		cpuhp_remove_state_nocalls(cores_hp_state);
+	}
 	cancel_work_sync(&cores_work);
 }
 
