@@ -70,7 +70,7 @@ TEST(CliParse, RequiredPositionalsAreRequired) {
                                          {{"resume"}, "NODE"},
                                          {{"snapshot", "--out", "x.img"}, "NODE"},
                                          {{"restart"}, "NODE"},
-                                         {{"store", "add"}, "FILE"},
+                                         {{"store", "add"}, "FILE|URL"},
                                          {{"store", "rm"}, "SHA|PATH"},
                                          {{"store", "corrupt"}, "SHA|PATH"}}) {
     Parsed parsed(c.args);

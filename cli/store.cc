@@ -12,12 +12,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -25,10 +28,12 @@
 #include "app.h"
 #include "artifacts.h"
 #include "bzimage.h"
+#include "fetch.h"
 #include "files.h"
 #include "format.h"
 #include "mint/abi.h"
 #include "plan_site.h"
+#include "remote_image.h"
 
 namespace mint::cli {
 
@@ -72,27 +77,136 @@ Result<StoredImage> FindOne(ResidentStore& store, const std::string& key) {
               " images; give more of the SHA-256");
 }
 
-Result<int> StoreAdd(const StoreArgs& args, const std::vector<std::string>& files) {
+// What `mint store add` was asked to check and how to fetch.
+struct AddArgs {
+  std::vector<std::string> items;  // files or URLs
+  std::string sha256;              // the one item's SHA-256, in hex
+  std::string sums;                // a SHA256SUMS file or URL naming each item's SHA-256
+  int timeout_s = 30;
+};
+
+// Shows a fetch's progress on stderr: one line rewritten on a terminal, else a line at most
+// every 2 s.
+class FetchProgress {
+ public:
+  explicit FetchProgress(std::string what) : what_(std::move(what)), tty_(::isatty(2) != 0) {}
+
+  void Update(uint64_t done, uint64_t total) {
+    auto now = std::chrono::steady_clock::now();
+    if (!tty_ && now - last_ < std::chrono::seconds(2)) return;
+    last_ = now;
+    std::cerr << (tty_ ? "\r" : "") << "mint: fetching " << what_ << ": " << Bytes(done)
+              << (total > 0 ? " of " + Bytes(total) : std::string()) << (tty_ ? "   " : "\n")
+              << std::flush;
+    shown_ = true;
+  }
+  void Done() {
+    if (tty_ && shown_) std::cerr << "\n";
+  }
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::string what_;
+  bool tty_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;  // nothing shown for a short fetch
+};
+
+Result<std::vector<uint8_t>> Fetch(const std::string& url, int timeout_s) {
+  FetchProgress progress(url);
+  FetchOptions options;
+  options.timeout_s = timeout_s;
+  options.progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  auto bytes = FetchUrl(url, options);
+  progress.Done();
+  if (bytes) {
+    double seconds = std::max(progress.Seconds(), 1e-3);
+    char took[64];
+    std::snprintf(took, sizeof(took), "%.2f s, %.1f MiB/s", seconds,
+                  static_cast<double>(bytes->size()) / (1 << 20) / seconds);
+    std::cerr << "mint: fetched " << url << ": " << Bytes(bytes->size()) << " in " << took << "\n";
+  }
+  return bytes;
+}
+
+// The SHA-256 `item` must have, from --sha256 or the SHA256SUMS text; nullopt: not asked.
+Result<std::optional<Sha256Digest>> ExpectedSha(const AddArgs& args, const std::string& item,
+                                                const std::optional<std::string>& sums_text) {
+  if (!args.sha256.empty())
+    return std::optional<Sha256Digest>(MINT_TRY(ParseSha256Hex(args.sha256)));
+  if (!sums_text) return std::optional<Sha256Digest>();
+  std::string name =
+      LooksLikeUrl(item) ? UrlFileName(item) : std::filesystem::path(item).filename().string();
+  if (name.empty()) return Fail(item, ": no file name to look up in ", args.sums);
+  return std::optional<Sha256Digest>(MINT_TRY(FindInSha256Sums(*sums_text, name, args.sums)));
+}
+
+Result<int> StoreAdd(const StoreArgs& args, const AddArgs& add) {
+  // Everything that can be refused is refused before anything is fetched or stored.
+  bool any_url = false;
+  for (const std::string& item : add.items) {
+    if (!LooksLikeUrl(item)) continue;
+    MINT_TRY_VOID(CheckFetchUrl(item));
+    any_url = true;
+  }
+  if (!add.sha256.empty()) {
+    if (!add.sums.empty()) return Fail("give --sha256 or --sums, not both");
+    if (add.items.size() != 1)
+      return Fail("--sha256 names one image's SHA-256; for ", std::to_string(add.items.size()),
+                  " images give --sums (a SHA256SUMS file or URL)");
+    MINT_TRY(ParseSha256Hex(add.sha256));
+  }
+  if (any_url && add.sha256.empty() && add.sums.empty())
+    return Fail(
+        "an image from the network needs the SHA-256 it must have: --sha256 HEX, or "
+        "--sums FILE|URL (a SHA256SUMS file as sha256sum writes it)");
+  std::optional<std::string> sums_text;
+  if (!add.sums.empty()) {
+    std::vector<uint8_t> sums = LooksLikeUrl(add.sums) ? MINT_TRY(Fetch(add.sums, add.timeout_s))
+                                                       : MINT_TRY(ReadFile(add.sums, "SHA256SUMS"));
+    sums_text = std::string(sums.begin(), sums.end());
+  }
+  std::vector<std::optional<Sha256Digest>> expect;  // every lookup before the first fetch
+  for (const std::string& item : add.items)
+    expect.push_back(MINT_TRY(ExpectedSha(add, item, sums_text)));
   auto session = MINT_TRY(OpenStore(args));
-  for (const std::string& path : files) {
-    auto source = MINT_TRY(StatSource(path));
-    auto bytes = MINT_TRY(ReadFile(path, "image"));
+  for (size_t i = 0; i < add.items.size(); ++i) {
+    const std::string& item = add.items[i];
+    const std::optional<Sha256Digest>& expected = expect[i];
+    ImageSource source;
+    std::vector<uint8_t> bytes;
+    if (LooksLikeUrl(item)) {
+      bytes = MINT_TRY(Fetch(item, add.timeout_s));
+      source.path = item;  // found by its SHA-256 later, never by stat(2)
+      source.size = bytes.size();
+    } else {
+      source = MINT_TRY(StatSource(item));
+      bytes = MINT_TRY(ReadFile(item, "image"));
+    }
     Sha256Digest sha = Sha256Of(bytes);
+    if (expected && sha != *expected)
+      return Fail(item, ": its SHA-256 is ", HexDigest(sha), ", not the ", HexDigest(*expected),
+                  " expected (", add.sums.empty() ? "--sha256" : add.sums, "); ",
+                  Bytes(bytes.size()), " read, nothing stored");
     uint64_t xxh64 = Xxh64Of(bytes);
     auto locked = MINT_TRY(session->Lock());
     auto added = (*locked)->AddHashed(bytes, source, sha, xxh64);
-    if (!added) return Fail(path, ": ", added.error().message);
+    if (!added) return Fail(item, ": ", added.error().message);
     SayEvicted(added->evicted);
     std::cout << (added->already_stored ? "already stored " : "stored ") << ShortSha(sha) << " "
-              << path << " (" << Bytes(bytes.size()) << ")\n";
+              << item << " (" << Bytes(bytes.size()) << (expected ? ", SHA-256 as expected" : "")
+              << ")\n";
     // An x86_64 kernel also gets its unpacked kernel beside it, once, so nodes booting it
     // can be entered directly (docs/trampoline.md, --entry).
     auto derived = AddDerivedKernel(locked->store(), bytes, sha);
     if (!derived)
-      std::cerr << "mint: store: " << path
+      std::cerr << "mint: store: " << item
                 << ": its unpacked kernel was not stored: " << derived.error().message << "\n";
     else if (*derived)
-      std::cout << "stored the unpacked kernel of " << path << " for direct entry\n";
+      std::cout << "stored the unpacked kernel of " << item << " for direct entry\n";
   }
   return 0;
 }
@@ -207,12 +321,28 @@ void AddStore(CLI::App& app, Command& chosen) {
     return sub;
   };
 
-  auto files = std::make_shared<std::vector<std::string>>();
+  auto add_args = std::make_shared<AddArgs>();
   CLI::App* add =
-      subcommand("add", "store these files (evicts least recently used images when full)");
-  add->add_option("FILE", *files, "kernel or initrd images")->required();
-  add->callback(
-      [args, files, &chosen] { chosen = [args, files] { return StoreAdd(*args, *files); }; });
+      subcommand("add", "store these files or URLs (evicts least recently used images when full)");
+  add->add_option("FILE|URL", add_args->items,
+                  "kernel or initrd images: files, or http://, https:// or tftp:// URLs")
+      ->required();
+  add->add_option("--sha256", add_args->sha256,
+                  "the SHA-256 (hex) the one image must have; checked before it is stored");
+  add->add_option("--sums", add_args->sums,
+                  "a SHA256SUMS file or URL (sha256sum's format) giving each image's SHA-256 by "
+                  "file name");
+  add->add_option("--timeout", add_args->timeout_s,
+                  "seconds to connect, and the longest a transfer may stall")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  add->footer(
+      "A URL is fetched by mint-fetch (libcurl; TFTP with 65464-byte blocks) and needs --sha256\n"
+      "or --sums: an image whose SHA-256 differs is refused, naming both, and nothing is\n"
+      "stored. A file may be checked the same way. Progress goes to stderr (docs/store.md).");
+  add->callback([args, add_args, &chosen] {
+    chosen = [args, add_args] { return StoreAdd(*args, *add_args); };
+  });
 
   auto json = std::make_shared<bool>(false);
   CLI::App* ls = subcommand("ls", "list the stored images, least recently used last");

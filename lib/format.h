@@ -4,8 +4,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace mint {
+
+// The text without blanks (spaces, tabs, CR, LF) at either end.
+inline std::string_view TrimBlanks(std::string_view text) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+  return text;
+}
 
 // 0x40000000: how addresses and sizes appear in messages, plans and tables.
 inline std::string Hex(uint64_t value) {

@@ -15,14 +15,6 @@
 namespace mint {
 namespace {
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() &&
-         (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r'))
-    text.remove_suffix(1);
-  return text;
-}
-
 std::optional<uint64_t> ParseUnsigned(std::string_view text, int base) {
   if (base == 16 && (text.starts_with("0x") || text.starts_with("0X"))) text.remove_prefix(2);
   uint64_t value = 0;
@@ -36,8 +28,8 @@ Result<PhysRange> ParseHexRange(std::string_view text, std::string_view what) {
   size_t dash = text.find('-');
   if (dash == std::string_view::npos)
     return Fail(what, ": '", std::string(text), "' is not a range START-END");
-  auto start = ParseUnsigned(Trim(text.substr(0, dash)), 16);
-  auto last = ParseUnsigned(Trim(text.substr(dash + 1)), 16);
+  auto start = ParseUnsigned(TrimBlanks(text.substr(0, dash)), 16);
+  auto last = ParseUnsigned(TrimBlanks(text.substr(dash + 1)), 16);
   if (!start || !last) return Fail(what, ": '", std::string(text), "' is not a hex range");
   if (*last < *start) return Fail(what, ": range '", std::string(text), "' ends before it starts");
   if (*last == UINT64_MAX)
@@ -64,7 +56,7 @@ Result<std::vector<IomemEntry>> ParseIomem(std::string_view text) {
   bool all_zero = true;
   for (std::string_view line : lines) {
     ++number;
-    if (Trim(line).empty()) continue;
+    if (TrimBlanks(line).empty()) continue;
     size_t indent = 0;
     while (indent < line.size() && line[indent] == ' ') ++indent;
     size_t colon = line.find(" : ");
@@ -74,8 +66,8 @@ Result<std::vector<IomemEntry>> ParseIomem(std::string_view text) {
     std::string where = "/proc/iomem line " + std::to_string(number);
     PhysRange range = MINT_TRY(ParseHexRange(line.substr(indent, colon - indent), where));
     if (range.start != 0 || range.end != 1) all_zero = false;
-    out.push_back(
-        IomemEntry{range, std::string(Trim(line.substr(colon + 3))), static_cast<int>(indent / 2)});
+    out.push_back(IomemEntry{range, std::string(TrimBlanks(line.substr(colon + 3))),
+                             static_cast<int>(indent / 2)});
   }
   if (!out.empty() && all_zero)
     return Fail("/proc/iomem shows every address as 0 (only root sees them): run as root");
@@ -84,15 +76,15 @@ Result<std::vector<IomemEntry>> ParseIomem(std::string_view text) {
 
 Result<FirmwareMemoryEntry> ParseFirmwareMemmapEntry(std::string_view start, std::string_view end,
                                                      std::string_view type) {
-  auto first = ParseUnsigned(Trim(start), 16);
-  auto last = ParseUnsigned(Trim(end), 16);
+  auto first = ParseUnsigned(TrimBlanks(start), 16);
+  auto last = ParseUnsigned(TrimBlanks(end), 16);
   if (!first || !last)
-    return Fail("firmware memmap entry '", std::string(Trim(start)), "'-'", std::string(Trim(end)),
-                "' is not a hex range");
+    return Fail("firmware memmap entry '", std::string(TrimBlanks(start)), "'-'",
+                std::string(TrimBlanks(end)), "' is not a hex range");
   if (*last < *first || *last == UINT64_MAX)
-    return Fail("firmware memmap entry ", std::string(Trim(start)), "-", std::string(Trim(end)),
-                " is not a valid range");
-  std::string_view kind = Trim(type);
+    return Fail("firmware memmap entry ", std::string(TrimBlanks(start)), "-",
+                std::string(TrimBlanks(end)), " is not a valid range");
+  std::string_view kind = TrimBlanks(type);
   if (kind.empty()) return Fail("firmware memmap entry has no type");
   return FirmwareMemoryEntry{PhysRange{*first, *last + 1}, std::string(kind)};
 }
@@ -144,11 +136,11 @@ Result<std::vector<MadtCore>> ParseMadt(std::span<const uint8_t> table,
 
 Result<std::vector<uint32_t>> ParseCpuList(std::string_view text) {
   std::vector<uint32_t> out;
-  text = Trim(text);
+  text = TrimBlanks(text);
   if (text.empty()) return out;
   while (true) {
     size_t comma = text.find(',');
-    std::string_view part = Trim(text.substr(0, comma));
+    std::string_view part = TrimBlanks(text.substr(0, comma));
     size_t dash = part.find('-');
     auto first = ParseUnsigned(part.substr(0, dash), 10);
     auto last = dash == std::string_view::npos ? first : ParseUnsigned(part.substr(dash + 1), 10);
@@ -171,8 +163,8 @@ Result<CpuinfoSummary> ParseCpuinfo(std::string_view text) {
   for (std::string_view line : lines) {
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    std::string_view key = Trim(line.substr(0, colon));
-    std::string_view value = Trim(line.substr(colon + 1));
+    std::string_view key = TrimBlanks(line.substr(0, colon));
+    std::string_view value = TrimBlanks(line.substr(colon + 1));
     if (key == "processor") {
       processor = ParseUnsigned(value, 10);
       if (!processor || *processor >= 65536)

@@ -3,16 +3,11 @@
 #include <cstdlib>
 #include <utility>
 
+#include "format.h"
+
 namespace mint {
 
 namespace {
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-    text.remove_suffix(1);
-  return text;
-}
 
 // Calls `each` with every line of `text`, without its newline.
 template <typename Each>
@@ -105,11 +100,12 @@ Result<std::string> PlanVariables::Value(const std::string& name) const {
 std::map<std::string, std::string, std::less<>> ParseKeyValues(std::string_view text) {
   std::map<std::string, std::string, std::less<>> out;
   ForEachLine(text, [&](std::string_view line) {
-    line = Trim(line);
+    line = TrimBlanks(line);
     if (line.empty() || line.front() == '#') return;
     size_t equals = line.find('=');
     if (equals == std::string_view::npos || equals == 0) return;
-    out[std::string(Trim(line.substr(0, equals)))] = std::string(Trim(line.substr(equals + 1)));
+    out[std::string(TrimBlanks(line.substr(0, equals)))] =
+        std::string(TrimBlanks(line.substr(equals + 1)));
   });
   return out;
 }
@@ -120,7 +116,7 @@ std::optional<std::string> CMakeCacheValue(std::string_view text, std::string_vi
     if (out || !line.starts_with(name) || line.size() <= name.size() || line[name.size()] != ':')
       return;
     size_t equals = line.find('=', name.size());
-    if (equals != std::string_view::npos) out = std::string(Trim(line.substr(equals + 1)));
+    if (equals != std::string_view::npos) out = std::string(TrimBlanks(line.substr(equals + 1)));
   });
   return out;
 }

@@ -43,7 +43,7 @@ has() { # package path...
     if lists "$package" | grep -qx "$path"; then pass "$package holds $path"; else fail "$package lacks $path"; fi
   done
 }
-has mint /usr/bin/mint /usr/share/man/man1/mint.1.gz /usr/share/man/man1/mint-up.1.gz \
+has mint /usr/bin/mint /usr/lib/mint/mint-fetch /usr/share/man/man1/mint.1.gz /usr/share/man/man1/mint-up.1.gz \
   /usr/share/man/man1/mint-check.1.gz /usr/share/bash-completion/completions/mint \
   /usr/share/doc/mint/plan.md.gz
 # debhelper puts units in /lib/systemd/system (Debian 12) or /usr/lib/systemd/system (later).
