@@ -70,6 +70,11 @@ Result<void> CheckConfig(const AcpiNodeConfig& config) {
                   "] repeats an earlier entry)");
     }
   }
+  if (config.foreign_first_apic_id &&
+      (*config.foreign_first_apic_id > kMaxXapicId || seen.count(*config.foreign_first_apic_id))) {
+    return Fail("ACPI tables: the APIC ID listed first, ", Dec(*config.foreign_first_apic_id),
+                ", must be one of no core of the node's and at most ", Dec(kMaxXapicId));
+  }
   for (size_t i = 0; i < config.ecam.size(); ++i) {
     const AcpiEcamRange& ecam = config.ecam[i];
     if (ecam.start_bus > ecam.end_bus) {
@@ -137,7 +142,8 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
 
   // Layout: RSDP, RSDT, XSDT, FADT, MADT, MCFG (if any), then the DSDT last because its AML
   // may grow.
-  const size_t cpus = config.apic_ids.size();
+  const size_t foreign = config.foreign_first_apic_id ? 1 : 0;
+  const size_t cpus = config.apic_ids.size() + foreign;
   const size_t io_apics = config.io_apics.size();
   const bool has_mcfg = !config.ecam.empty();
   const size_t root_entries = has_mcfg ? 3 : 2;
@@ -223,16 +229,21 @@ Result<AcpiTables> BuildAcpiTables(const AcpiNodeConfig& config) {
   madt.local_apic_address = kLocalApicAddress;
   madt.flags = 0;
   Store(tables.blob, tables.madt.offset, madt);
-  for (size_t i = 0; i < cpus; ++i) {
+  auto local_apic = [&](size_t slot, size_t uid, uint32_t apic_id, uint32_t flags) {
     AcpiMadtLocalApic entry{};
     entry.header.type = kMadtTypeLocalApic;
     entry.header.length = sizeof(AcpiMadtLocalApic);
-    entry.acpi_processor_uid = static_cast<uint8_t>(i);  // < 255: IDs are unique and <= 254
-    entry.apic_id = static_cast<uint8_t>(config.apic_ids[i]);
-    entry.flags = kMadtLocalApicEnabled;
-    Store(tables.blob, tables.madt.offset + sizeof(AcpiMadt) + i * sizeof(AcpiMadtLocalApic),
+    entry.acpi_processor_uid = static_cast<uint8_t>(uid);  // < 255: IDs are unique and <= 254
+    entry.apic_id = static_cast<uint8_t>(apic_id);
+    entry.flags = flags;
+    Store(tables.blob, tables.madt.offset + sizeof(AcpiMadt) + slot * sizeof(AcpiMadtLocalApic),
           entry);
-  }
+  };
+  if (config.foreign_first_apic_id)  // first, see AcpiNodeConfig
+    local_apic(0, config.apic_ids.size(), *config.foreign_first_apic_id,
+               kMadtLocalApicOnlineCapable);
+  for (size_t i = 0; i < config.apic_ids.size(); ++i)
+    local_apic(foreign + i, i, config.apic_ids[i], kMadtLocalApicEnabled);
 
   // IO-APICs the node owns, after its local APICs (section 5.2.12.3).
   for (size_t i = 0; i < io_apics; ++i) {

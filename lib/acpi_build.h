@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,15 @@ struct AcpiNodeConfig {
   // The node's local APIC IDs (xAPIC, at most kMaxXapicId); the first is the boot core. Entry
   // i of the MADT gets ACPI processor UID i.
   std::vector<uint32_t> apic_ids;
+  // An APIC ID that is not the node's (the machine's BSP when it can be), listed before the
+  // node's own: disabled but online-capable, UID apic_ids.size(). Linux 6.12's
+  // check_for_real_bsp() (arch/x86/kernel/cpu/topology.c) takes a boot CPU that is the first
+  // APIC listed but lacks the BSP bit in IA32_APIC_BASE for a kdump kernel's and limits the
+  // whole kernel to one CPU; a node's boot core never has that bit. With another APIC first,
+  // it takes that one for the real BSP, registers it as rejected (never started) and keeps
+  // the node's cores. 6.1 counts it as a disabled CPU: possible, never present, never started.
+  // nullopt: not listed.
+  std::optional<uint32_t> foreign_first_apic_id;
   // Written into every header (RSDP included); padded with spaces to 6 and 8 characters.
   std::string oem_id = "MINT";
   std::string oem_table_id = "MINTNODE";

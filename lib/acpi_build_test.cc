@@ -196,6 +196,28 @@ TEST(AcpiGolden, Madt) {
   EXPECT_EQ(Slice(tables, tables.madt), golden);
 }
 
+// A foreign APIC ID listed first (6.12's check_for_real_bsp): disabled, online-capable, the
+// UID after the node's, and the node's own entries after it, enabled as before.
+TEST(AcpiGolden, MadtWithForeignFirstEntry) {
+  AcpiNodeConfig config = SmallConfig();
+  config.foreign_first_apic_id = 0;
+  AcpiTables tables = Build(config);
+  Bytes madt = Slice(tables, tables.madt);
+  ASSERT_EQ(madt.size(), 44u + 2 * 8);
+  const Bytes foreign = {0x00, 0x08, 0x01, 0x00,
+                         0x02, 0x00, 0x00, 0x00};  // UID 1, APIC 0, online-capable
+  const Bytes own = {0x00, 0x08, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00};  // UID 0, APIC 1, enabled
+  EXPECT_EQ(Bytes(madt.begin() + 44, madt.begin() + 52), foreign);
+  EXPECT_EQ(Bytes(madt.begin() + 52, madt.begin() + 60), own);
+  auto summary = VerifyAcpiTables(tables.blob, tables.base, tables.base + tables.rsdp.offset);
+  ASSERT_TRUE(summary) << summary.error().message;
+  EXPECT_EQ(summary->enabled_apic_ids, std::vector<uint32_t>{1});
+
+  config.foreign_first_apic_id = 1;  // the node's own boot core
+  EXPECT_NE(ErrorOf(config).find("the APIC ID listed first, 1, must be one of no core"),
+            std::string::npos);
+}
+
 TEST(AcpiGolden, Dsdt) {
   const Bytes golden = {
       'D',  'S',  'D',  'T',                       // Signature

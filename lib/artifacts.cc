@@ -182,6 +182,16 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   acpi_config.apic_ids = node.cpus;
   acpi_config.apic_ids.insert(acpi_config.apic_ids.end(), node.receive_cpus.begin(),
                               node.receive_cpus.end());
+  // Listed first so that 6.12 keeps the node's cores (AcpiNodeConfig): the lowest APIC ID
+  // that is not the node's, 0 (the machine's BSP) on every machine whose nodes leave it to
+  // the host.
+  for (uint32_t id = 0; id <= kMaxXapicId; ++id) {
+    if (std::find(acpi_config.apic_ids.begin(), acpi_config.apic_ids.end(), id) ==
+        acpi_config.apic_ids.end()) {
+      acpi_config.foreign_first_apic_id = id;
+      break;
+    }
+  }
   // Suspend to RAM with the host as the firmware (docs/suspend.md), then the devices the node
   // owns (docs/devices.md): one DSDT holds both.
   acpi_config.sleep_control = layout.status_page + MINT_STATUS_SLEEP_CONTROL;

@@ -55,6 +55,7 @@ TEST_F(I386, EachLoadsTheModuleBuiltForItsKernel) {
   run_.Expect("module_loaded_i386");
   run_.Expect("module_loaded_amd64");
   run_.Expect("amd64_runs_6_12");
+  run_.Expect("amd64_6_12_runs_both_cores");
 }
 TEST_F(I386, EachModuleParksItsNodesReboot) {
   run_.Expect("reboot_parks_i386");

@@ -53,6 +53,11 @@ for node in i386 amd64; do
 done
 case "$(mint exec amd64 -- uname -r)" in 6.12.*) ok=0 ;; *) ok=1 ;; esac
 check amd64_runs_6_12 $ok "amd64 runs $(mint exec amd64 -- uname -r) beside the host's $(uname -r)"
+# 6.12 limits a kernel to one CPU when its boot CPU, listed first in the MADT, lacks the BSP
+# bit: a node's MADT lists a foreign APIC ID first (docs/kernels.md).
+online=$(mint exec amd64 -- cat /sys/devices/system/cpu/online)
+[ "$online" = 0-1 ]
+check amd64_6_12_runs_both_cores $? "amd64 (6.12, cpus [2, 3]) online CPUs: $online"
 
 # And each module does what it is there for: a node's reboot parks its core (the node stops,
 # with the reason), instead of resetting the machine; the host and the other node go on.
