@@ -70,7 +70,8 @@ constexpr PhysRange kBiosHole{0xf0000, 0x100000};
 constexpr uint64_t kMinLowSlice = 0x7000;
 // The slice a node gets when its plan names none (lib/plan.cc places them from the top of the
 // low window down): the measured minimum plus a page for kernels whose trampoline is a little
-// larger. The default window 0x10000-0x8ffff holds (512 KiB - 8 KiB trampoline) / 32 KiB = 15.
+// larger. The default window 0x10000-0x8ffff holds (512 KiB - 12 KiB of Mint's trampoline) /
+// 32 KiB = 15 (docs/trampoline.md; docs/low-memory.md has what a node needs there and when).
 constexpr uint64_t kDefaultLowSlice = 0x8000;
 
 struct NodeLayout {
