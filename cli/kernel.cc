@@ -3,6 +3,7 @@
 // (apt-get download, dpkg-deb -x, Kbuild against the kernel's own headers); this command runs
 // it and then checks, from the files themselves, that the module's vermagic names the kernel's
 // own release. A plan uses such a kernel as kernel = "debian:RELEASE".
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "app.h"
 #include "bzimage.h"
+#include "child.h"
 #include "commands.h"
 #include "files.h"
 #include "node_module.h"
@@ -54,23 +56,11 @@ Result<Tools> FindTools() {
 // Runs argv, its stderr (the script's progress) passing through; stdout captured when `out`.
 Result<void> Run(const std::vector<std::string>& argv, std::string* out = nullptr) {
   int pipefd[2] = {-1, -1};
-  if (out != nullptr && pipe(pipefd) != 0) return Fail("pipe: ", std::strerror(errno));
+  if (out != nullptr && pipe2(pipefd, O_CLOEXEC) != 0) return Fail("pipe: ", std::strerror(errno));
   pid_t pid = fork();
   if (pid < 0) return Fail("fork: ", std::strerror(errno));
-  if (pid == 0) {
-    if (out != nullptr) {
-      dup2(pipefd[1], STDOUT_FILENO);
-      close(pipefd[0]);
-      close(pipefd[1]);
-    } else {
-      dup2(STDERR_FILENO, STDOUT_FILENO);
-    }
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  // Without `out`, the script's standard output joins its progress on standard error.
+  if (pid == 0) ExecChild(argv, out != nullptr ? pipefd[1] : STDERR_FILENO, -1);
   if (out != nullptr) {
     close(pipefd[1]);
     char buffer[4096];

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "child.h"
+
 namespace mint {
 namespace {
 
@@ -70,26 +72,14 @@ class TempFile {
 // Runs argv[0] with `argv`, standard output and error into one string.
 Result<CommandResult> Run(const std::vector<std::string>& argv) {
   int pipefd[2];
-  if (::pipe(pipefd) != 0) return Fail("cannot make a pipe: ", std::strerror(errno));
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return Fail("cannot make a pipe: ", std::strerror(errno));
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(pipefd[0]);
     ::close(pipefd[1]);
     return Fail("cannot fork: ", std::strerror(errno));
   }
-  if (pid == 0) {
-    ::dup2(pipefd[1], 1);
-    ::dup2(pipefd[1], 2);
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
-    int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, 0);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  if (pid == 0) ExecChild(argv, pipefd[1], pipefd[1]);
   ::close(pipefd[1]);
   CommandResult result;
   char buffer[4096];

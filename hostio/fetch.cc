@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "child.h"
 #include "remote_image.h"
 
 namespace mint {
@@ -103,18 +104,7 @@ Result<std::vector<uint8_t>> FetchUrl(const std::string& url, const FetchOptions
     for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
     return Fail("cannot fork: ", std::strerror(saved));
   }
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, 0);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    std::fprintf(stderr, "error cannot run %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
-  }
+  if (pid == 0) ExecChild(argv, out[1], err[1]);
   ::close(out[1]);
   ::close(err[1]);
   std::vector<uint8_t> bytes;

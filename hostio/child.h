@@ -1,0 +1,15 @@
+// The child side of running a helper program: what a forked child does between fork() and
+// execv(). Written once here for every caller (store fetches, boot configs, node kernels).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mint {
+
+// In a forked child: standard output to `out_fd` and standard error to `err_fd` (-1 leaves
+// either as it is), standard input from /dev/null, then runs argv[0] with `argv`. Never
+// returns: when the program cannot run, says so on standard error and exits with 127.
+[[noreturn]] void ExecChild(const std::vector<std::string>& argv, int out_fd, int err_fd);
+
+}  // namespace mint
