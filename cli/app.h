@@ -37,6 +37,7 @@ void AddSuspend(CLI::App& app, Command& chosen);  // cli/suspend.cc, as is AddRe
 void AddResume(CLI::App& app, Command& chosen);
 void AddSnapshot(CLI::App& app, Command& chosen);   // cli/snapshot.cc
 void AddCpu(CLI::App& app, Command& chosen);        // cli/cpu.cc
+void AddMem(CLI::App& app, Command& chosen);        // cli/mem.cc
 void AddStore(CLI::App& app, Command& chosen);      // cli/store.cc
 void AddKernel(CLI::App& app, Command& chosen);     // cli/kernel.cc
 void AddHostSetup(CLI::App& app, Command& chosen);  // cli/host_setup.cc

@@ -224,6 +224,11 @@ Result<int> RunCheck(const MachineArgs& args) {
         nlohmann::json memory = nlohmann::json::array();
         for (const PhysRange& r : node->memory) memory.push_back(FormatRange(r));
         entry["memory"] = memory;
+        if (!node->receive_memory.empty()) {
+          nlohmann::json receive = nlohmann::json::array();
+          for (const PhysRange& r : node->receive_memory) receive.push_back(FormatRange(r));
+          entry["receive_memory"] = receive;
+        }
         if (node->low) entry["low"] = FormatRange(*node->low);
         // Only for a node with a network link: other plans' JSON stays as it was.
         if (node->address) entry["address"] = FormatIpv4(*node->address);
@@ -279,7 +284,13 @@ Result<int> RunCheck(const MachineArgs& args) {
       std::cout << " " << FormatRange(r);
       total += r.size();
     }
-    std::cout << " (" << Size(total) << "), low " << FormatRange(*node->low);
+    std::cout << " (" << Size(total) << ")";
+    if (!node->receive_memory.empty()) {
+      uint64_t receivable = 0;
+      for (const PhysRange& r : node->receive_memory) receivable += r.size();
+      std::cout << " (may receive " << Size(receivable) << ")";
+    }
+    std::cout << ", low " << FormatRange(*node->low);
     if (nc.layout)
       std::cout << ", kernel at " << Hex(nc.layout->kernel) << ", needs " << Size(nc.needs_bytes);
     else

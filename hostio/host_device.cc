@@ -230,6 +230,19 @@ Result<std::optional<mint_dlink_status>> HostDevice::DirectLinkStatus(uint32_t i
   return std::optional<mint_dlink_status>(arg);
 }
 
+Result<mint_mem> HostDevice::Mem(const mint_mem& request) {
+  auto arg = WithHeader<mint_mem>();
+  mint_hdr hdr = arg.hdr;
+  arg = request;
+  arg.hdr = hdr;
+  static constexpr const char* kWhat[] = {"asking about the memory", "giving the memory",
+                                          "asking the node to give the memory back",
+                                          "granting the memory again", "taking the memory back"};
+  const char* what = request.op < std::size(kWhat) ? kWhat[request.op] : "moving memory";
+  MINT_TRY_VOID(Call(MINT_IOC_MEM, &arg, what));
+  return arg;
+}
+
 Result<mint_cpu> HostDevice::Cpu(const mint_cpu& request, int* errno_out) {
   auto arg = WithHeader<mint_cpu>();
   mint_hdr hdr = arg.hdr;

@@ -29,6 +29,8 @@ class HostDevice : public NodeLoader {
   Result<std::optional<mint_dlink_status>> DirectLinkStatus(uint32_t index);
   // MINT_IOC_CPU: one step of a core's move (hostio/cores.h); `errno_out` gets the errno.
   Result<mint_cpu> Cpu(const mint_cpu& request, int* errno_out = nullptr);
+  // MINT_IOC_MEM: one step of moving memory (hostio/node_memory.h).
+  Result<mint_mem> Mem(const mint_mem& request);
   // MINT_IOC_RESUME: SIPI a suspended node back to its kernel's wakeup code.
   Result<mint_resume> Resume(uint32_t id);
   // MINT_IOC_READ: a suspended or stopped node's memory at `phys`.

@@ -66,6 +66,20 @@ Result<SnapshotResult> TakeSnapshot(HostDevice& host, const mint_node_status& no
   if (node.state != MINT_STATE_SUSPENDED)
     return Fail("node ", node_name, " is not suspended; 'mint suspend ", node_name,
                 "' first (an image of a running node would be torn)");
+  // Memory given while it ran (docs/memory-handover.md) is not in the boot layout an image
+  // boot rebuilds: an image of it would resume a kernel that uses memory it no longer has.
+  for (uint32_t i = 1; i < node.n_ranges && i < MINT_MAX_RANGES; ++i) {
+    mint_mem query{};
+    query.op = MINT_MEM_QUERY;
+    query.id = node.id;
+    query.start = node.ranges[i].start;
+    auto q = host.Mem(query);
+    if (q && q->given)
+      return Fail("node ", node_name, " holds memory ",
+                  FormatRange({node.ranges[i].start, node.ranges[i].start + node.ranges[i].size}),
+                  " given while it ran; an image cannot hold it: 'mint resume ", node_name,
+                  "', 'mint mem take ", node_name, "', then suspend and snapshot");
+  }
   MemoryImageLayout layout;
   layout.node = node_name;
   for (uint32_t i = 0; i < node.n_ranges && i < MINT_MAX_RANGES; ++i)

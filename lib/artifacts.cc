@@ -156,6 +156,7 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
   options.tsc_khz = in.tsc_khz;
   options.cpus = static_cast<uint32_t>(node.cpus.size() + node.receive_cpus.size());
   options.own_cpus = static_cast<uint32_t>(node.cpus.size());
+  options.receives_memory = !node.receive_memory.empty();
   options.console = node.console;
   options.status_page = layout.status_page;
   // Debian's i386 kernel parses MP tables (the x86_64 cloud kernel does not): boot_params.h.

@@ -26,10 +26,23 @@ std::optional<uint16_t> LegacyUartPort(const std::string& console) {
 }
 
 const std::vector<std::string>& ReservedCommandLineOptions() {
-  static const std::vector<std::string> kReserved = {
-      "tsc_early_khz",    "nr_cpus",       "maxcpus",     "possible_cpus", "pci",    "panic",
-      "mint_status",      "8250.nr_uarts", "earlyprintk", "acpi",          "memmap", "acpi_rsdp",
-      "no_ipi_broadcast", "mint_link",     "mint_net",    "mint_dlink"};
+  static const std::vector<std::string> kReserved = {"tsc_early_khz",
+                                                     "nr_cpus",
+                                                     "maxcpus",
+                                                     "possible_cpus",
+                                                     "pci",
+                                                     "panic",
+                                                     "mint_status",
+                                                     "8250.nr_uarts",
+                                                     "earlyprintk",
+                                                     "acpi",
+                                                     "memmap",
+                                                     "acpi_rsdp",
+                                                     "no_ipi_broadcast",
+                                                     "mint_link",
+                                                     "mint_net",
+                                                     "mint_dlink",
+                                                     "memhp_default_state"};
   return kReserved;
 }
 
@@ -56,6 +69,9 @@ Result<std::string> BuildCommandLine(const NodeCommandLine& options, uint32_t cm
   // (docs/cores.md): the kernel starts only its own.
   if (options.own_cpus != 0 && options.own_cpus < options.cpus)
     line << " maxcpus=" << options.own_cpus;
+  // Memory added at run time (docs/memory-handover.md) is onlined movable: only movable memory
+  // can be emptied and given back. A module cannot choose the zone itself.
+  if (options.receives_memory) line << " memhp_default_state=online_movable";
   // A node that owns PCI functions finds them through its DSDT and MCFG (ECAM only, in a
   // segment of its own); pci=noearly keeps it off the host's CF8/CFC ports at early boot.
   line << (options.owns_pci ? " pci=noearly" : " pci=off");

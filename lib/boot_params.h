@@ -22,6 +22,9 @@ struct NodeCommandLine {
   std::string console;       // "ttySn" or "shared"
   uint64_t status_page = 0;  // physical address, handed to the node's agent
   bool owns_pci = false;     // a node without PCI functions gets pci=off
+  // It may receive memory while it runs (receive_memory): memhp_default_state=online_movable,
+  // so the memory its module adds comes up movable and can be given back.
+  bool receives_memory = false;
   // noapic: a kernel with MP-table support (Debian's i386 686) finds the firmware's MP table in
   // the shared BIOS area, which lists the host's IO-APIC, and would program it; noapic keeps it
   // off (it still reads the IO-APIC's ID and version registers once, when registering it).

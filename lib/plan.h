@@ -23,6 +23,9 @@ namespace mint {
 
 // Cores one node may list in all, its own and receivable (MINT_MAX_CPUS in the module's ABI).
 inline constexpr size_t kMaxNodeCores = 16;
+// The unit of memory a node receives: the memory block of a node whose RAM ends below 64 GiB
+// (docs/memory-handover.md "Block size"). The node module reports its kernel's own.
+inline constexpr uint64_t kMemoryBlock = 128ull << 20;
 
 struct HostPlan {
   std::vector<PhysRange> reserved;  // booted with memmap=SIZE$ADDR: never host RAM
@@ -68,6 +71,10 @@ struct NodePlan {
   // Cores the node may receive while it runs (`mint cpu give`, docs/cores.md): its MADT lists
   // them after its own and its kernel starts only its own (maxcpus=).
   std::vector<uint32_t> receive_cpus;
+  // Ranges of the host's reserved memory the node may be given while it runs (`mint mem give`,
+  // docs/memory-handover.md): its kernel adds them as movable memory. Several nodes may list
+  // one range; the host module gives each byte to one kernel at a time.
+  std::vector<PhysRange> receive_memory;
   std::vector<PhysRange> memory;       // explicit ranges (sizes are placed by the planner)
   std::vector<uint64_t> memory_sizes;  // "512M" entries still to be placed
   std::optional<PhysRange> low;        // low slice below 1 MiB; assigned when absent

@@ -436,6 +436,13 @@ void ReadReceiveCpus(KeyReader& in, NodePlan& node) {
   node.receive_cpus = in.ApicIds();
 }
 
+void ReadReceiveMemory(KeyReader& in, NodePlan& node) {
+  for (const auto& [text, line] : in.Strings()) {
+    PhysRange range;
+    if (in.Take(ParseRange(text), line, range)) node.receive_memory.push_back(range);
+  }
+}
+
 // Ranges ("0x40000000-0x4fffffff") are fixed; sizes ("256M") are placed later.
 void ReadMemory(KeyReader& in, NodePlan& node) {
   auto memory = in.Strings();
@@ -546,6 +553,7 @@ constexpr PlanKey<NodePlan> kNodeKeys[] = {
     {"cpus", ReadNodeCpus, Write<&NodePlan::cpus>, kWritten},
     {"receive_cpus", ReadReceiveCpus, Write<&NodePlan::receive_cpus>},
     {"memory", ReadMemory, WriteMemory, kWritten},
+    {"receive_memory", ReadReceiveMemory, Write<&NodePlan::receive_memory>},
     {"low", ReadLow, Write<&NodePlan::low>},
     {"console", ReadConsole, Write<&NodePlan::console>, kWritten},
     {"dma32", ReadBool<&NodePlan::dma32>, Write<&NodePlan::dma32>},

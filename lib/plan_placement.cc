@@ -106,6 +106,8 @@ void PlacePlan(Plan& plan, const PlanLines& lines, std::vector<PlanProblem>& pro
   size_t wanting_low = 0;
   for (const NodePlan& node : plan.nodes) {
     taken.insert(taken.end(), node.memory.begin(), node.memory.end());
+    // Memory a node may receive is never placed at boot: it is there to be given later.
+    taken.insert(taken.end(), node.receive_memory.begin(), node.receive_memory.end());
     if (node.link) taken.push_back(*node.link);
     if (node.low && window_ok) low_taken.push_back(*node.low);
     wanting_low += node.low ? 0 : 1;

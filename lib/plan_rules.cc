@@ -279,6 +279,42 @@ void CheckReceiveCpus(const Plan& plan, size_t index, int line,
   }
 }
 
+// Every node's receive_memory (docs/memory-handover.md): whole 128 MiB blocks of the host's
+// reserved memory, clear of what the plan gives out at boot (`taken`: the store, nodes' memory,
+// links) and of the low window. Nodes may share a range: the host module gives it to one at a
+// time.
+void CheckReceiveMemory(const Plan& plan, const PlanLines& lines, const Owners<PhysRange>& taken,
+                        std::vector<PlanProblem>& problems) {
+  for (size_t index = 0; index < plan.nodes.size(); ++index) {
+    const NodePlan& node = plan.nodes[index];
+    if (node.receive_memory.empty()) continue;
+    const int line = lines.Node(index).Of("receive_memory");
+    const std::string where = "node " + node.name + ": receive_memory";
+    auto problem = [&](const std::string& what) {
+      problems.push_back({line, where + ": " + what});
+    };
+    if (node.node_module == kNoNodeModule)
+      problem("needs the node's mint_node.ko (node_module = \"none\"): it adds the memory");
+    if (node.arch == "i386")
+      problem(
+          "an i386 node cannot take memory at run time (Debian's 686 kernel has no memory "
+          "hotplug)");
+    for (const PhysRange& range : node.receive_memory) {
+      if (range.start % kMemoryBlock != 0 || range.end % kMemoryBlock != 0)
+        problem(FormatRange(range) +
+                " is not whole 128 MiB blocks (start and end on a multiple of " +
+                Hex(kMemoryBlock) + ")");
+      if (range.start < 0x100000000ull && range.Overlaps(plan.host.low_window))
+        problem(FormatRange(range) + " overlaps the low window");
+    }
+    for (const PhysRange& range : node.receive_memory) {
+      std::vector<PlanProblem> found;
+      CheckOwned(line, where, range, plan.host, taken, found);
+      problems.insert(problems.end(), found.begin(), found.end());
+    }
+  }
+}
+
 }  // namespace
 
 std::string NodeNameProblem(std::string_view name) {
@@ -421,6 +457,14 @@ void CheckPlanRules(const Plan& plan, const PlanLines& lines, std::vector<PlanPr
     }
   }
   CheckNetwork(plan, lines, taken, problems);
+  Owners<PhysRange> fixed = taken;
+  for (const NodePlan& node : plan.nodes) {
+    if (node.link) fixed.emplace_back(*node.link, "node " + node.name + "'s link");
+  }
+  for (const DirectLinkPlan& link : plan.links) {
+    if (link.region) fixed.emplace_back(*link.region, "link " + link.Name());
+  }
+  CheckReceiveMemory(plan, lines, fixed, problems);
 }
 
 void CheckArchMemory(const NodePlan& node, std::string_view arch, int line,

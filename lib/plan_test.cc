@@ -134,6 +134,37 @@ console = "ttyS2"
   EXPECT_EQ(again->nodes[1].receive_cpus, std::vector<uint32_t>{4});
 }
 
+TEST(Plan, ReceivableMemoryIsSharedNeverPlacedAndRoundTrips) {
+  // Two nodes list one pool; sized memory is placed around it, never in it.
+  auto plan = ParsePlan(R"(
+[host]
+reserved = ["0x40000000-0x5fffffff"]
+[[node]]
+name = "a"
+kernel = "k"
+cpus = [1]
+memory = ["64M"]
+receive_memory = ["0x40000000-0x47ffffff"]
+[[node]]
+name = "b"
+kernel = "k"
+cpus = [2]
+memory = ["64M"]
+receive_memory = ["0x40000000-0x47ffffff", "0x58000000-0x5fffffff"]
+console = "ttyS2"
+)",
+                        "t.toml");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  const PhysRange pool{0x40000000, 0x48000000};
+  EXPECT_EQ(plan->nodes[0].receive_memory, std::vector<PhysRange>{pool});
+  for (const NodePlan& node : plan->nodes)
+    for (const PhysRange& range : node.memory)
+      EXPECT_FALSE(range.Overlaps(pool)) << FormatRange(range);
+  auto again = ParsePlan(SerializePlan(*plan), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->nodes[1].receive_memory, plan->nodes[1].receive_memory);
+}
+
 TEST(Plan, HostKernelArgs) {
   HostPlan host;
   host.reserved = {{0x40000000, 0x60000000}};
@@ -248,6 +279,29 @@ INSTANTIATE_TEST_SUITE_P(
                 std::string(kHost) + kNode +
                     "memory=[\"64M\"]\nreceive_cpus=[2]\nnode_module=\"none\"\n",
                 "receive_cpus needs the node's mint_node.ko"},
+        BadPlan{"receive memory not whole blocks",
+                std::string(kHost) + kNode +
+                    "memory=[\"64M\"]\nreceive_memory=[\"0x54000000-0x5bffffff\"]\n",
+                "receive_memory: 0x54000000-0x5bffffff is not whole 128 MiB blocks"},
+        BadPlan{"receive memory outside reserved",
+                std::string(kHost) + kNode +
+                    "memory=[\"64M\"]\nreceive_memory=[\"0x80000000-0x87ffffff\"]\n",
+                "receive_memory: memory 0x80000000-0x87ffffff is not inside a range the host "
+                "reserved"},
+        BadPlan{
+            "receive memory over boot memory",
+            std::string(kHost) + kNode +
+                "memory=[\"0x40000000-0x4fffffff\"]\nreceive_memory=[\"0x48000000-0x4fffffff\"]\n",
+            "receive_memory: memory 0x48000000-0x4fffffff overlaps node a"},
+        BadPlan{"receive memory without module",
+                std::string(kHost) + kNode +
+                    "memory=[\"64M\"]\nnode_module=\"none\"\nreceive_memory=[\"0x58000000-"
+                    "0x5fffffff\"]\n",
+                "receive_memory: needs the node's mint_node.ko"},
+        BadPlan{"receive memory on i386",
+                std::string(kHost) + kNode +
+                    "memory=[\"64M\"]\narch=\"i386\"\nreceive_memory=[\"0x58000000-0x5fffffff\"]\n",
+                "an i386 node cannot take memory"},
         BadPlan{"receive too many",
                 std::string(kHost) + kNode +
                     "memory=[\"64M\"]\nreceive_cpus=[2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n",
@@ -566,6 +620,7 @@ const std::map<std::string, std::string> kNodeExamples = {
     {"cmdline", "cmdline = \"quiet\""},
     {"cpus", "cpus = [2, 3]"},
     {"receive_cpus", "receive_cpus = [4, 5]"},
+    {"receive_memory", "receive_memory = [\"0x70000000-0x77ffffff\"]"},
     {"memory", "memory = [\"0x50000000-0x5fffffff\", \"32M\"]"},
     {"low", "low = \"0x40000-0x47fff\""},
     {"console", "console = \"shared\""},

@@ -74,8 +74,41 @@ TEST_F(Cores, RefusalsMoveNothing) {
 TEST_F(Cores, AFailedGiveLeavesTheCoreParkedWithTheHost) {
   run_.Expect("failed_give_leaves_core_parked");
 }
+TEST_F(Cores, MemoryGivenIsAddedToTheNodesKernel) {
+  run_.Expect("mem_give_adds_to_node");
+}
+TEST_F(Cores, TheNodeUsesTheGivenMemory) {
+  run_.Expect("mem_used_by_node");
+}
+TEST_F(Cores, ASecondNodeGetsTheNextBlock) {
+  run_.Expect("mem_give_second_node");
+}
+TEST_F(Cores, MemLsShowsWhoHoldsWhat) {
+  run_.Expect("mem_ls_shows_both");
+}
+TEST_F(Cores, RefusesMemoryWhenNoneIsFree) {
+  run_.Expect("refuses_mem_none_free");
+}
+TEST_F(Cores, RefusesMemoryAnotherNodeHolds) {
+  run_.Expect("refuses_mem_held_by_other");
+}
+TEST_F(Cores, RefusesMemoryNotReceivable) {
+  run_.Expect("refuses_mem_not_receivable");
+}
+TEST_F(Cores, RefusesMemoryNotInWholeBlocks) {
+  run_.Expect("refuses_mem_unaligned");
+}
+TEST_F(Cores, TakesMemoryBackWithDataInIt) {
+  run_.Expect("mem_take_with_data");
+}
+TEST_F(Cores, MemoryGiveTakeCyclesLoseNothing) {
+  run_.Expect("mem_give_take_cycles");
+}
 TEST_F(Cores, StopHandsAGivenCoreBack) {
   run_.Expect("stop_returns_given_core");
+}
+TEST_F(Cores, StopHandsGivenMemoryBack) {
+  run_.Expect("stop_returns_given_memory");
 }
 TEST_F(Cores, HostLogIsClean) {
   run_.Expect("host_log_clean");

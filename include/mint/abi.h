@@ -22,14 +22,16 @@
 /*
  * 2: long-mode entry (32-byte table entries); 3: suspend/resume; 4: network links;
  * 5: direct node-to-node links (MINT_IOC_DLINK); 6: their status (MINT_IOC_DLINK_STATUS);
- * 7: cores moved between kernels (MINT_IOC_CPU, the cores page, receivable cores at CREATE)
+ * 7: cores moved between kernels (MINT_IOC_CPU, the cores page, receivable cores at CREATE);
+ * 8: memory given to running nodes (MINT_IOC_MEM, the memory page, the node page's mem_*)
  */
-#define MINT_ABI_REVISION 7u
+#define MINT_ABI_REVISION 8u
 
 #define MINT_NAME_LEN 32
 #define MINT_MAX_CPUS 16   /* cores one node may own */
 #define MINT_MAX_RANGES 8  /* memory ranges one node may own, low slice included */
 #define MINT_MAX_NODES 64  /* nodes the module tracks at once */
+#define MINT_MEM_GRANTS 4  /* ranges one node may be given at run time, at once */
 
 /* A physical memory range, [start, start + size). Both page aligned. */
 struct mint_range {
@@ -333,6 +335,13 @@ struct mint_node_page {
 	__u32 cores_online[8];  /* bit per APIC ID: the node's online cores, every poll */
 	__u32 cores_error_apic; /* the latest core the node failed to bring up or down */
 	__s32 cores_error;      /* and the kernel's error (-errno), 0 for none */
+	/* Memory given at run time (docs/memory-handover.md): what the node acted on and has. */
+	__u64 mem_seq;          /* the memory page's seq the node has acted on; written last */
+	__u64 mem_block_size;   /* the kernel's memory block size; 0: it cannot add memory */
+	struct mint_range mem_added[MINT_MEM_GRANTS]; /* ranges added and not removed (size 0: an unused slot) */
+	__u64 mem_error_start;  /* the latest range the node failed to add or remove */
+	__s32 mem_error;        /* and the kernel's error (-errno), 0 for none */
+	__u32 mem_pad;
 };
 #define MINT_HEARTBEAT_MS 100u
 
@@ -355,6 +364,21 @@ struct mint_host_page {
 struct mint_cores_page {
 	__u64 seq;        /* +1 after each change of granted[]; written last */
 	__u32 granted[8]; /* bit per APIC ID */
+};
+
+/*
+ * Written by the host module only (MINT_IOC_MEM), in the cores page's section: the ranges of
+ * the host's reserved memory the node may have added to its own now, beyond its boot memory.
+ * Each time `seq` changes, the node module adds what is granted and not added
+ * (add_memory_driver_managed, onlined movable) and removes what is added and not granted
+ * (offline_and_remove_memory, given up after `remove_ms`), then reports in its node page.
+ */
+#define MINT_SHARED_MEM (MINT_SHARED_CORES + 0x800u)
+struct mint_mem_page {
+	__u64 seq;       /* +1 after each change of grants[]; written last */
+	__u32 remove_ms; /* how long the node may try to empty a range before it gives up */
+	__u32 pad0;
+	struct mint_range grants[MINT_MEM_GRANTS]; /* size 0: an unused slot */
 };
 
 /* Written by the node's agent only; `out` follows the header. */
@@ -427,6 +451,41 @@ struct mint_cpu {
 	__u32 boot_core;       /* out: 1 if it is the owner's boot core (never moves) */
 	__u32 pad0;
 	__u64 tsc_done;        /* out: TSC when this op finished */
+};
+
+/*
+ * MINT_IOC_MEM: memory between the host and running nodes (docs/memory-handover.md). Each op
+ * is one step that leaves every byte owned by exactly one kernel; `mint mem` chains them.
+ *   QUERY    what node `id`'s node page says of [start, start + size) and its block size.
+ *   GIVE     a range of the host's reserved memory no one holds, aligned to the node's block
+ *            size, to running node `id`: claimed, zeroed, added to the node's ranges (so
+ *            DESTROY gives it back with the rest) and granted in its memory page.
+ *   RELEASE  asks node `id` to remove a range it was given: ungrants it.
+ *   KEEP     undoes a RELEASE: grants it again.
+ *   RECLAIM  a released range the node reports removed, having acted on the latest memory
+ *            page, is zeroed and goes back to the host.
+ */
+enum mint_mem_op {
+	MINT_MEM_QUERY = 0,
+	MINT_MEM_GIVE = 1,
+	MINT_MEM_RELEASE = 2,
+	MINT_MEM_KEEP = 3,
+	MINT_MEM_RECLAIM = 4,
+};
+struct mint_mem {
+	struct mint_hdr hdr;
+	__u32 op;         /* enum mint_mem_op */
+	__u32 id;         /* the node */
+	__u64 start;
+	__u64 size;
+	__u32 remove_ms;  /* GIVE, RELEASE: the node's deadline for removing (0: 10 s) */
+	__u32 granted;    /* out: 1 if the node's memory page grants the range */
+	__u32 added;      /* out: 1 if the node page lists it added */
+	__u32 acked;      /* out: 1 if the node acted on its memory page's latest seq */
+	__s32 node_error; /* out: the node's latest error for this range, or 0 */
+	__u32 given;      /* out: 1 if the range is one of the node's given ranges */
+	__u64 block_size; /* out: the node's memory block size, 0 if it cannot add memory */
+	__u64 tsc_done;   /* out: TSC when this op finished */
 };
 
 /*
@@ -575,6 +634,7 @@ struct mint_dlink_status {
 #define MINT_IOC_DLINK _IOWR(MINT_IOC_TYPE, 12, struct mint_dlink_attach)
 #define MINT_IOC_DLINK_STATUS _IOWR(MINT_IOC_TYPE, 13, struct mint_dlink_status)
 #define MINT_IOC_CPU _IOWR(MINT_IOC_TYPE, 14, struct mint_cpu)
+#define MINT_IOC_MEM _IOWR(MINT_IOC_TYPE, 15, struct mint_mem)
 /* 0x10 and up: the store (numbers apart from the node ioctls others add) */
 #define MINT_IOC_STORE _IOWR(MINT_IOC_TYPE, 0x10, struct mint_store)
 
@@ -595,6 +655,11 @@ MINT_STATIC_ASSERT(sizeof(struct mint_create) == 8 + 32 + 8 + 64 + 128 + 8 + 8 +
 		   "mint_create");
 MINT_STATIC_ASSERT(sizeof(struct mint_cpu) == 8 + 56 + 8, "mint_cpu");
 MINT_STATIC_ASSERT(sizeof(struct mint_cores_page) == 40, "mint_cores_page");
+MINT_STATIC_ASSERT(sizeof(struct mint_mem) == 8 + 24 + 24 + 16, "mint_mem");
+MINT_STATIC_ASSERT(sizeof(struct mint_mem_page) == 16 + 16 * MINT_MEM_GRANTS, "mint_mem_page");
+MINT_STATIC_ASSERT(MINT_SHARED_MEM >= MINT_SHARED_CORES + sizeof(struct mint_cores_page) &&
+			   MINT_SHARED_MEM + sizeof(struct mint_mem_page) <= MINT_SHARED_CORES + 0x1000,
+		   "the memory page shares the cores page's section");
 MINT_STATIC_ASSERT(sizeof(struct mint_load) == 40, "mint_load");
 MINT_STATIC_ASSERT(sizeof(struct mint_start) == 64, "mint_start");
 MINT_STATIC_ASSERT(sizeof(struct mint_status_page) == 104 + 24, "mint_status_page");
@@ -604,7 +669,7 @@ MINT_STATIC_ASSERT(sizeof(struct mint_node_status) ==
 MINT_STATIC_ASSERT(sizeof(struct mint_resume) == 24, "mint_resume");
 MINT_STATIC_ASSERT(sizeof(struct mint_destroy) == 16, "mint_destroy");
 MINT_STATIC_ASSERT(sizeof(struct mint_last_error) == 128, "mint_last_error");
-MINT_STATIC_ASSERT(sizeof(struct mint_node_page) == 64 + 128 + 48, "mint_node_page");
+MINT_STATIC_ASSERT(sizeof(struct mint_node_page) == 64 + 128 + 48 + 96, "mint_node_page");
 MINT_STATIC_ASSERT(sizeof(struct mint_host_page) == 4096, "mint_host_page");
 MINT_STATIC_ASSERT(sizeof(struct mint_exec_result) == 32, "mint_exec_result");
 MINT_STATIC_ASSERT(sizeof(struct mint_shared_io) == 40, "mint_shared_io");

@@ -74,6 +74,7 @@ union mint_arg {
 	struct mint_dlink_attach dlink;
 	struct mint_dlink_status dlink_status;
 	struct mint_cpu cpu;
+	struct mint_mem mem;
 };
 
 /*
@@ -132,6 +133,7 @@ MINT_RUN(link_attach, link)
 MINT_RUN(dlink_attach, dlink)
 MINT_RUN(dlink_status, dlink_status)
 MINT_RUN(cpu, cpu)
+MINT_RUN(mem, mem)
 
 /*
  * One row per ioctl: the dispatcher knows nothing else about a command, so adding one is
@@ -176,6 +178,7 @@ static const struct mint_ioctl mint_ioctls[] = {
 	MINT_IOCTL(MINT_IOC_DLINK, dlink_attach, dlink, mint_dlink_args_ok),
 	MINT_IOCTL(MINT_IOC_DLINK_STATUS, dlink_status, dlink_status, NULL),
 	MINT_IOCTL(MINT_IOC_CPU, cpu, cpu, NULL),
+	MINT_IOCTL(MINT_IOC_MEM, mem, mem, NULL),
 	MINT_IOCTL(MINT_IOC_STORE, store, store, NULL),
 };
 

@@ -91,6 +91,10 @@ struct mint_node {
 	u32 listed[MINT_MAX_CPUS];
 	u32 releasing; /* bit i: apic_ids[i] is ungranted, waiting for the node to let it go */
 	u64 cores_seq; /* the cores page's seq, as last written */
+	/* Memory given at run time (hotmem.c): bit r of each is about ranges[r]. */
+	u32 given;         /* ranges[r] was given while the node ran (MINT_IOC_MEM) */
+	u32 mem_releasing; /* ungranted, waiting for the node to remove it */
+	u64 mem_seq;       /* the memory page's seq, as last written */
 	struct mint_range ranges[MINT_MAX_RANGES];
 	struct resource *claims[MINT_MAX_RANGES];
 	u64 status_phys;
@@ -184,6 +188,9 @@ int mint_cpu(struct mint_file *f, struct mint_cpu *c);
 int mint_cores_publish(struct mint_node *n);
 void mint_cores_forget(const struct mint_node *n);
 
+/* hotmem.c */
+int mint_mem(struct mint_file *f, struct mint_mem *m);
+
 /* node.c */
 void mint_nodes_init(void);
 void mint_nodes_exit(void);
@@ -197,6 +204,7 @@ int mint_status(struct mint_file *f, struct mint_node_status *s);
 int mint_destroy(struct mint_file *f, struct mint_destroy *d);
 struct mint_node *mint_node_get(struct mint_file *f, u32 id, bool quiet);
 bool mint_clean_take(u64 start, u64 size);
+void mint_clean_add(u64 start, u64 size);
 void mint_legacy_pending(struct mint_node *n);
 void mint_legacy_restore_node(struct mint_node *n);
 int mint_pm_init(void);

@@ -318,7 +318,7 @@ static int mint_check_cpus(struct mint_file *f, const struct mint_create *c,
 static struct mint_range mint_clean[MINT_MAX_CLEAN];
 static unsigned int mint_n_clean;
 
-static void mint_clean_add(u64 start, u64 size)
+void mint_clean_add(u64 start, u64 size)
 {
 	if (mint_n_clean == MINT_MAX_CLEAN)
 		mint_n_clean--;

@@ -21,7 +21,12 @@
  *  - cores (docs/cores.md): the host grants the node its cores in the cores page; this module
  *    brings up a granted core, takes down one no longer granted, and refuses, through a CPU
  *    hotplug callback, any core its kernel tries to start that is not granted (a user in the
- *    node running chcpu must not wake another kernel's core).
+ *    node running chcpu must not wake another kernel's core);
+ *  - memory (docs/memory-handover.md): the host grants the node ranges of its reserved memory
+ *    in the memory page; this module adds a granted range to the kernel
+ *    (add_memory_driver_managed, onlined movable by memhp_default_state=online_movable) and
+ *    removes one no longer granted (offline_and_remove_memory), giving up at the host's
+ *    deadline when the kernel cannot empty it.
  *
  * The shared sections and who writes what: docs/shared-memory.md and include/mint/abi.h.
  * The loader passes their place as mint_status= on the command line; /init hands it over as
@@ -33,12 +38,16 @@
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/kmsg_dump.h>
+#include <linux/kthread.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/notifier.h>
 #include <linux/mutex.h>
 #include <linux/panic_notifier.h>
 #include <linux/reboot.h>
+#include <linux/sched/signal.h>
 #include <linux/spinlock.h>
 #include <linux/suspend.h>
 #include <linux/tty.h>
@@ -68,6 +77,7 @@ static const struct mint_host_page *host_page;
 static const u8 *console_in;
 static u8 *console_out;
 static const struct mint_cores_page *cores_page;
+static const struct mint_mem_page *mem_page;
 
 static char *dlink;
 module_param(dlink, charp, 0444);
@@ -248,6 +258,201 @@ static int mint_power_off_handler(struct sys_off_data *data)
 	mint_park();
 }
 
+/* ---- memory given at run time (docs/memory-handover.md) ---- */
+
+#if IS_ENABLED(CONFIG_MEMORY_HOTREMOVE)
+static struct task_struct *mem_task;
+static DECLARE_WAIT_QUEUE_HEAD(mem_wait);
+static bool mem_kick;
+static bool mem_paused;                  /* a sleep transition is under way */
+static DEFINE_MUTEX(mem_lock);           /* held by each pass and by the PM notifier */
+static struct mint_range mem_have[MINT_MEM_GRANTS]; /* what this kernel has added now */
+static unsigned long mem_deadline;       /* jiffies by which a removal under way gives up */
+static bool mem_removing;
+
+static bool mint_mem_in(const struct mint_range *list, const struct mint_range *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < MINT_MEM_GRANTS; i++)
+		if (list[i].size && list[i].start == r->start && list[i].size == r->size)
+			return true;
+	return false;
+}
+
+static void mint_mem_error(const struct mint_range *r, int err, const char *what)
+{
+	pr_warn("mint-node: cannot %s memory 0x%llx-0x%llx: %d%s\n", what, r->start,
+		r->start + r->size - 1, err,
+		err == -EINTR ? " (still in use when the host's deadline passed)" : "");
+	WRITE_ONCE(page->mem_error_start, r->start);
+	WRITE_ONCE(page->mem_error, err);
+}
+
+/*
+ * One pass over the memory page: removes what is added and no longer granted, adds what is
+ * granted and not added, reports, then acknowledges the seq it acted on. A removal runs until
+ * the kernel has emptied the range (it migrates what is there) or the poll, at the deadline,
+ * interrupts it with a signal: the range then stays added and the error says -EINTR.
+ */
+static void mint_mem_apply(void)
+{
+	struct mint_range want[MINT_MEM_GRANTS];
+	unsigned int i, j;
+	u32 remove_ms;
+	u64 seq;
+
+	mutex_lock(&mem_lock);
+	if (mem_paused) {
+		mutex_unlock(&mem_lock);
+		return;
+	}
+	seq = READ_ONCE(mem_page->seq);
+	smp_rmb(); /* the seq before the grants it announces */
+	for (i = 0; i < MINT_MEM_GRANTS; i++) {
+		want[i].start = READ_ONCE(mem_page->grants[i].start);
+		want[i].size = READ_ONCE(mem_page->grants[i].size);
+	}
+	remove_ms = READ_ONCE(mem_page->remove_ms);
+	WRITE_ONCE(page->mem_error, 0); /* errors of this pass only */
+	for (i = 0; i < MINT_MEM_GRANTS; i++) {
+		int err;
+
+		if (!mem_have[i].size || mint_mem_in(want, &mem_have[i]))
+			continue;
+		WRITE_ONCE(mem_deadline, jiffies + msecs_to_jiffies(remove_ms ? remove_ms : 10000));
+		WRITE_ONCE(mem_removing, true);
+		err = offline_and_remove_memory(mem_have[i].start, mem_have[i].size);
+		WRITE_ONCE(mem_removing, false);
+		flush_signals(current);
+		if (err) {
+			mint_mem_error(&mem_have[i], err, "give back");
+			continue;
+		}
+		pr_info("mint-node: memory 0x%llx-0x%llx back to the host\n", mem_have[i].start,
+			mem_have[i].start + mem_have[i].size - 1);
+		memset(&mem_have[i], 0, sizeof(mem_have[i]));
+	}
+	for (i = 0; i < MINT_MEM_GRANTS; i++) {
+		int err;
+
+		if (!want[i].size || mint_mem_in(mem_have, &want[i]))
+			continue;
+		for (j = 0; j < MINT_MEM_GRANTS && mem_have[j].size; j++)
+			;
+		if (j == MINT_MEM_GRANTS) {
+			mint_mem_error(&want[i], -ENOSPC, "add");
+			continue;
+		}
+		err = add_memory_driver_managed(memory_add_physaddr_to_nid(want[i].start),
+						want[i].start, want[i].size, "System RAM (mint)",
+						MHP_NONE);
+		if (err) {
+			mint_mem_error(&want[i], err, "add");
+			continue;
+		}
+		mem_have[j] = want[i];
+		pr_info("mint-node: memory 0x%llx-0x%llx received from the host\n", want[i].start,
+			want[i].start + want[i].size - 1);
+	}
+	for (i = 0; i < MINT_MEM_GRANTS; i++) {
+		WRITE_ONCE(page->mem_added[i].start, mem_have[i].start);
+		WRITE_ONCE(page->mem_added[i].size, mem_have[i].size);
+	}
+	smp_wmb(); /* what it did before the seq that says it is done */
+	WRITE_ONCE(page->mem_seq, seq);
+	mutex_unlock(&mem_lock);
+}
+
+/* Its own thread, not a work item: a removal may take seconds and must take a signal. */
+static int mint_mem_thread(void *unused)
+{
+	allow_signal(SIGKILL);
+	while (!kthread_should_stop()) {
+		if (wait_event_interruptible(mem_wait, READ_ONCE(mem_kick) || kthread_should_stop()))
+			flush_signals(current);
+		if (kthread_should_stop())
+			break;
+		WRITE_ONCE(mem_kick, false);
+		mint_mem_apply();
+	}
+	return 0;
+}
+
+static void mint_mem_poll(void)
+{
+	if (!mem_task || READ_ONCE(mem_paused))
+		return;
+	if (READ_ONCE(mem_removing) && time_after(jiffies, READ_ONCE(mem_deadline)))
+		send_sig(SIGKILL, mem_task, 1); /* offline_pages() gives up on a pending signal */
+	else if (READ_ONCE(mem_page->seq) != READ_ONCE(page->mem_seq) && !READ_ONCE(mem_kick)) {
+		WRITE_ONCE(mem_kick, true);
+		wake_up(&mem_wait);
+	}
+}
+
+static void mint_mem_pause(bool pause)
+{
+	if (!mem_task)
+		return;
+	if (pause) {
+		WRITE_ONCE(mem_paused, true);
+		if (READ_ONCE(mem_removing))
+			send_sig(SIGKILL, mem_task, 1); /* the sleep does not wait for a removal */
+		mutex_lock(&mem_lock); /* a pass under way ends first */
+		mutex_unlock(&mem_lock);
+	} else {
+		WRITE_ONCE(mem_paused, false);
+	}
+}
+
+static void mint_mem_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < MINT_MEM_GRANTS; i++) /* a reloaded module finds what it added */
+		mem_have[i] = page->mem_added[i];
+	page->mem_seq = 0; /* acts once on the memory page as it finds it */
+	page->mem_error = 0;
+	mem_task = kthread_run(mint_mem_thread, NULL, "mint-mem");
+	if (IS_ERR(mem_task)) {
+		pr_warn("mint-node: no memory from the host: cannot start a thread: %ld\n",
+			PTR_ERR(mem_task));
+		mem_task = NULL;
+		page->mem_block_size = 0;
+		return;
+	}
+	page->mem_block_size = memory_block_size_bytes();
+}
+
+static void mint_mem_exit(void)
+{
+	if (mem_task) {
+		send_sig(SIGKILL, mem_task, 1);
+		kthread_stop(mem_task);
+		mem_task = NULL;
+	}
+}
+#else
+/* No memory hotplug in this kernel (686: FLATMEM): a block size of 0 says so to the host. */
+static void mint_mem_poll(void)
+{
+}
+
+static void mint_mem_pause(bool pause)
+{
+}
+
+static void mint_mem_init(void)
+{
+	page->mem_block_size = 0;
+}
+
+static void mint_mem_exit(void)
+{
+}
+#endif
+
 /* ---- cores (docs/cores.md) ---- */
 
 static int cores_hp_state;
@@ -348,11 +553,13 @@ static int mint_cores_pm(struct notifier_block *nb, unsigned long action, void *
 		mutex_lock(&cores_lock); /* a pass under way ends first */
 		WRITE_ONCE(cores_paused, true);
 		mutex_unlock(&cores_lock);
+		mint_mem_pause(true);
 		break;
 	case PM_POST_SUSPEND:
 	case PM_POST_HIBERNATION:
 	case PM_POST_RESTORE:
 		WRITE_ONCE(cores_paused, false);
+		mint_mem_pause(false);
 		break;
 	}
 	return NOTIFY_DONE;
@@ -438,6 +645,7 @@ static void mint_poll(struct work_struct *work)
 		WRITE_ONCE(page->heartbeat, page->heartbeat + 1);
 	}
 	mint_cores_poll();
+	mint_mem_poll();
 	schedule_delayed_work(&poll_work, msecs_to_jiffies(MINT_POLL_MS));
 }
 
@@ -641,6 +849,7 @@ static int __init mint_node_init(void)
 	console_in = shared + (MINT_SHARED_CONSOLE_IN - MINT_SHARED_NODE_PAGE);
 	console_out = shared + (MINT_SHARED_CONSOLE_OUT - MINT_SHARED_NODE_PAGE);
 	cores_page = shared + (MINT_SHARED_CORES - MINT_SHARED_NODE_PAGE);
+	mem_page = shared + (MINT_SHARED_MEM - MINT_SHARED_NODE_PAGE);
 
 	/* A module reloaded in the same boot keeps the counters the host follows. */
 	if (page->magic != MINT_NODE_PAGE_MAGIC) {
@@ -686,6 +895,7 @@ static int __init mint_node_init(void)
 	saved_panic_blink = panic_blink;
 	panic_blink = mint_panic_blink;
 
+	mint_mem_init();
 	INIT_DELAYED_WORK(&poll_work, mint_poll);
 	last_beat = jiffies;
 	schedule_delayed_work(&poll_work, 0);
@@ -714,6 +924,7 @@ static void __exit mint_node_exit(void)
 {
 	mint_net_exit();
 	cancel_delayed_work_sync(&poll_work);
+	mint_mem_exit();
 	mint_cores_exit();
 	panic_blink = saved_panic_blink;
 	atomic_notifier_chain_unregister(&panic_notifier_list, &mint_panic_nb);

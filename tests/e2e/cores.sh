@@ -167,14 +167,91 @@ echo "$out" | grep -q "it is the host's again, parked" &&
   [ "$rc" != 0 ] && [ "$owner" = host ] && [ "$state" = 0 ] && [ "$n" = 1 ] && [ "$(host_online 1)" = 1 ]
 check failed_give_leaves_core_parked $? "rc $rc, owner $owner, host online $state, alpha on $n CPU: $out"
 
+# Memory (docs/memory-handover.md): alpha and beta may both receive 0x60000000-0x6fffffff.
+mem_total() { mint exec "$1" -- awk '/^MemTotal/ { print $2 }' /proc/meminfo; } # NODE: kB
+movable_free() { # NODE: free pages in its Movable zone (0 without one)
+  mint exec "$1" -- awk '/zone +Movable/ { m = 1 } m && /nr_free_pages/ { print $2; exit }' /proc/zoneinfo
+}
+m0=$(mem_total alpha)
+line=$(mint mem give alpha --json 2>&1)
+rc=$?
+m1=$(mem_total alpha)
+added=$(mint exec alpha -- grep -c "System RAM (mint)" /proc/iomem)
+echo "mem give: $line"
+[ "$rc" = 0 ] && [ $((m1 - m0)) = 131072 ] && [ "$added" = 1 ] &&
+  echo "$line" | grep -q '"range":"0x60000000-0x67ffffff"'
+check mem_give_adds_to_node $? "rc $rc, alpha MemTotal $m0 -> $m1 kB, System RAM (mint) in its iomem: $added: $line"
+
+# The node's kernel uses it: 100 MiB written into a tmpfs land in the added (movable) memory.
+free0=$(movable_free alpha)
+mint exec --timeout 60 alpha -- sh -c 'mkdir -p /tmp/m && mount -t tmpfs -o size=120m mem /tmp/m &&
+  dd if=/dev/zero of=/tmp/m/fill bs=1M count=100 2>/dev/null' > /dev/null 2>&1
+free1=$(movable_free alpha)
+[ -n "$free0" ] && [ -n "$free1" ] && [ $((free0 - free1)) -gt 12800 ]
+check mem_used_by_node $? "free pages in alpha's Movable zone: $free0 -> $free1 after 100 MiB into a tmpfs"
+
+line=$(mint mem give beta --json 2>&1)
+rc=$?
+echo "$line" | grep -q '"range":"0x68000000-0x6fffffff"' && [ "$rc" = 0 ] && [ "$(mem_total beta)" -gt 0 ]
+check mem_give_second_node $? "rc $rc (beta gets the block alpha does not hold): $line"
+mint mem ls
+ls=$(mint mem ls)
+echo "$ls" | grep alpha | grep -q "0x60000000-0x67ffffff.*in use" &&
+  echo "$ls" | grep beta | grep -q "0x68000000-0x6fffffff.*in use"
+check mem_ls_shows_both $? "$ls"
+
+refusal refuses_mem_none_free "has no free 128 MiB now" mint mem give alpha
+refusal refuses_mem_held_by_other "overlaps node beta's 0x68000000-0x6fffffff" mint mem give alpha 0x68000000-0x6fffffff
+refusal refuses_mem_not_receivable "is not in node alpha's receive_memory" mint mem give alpha 0x50000000-0x57ffffff
+refusal refuses_mem_unaligned "must start and end on the node's memory block size" mint mem give alpha 0x6c000000-0x6fffffff
+
+# Taking it back while the 100 MiB are in it: the node migrates them to its own memory.
+line=$(mint mem take alpha --timeout 60 --json 2>&1)
+rc=$?
+m2=$(mem_total alpha)
+size=$(mint exec alpha -- wc -c /tmp/m/fill | awk '{ print $1 }')
+echo "mem take: $line"
+[ "$rc" = 0 ] && [ "$m2" = "$m0" ] && [ "$size" = 104857600 ] &&
+  [ "$(mint exec alpha -- grep -c 'System RAM (mint)' /proc/iomem)" = 0 ]
+check mem_take_with_data $? "rc $rc, alpha MemTotal $m2 kB (booted with $m0), its 100 MiB file still $size bytes: $line"
+mint exec alpha -- sh -c 'umount /tmp/m' > /dev/null 2>&1
+
+# Cycles: the block at 0x60000000 goes alpha -> host -> beta -> host, every kernel alive.
+echo "mem take beta: $(mint mem take beta --json 2>&1)"
+mint ps --json > /tmp/before.json
+i=0 failed=0 gives="" takes=""
+while [ $i -lt "${MINT_E2E_MEM_CYCLES:-3}" ]; do
+  i=$((i + 1))
+  for node in alpha beta; do
+    l1=$(mint mem give $node 0x60000000-0x67ffffff --json 2>&1) || { failed=$((failed + 1)); echo "cycle $i: $l1"; }
+    l2=$(mint mem take $node --json 2>&1) || { failed=$((failed + 1)); echo "cycle $i: $l2"; }
+    gives="$gives $(json_field "$l1" total_ms | cut -d. -f1)"
+    takes="$takes $(json_field "$l2" total_ms | cut -d. -f1)"
+  done
+done
+sleep 1
+mint ps --json > /tmp/after.json
+alive=$(heartbeats_advanced /tmp/before.json /tmp/after.json)
+ma=$(mem_total alpha) given=$(mint mem ls --json | tr -d ' \n')
+[ "$failed" = 0 ] && [ "$alive" = 2 ] && [ "$ma" = "$m0" ] && [ "$given" = "[]" ]
+check mem_give_take_cycles $? "$i cycles, $failed failures; nodes alive $alive/2; alpha MemTotal $ma kB; given now $given; give (ms):$gives; take (ms):$takes"
+
 # Stopping a node that holds a given core hands it back parked; the host can start it again.
+# It holds given memory too: that goes back with the rest.
 mint cpu give alpha 1 > /dev/null 2>&1
+mint mem give alpha > /dev/null 2>&1
+mem_before=$(mint mem ls --json | tr -d ' \n')
 mint stop alpha > /tmp/stop.txt 2>&1
 rc=$?
 owner=$(core_field 1 owner) state=$(host_online 1)
 echo 1 > /sys/devices/system/cpu/cpu1/online
 [ "$rc" = 0 ] && [ "$owner" = host ] && [ "$state" = 0 ] && [ "$(host_online 1)" = 1 ]
 check stop_returns_given_core $? "after mint stop alpha: owner $owner, host online $state, then onlined by the host: $(host_online 1)"
+line=$(mint mem give beta 0x60000000-0x67ffffff --json 2>&1)
+rc=$?
+claims=$(grep -c "mint:alpha" /proc/iomem)
+echo "$mem_before" | grep -q 0x60000000 && [ "$rc" = 0 ] && [ "$claims" = 0 ]
+check stop_returns_given_memory $? "alpha held $mem_before; after mint stop alpha, its claims in /proc/iomem: $claims; beta given the same block: rc $rc: $line"
 
 dmesg | grep -E "BUG|WARNING|Oops|refusing to bring" > /tmp/bad.txt
 [ ! -s /tmp/bad.txt ]
