@@ -143,7 +143,7 @@ static void check(int ok, const char *fmt, ...)
 /* Refusals tried and held, per ioctl (or mechanism), for the table at the end. */
 static const char *const groups[] = { "dispatch", "TRAMPOLINE", "CREATE", "LOAD", "READ",
 				      "START", "RESUME", "STATUS", "DESTROY", "SHARED",
-				      "STORE", "LINK", "DLINK", "CPU", "mmap", "hotplug", "rmmod", "suspend",
+				      "STORE", "LINK", "DLINK", "CPU", "MEM", "mmap", "hotplug", "rmmod", "suspend",
 				      "lockdown" };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 static int tried[N_GROUPS], held[N_GROUPS];
@@ -770,6 +770,34 @@ static void test_cpu(unsigned int id)
 	refuse("CPU", call(MINT_IOC_CPU, &c, why), -EPERM, "CPU RECLAIM of a boot core");
 }
 
+/* MINT_IOC_MEM's refusals (docs/memory-handover.md) on node `id`, created and not started. */
+static void test_mem(unsigned int id)
+{
+	struct mint_mem m;
+	char why[MINT_ERROR_LEN];
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	hdr(&m.hdr);
+	m.op = MINT_MEM_QUERY;
+	m.id = id;
+	m.start = 0x60000000;
+	ret = call(MINT_IOC_MEM, &m, why);
+	check(ret == 0 && !m.given && !m.granted, "MEM QUERY: nothing given to node %u -> %d", id, ret);
+	m.op = 9;
+	refuse("MEM", call(MINT_IOC_MEM, &m, why), -EINVAL, "MEM with an unknown op");
+	m.op = MINT_MEM_GIVE;
+	m.size = 0x8000000;
+	refuse("MEM", call(MINT_IOC_MEM, &m, why), -EBUSY, "MEM GIVE to a node not started");
+	m.op = MINT_MEM_RELEASE;
+	refuse("MEM", call(MINT_IOC_MEM, &m, why), -ENOENT, "MEM RELEASE of a range not given");
+	m.op = MINT_MEM_RECLAIM;
+	refuse("MEM", call(MINT_IOC_MEM, &m, why), -ENOENT, "MEM RECLAIM of a range not given");
+	m.op = MINT_MEM_QUERY;
+	m.id = MINT_MAX_NODES;
+	refuse("MEM", call(MINT_IOC_MEM, &m, why), -EINVAL, "MEM QUERY of a node id out of range");
+}
+
 static void test_host_suspend(const char *node)
 {
 	char grep[128];
@@ -1080,6 +1108,7 @@ int main(int argc, char **argv)
 	check(info.nodes == 1 && info.trampoline_ok && info.trampoline_phys == TRAMP_PHYS,
 	      "INFO: 1 node, trampoline at 0x%llx", (unsigned long long)info.trampoline_phys);
 	test_cpu(id);
+	test_mem(id);
 
 	good_node(&c2, "beta");
 	c2.ranges[0] = (struct mint_range){ 0x40000, 0x10000 };
