@@ -41,6 +41,19 @@ std::vector<Region> MapRegions(const Plan& plan, const Inventory* inventory) {
     out.push_back({*link.region, "link " + link.Name(), "link"});
     owned.push_back(*link.region);
   }
+  // Memory nodes may receive while they run (docs/memory-handover.md): one box per pool.
+  std::map<std::pair<uint64_t, uint64_t>, std::string> pools;
+  for (const NodePlan& node : plan.nodes) {
+    for (const PhysRange& r : node.receive_memory) {
+      std::string& names = pools[{r.start, r.end}];
+      names += (names.empty() ? "" : ", ") + node.name;
+    }
+  }
+  for (const auto& [range, names] : pools) {
+    PhysRange r{range.first, range.second};
+    out.push_back({r, "may go to " + names, "receive"});
+    owned.push_back(r);
+  }
   const PhysRange& window = plan.host.low_window;
   PhysRange trampoline{window.start, std::min(window.end, window.start + kTrampolineBytes)};
   out.push_back({trampoline, "trampoline", "trampoline"});
@@ -131,6 +144,7 @@ std::string MapSvg(const std::string& title, const Plan& plan, const std::vector
     if (r.kind == "ram") return "#bab0ac";
     if (r.kind == "trampoline") return "#e15759";
     if (r.kind == "store") return "#d4a6c8";
+    if (r.kind == "receive") return "#f1ce63";  // given to one node at a time, at run time
     return "#eeeeee";
   };
   const double kRowWidth = 1100, kLeft = 20, kBoxHeight = 54;
