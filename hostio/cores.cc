@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "format.h"
 #include "node_access.h"
 
 namespace mint {
@@ -37,16 +38,6 @@ std::string OwnerName(HostDevice& host, uint32_t owner) {
 
 // How long undoing a failed give waits for the node to answer, whatever the move's timeout.
 constexpr double kUndoSeconds = 10;
-
-std::string Seconds(double s) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g s", s);
-  return text;
-}
-
-std::string Errno(int32_t err) {
-  return std::string(std::strerror(-err)) + " (" + std::to_string(err) + ")";
-}
 
 // Polls the core until `done(query)` or the timeout; the last query either way.
 template <typename Done>

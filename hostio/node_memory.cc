@@ -36,16 +36,6 @@ Result<mint_mem> Step(HostDevice& host, uint32_t op, uint32_t id, uint64_t start
   return host.Mem(arg);
 }
 
-std::string Seconds(double s) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g s", s);
-  return text;
-}
-
-std::string Errno(int32_t err) {
-  return std::string(std::strerror(-err)) + " (" + std::to_string(err) + ")";
-}
-
 // Polls the range until `done(query)` or the timeout; the last query either way.
 template <typename Done>
 Result<std::pair<mint_mem, bool>> WaitRange(HostDevice& host, uint32_t id, uint64_t start,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,18 @@ inline std::string_view TrimBlanks(std::string_view text) {
 }
 
 // 0x40000000: how addresses and sizes appear in messages, plans and tables.
+// "2.5 s": a timeout as messages give it.
+inline std::string Seconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", s);
+  return text;
+}
+
+// "Device or resource busy (-16)": a kernel's -errno as messages give it.
+inline std::string Errno(int32_t err) {
+  return std::string(std::strerror(-err)) + " (" + std::to_string(err) + ")";
+}
+
 inline std::string Hex(uint64_t value) {
   char text[24];
   std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(value));
