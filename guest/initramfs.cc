@@ -2,8 +2,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -105,6 +107,29 @@ Result<void> CheckStaticExecutable(std::span<const uint8_t> bytes, const std::st
                   std::string(hint));
   }
   return Ok{};
+}
+
+Result<void> AddTree(CpioArchive& archive, const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(root, error)) return Fail("cannot read the folder ", root);
+  std::vector<fs::path> entries;
+  for (auto it = fs::recursive_directory_iterator(root, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error))
+    if (it->is_symlink() || it->is_regular_file()) entries.push_back(it->path());
+  if (error) return Fail("cannot list ", root, ": ", error.message());
+  std::sort(entries.begin(), entries.end());
+  for (const fs::path& entry : entries) {
+    std::string path = "/" + fs::relative(entry, root).string();
+    if (fs::is_symlink(entry)) {
+      MINT_TRY_VOID(archive.AddSymlink(path, fs::read_symlink(entry).string()));
+    } else {
+      std::vector<uint8_t> bytes = MINT_TRY(ReadWholeFile(entry.string()));
+      auto mode = static_cast<uint32_t>(fs::status(entry).permissions() & fs::perms::mask);
+      MINT_TRY_VOID(archive.AddFile(path, bytes, mode));
+    }
+  }
+  return {};
 }
 
 Result<void> AddInitramfsBase(CpioArchive& archive, const std::string& busybox_path) {
@@ -234,6 +259,7 @@ Result<HostInitramfs> BuildHostInitramfs(const HostInitramfsSpec& spec) {
       node.initrd = MINT_TRY(place(node.initrd, "node " + node.name + ": initrd"));
     if (!node.node_module.empty() && node.node_module != "none")
       node.node_module = MINT_TRY(place(node.node_module, "node " + node.name + ": node_module"));
+    if (!node.root.empty()) node.root = MINT_TRY(place(node.root, "node " + node.name + ": root"));
   }
   MINT_TRY_VOID(archive.AddFile(kHostPlanPath, SerializePlan(out.guest_plan), 0644));
   MINT_TRY_VOID(archive.AddFile(kHostCommandPath, spec.command, 0644));

@@ -35,6 +35,11 @@ Result<void> CheckStaticExecutable(std::span<const uint8_t> bytes, const std::st
 // and the empty mount points /proc /sys /tmp /run /root.
 Result<void> AddInitramfsBase(CpioArchive& archive, const std::string& busybox_path);
 
+// Every file and symlink under the folder `root`, at the same paths below the archive's root,
+// modes kept (a program and its libraries laid out as in Debian by scripts/closure). Entries
+// are added in sorted order, so the same folder gives the same bytes.
+Result<void> AddTree(CpioArchive& archive, const std::string& root);
+
 // The lab's host initramfs.
 struct HostInitramfsSpec {
   std::string busybox;  // a static busybox

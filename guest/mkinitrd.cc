@@ -2,7 +2,7 @@
 // mount points) and the files named on the command line. Used by CMake for the node image;
 // needs no root and gives the same bytes for the same inputs.
 //
-//   mint-mkinitrd -o OUT [--gzip] --busybox PATH [--file GUEST=HOST[:MODE]]...
+//   mint-mkinitrd -o OUT [--gzip] --busybox PATH [--file GUEST=HOST[:MODE]]... [--tree DIR]...
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -13,8 +13,10 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: mint-mkinitrd -o OUT [--gzip] --busybox PATH [--file GUEST=HOST[:MODE]]...\n"
-    "  GUEST is the path inside the image, HOST the file to copy, MODE octal (default 0644)\n";
+    "usage: mint-mkinitrd -o OUT [--gzip] --busybox PATH [--file GUEST=HOST[:MODE]]... "
+    "[--tree DIR]...\n"
+    "  GUEST is the path inside the image, HOST the file to copy, MODE octal (default 0644);\n"
+    "  --tree adds every file and symlink under DIR at the same paths, modes kept\n";
 
 mint::Result<void> Run(int argc, char** argv) {
   std::string out_path;
@@ -25,6 +27,7 @@ mint::Result<void> Run(int argc, char** argv) {
     uint32_t mode;
   };
   std::vector<FileArg> files;
+  std::vector<std::string> trees;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&]() -> mint::Result<std::string> {
@@ -37,6 +40,8 @@ mint::Result<void> Run(int argc, char** argv) {
       gzip = true;
     } else if (arg == "--busybox") {
       busybox = MINT_TRY(value());
+    } else if (arg == "--tree") {
+      trees.push_back(MINT_TRY(value()));
     } else if (arg == "--file") {
       std::string spec = MINT_TRY(value());
       size_t equals = spec.find('=');
@@ -66,6 +71,7 @@ mint::Result<void> Run(int argc, char** argv) {
     std::vector<uint8_t> bytes = MINT_TRY(mint::ReadWholeFile(file.host));
     MINT_TRY_VOID(archive.AddFile(file.guest, bytes, file.mode));
   }
+  for (const std::string& tree : trees) MINT_TRY_VOID(mint::AddTree(archive, tree));
   std::vector<uint8_t> image = archive.Serialize();
   if (gzip) image = MINT_TRY(mint::Gzip(image));
   return mint::WriteWholeFile(out_path, image);

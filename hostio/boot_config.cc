@@ -69,36 +69,6 @@ class TempFile {
   std::string path_;
 };
 
-// Runs argv[0] with `argv`, standard output and error into one string.
-Result<CommandResult> Run(const std::vector<std::string>& argv) {
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return Fail("cannot make a pipe: ", std::strerror(errno));
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
-    return Fail("cannot fork: ", std::strerror(errno));
-  }
-  if (pid == 0) ExecChild(argv, pipefd[1], pipefd[1]);
-  ::close(pipefd[1]);
-  CommandResult result;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(pipefd[0], buffer, sizeof(buffer))) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    result.output.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(pipefd[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
 }  // namespace
 
 std::string UnderRoot(const std::string& root, const std::string& relative) {
@@ -144,7 +114,7 @@ Result<GrubConfig> ReadGrubConfig(const std::string& root,
     argv.push_back(rel == "grub.d/" + drop_in_name && candidate ? candidate->path() : path);
   }
   if (!config.present) return config;
-  auto ran = MINT_TRY(Run(argv));
+  auto ran = MINT_TRY(RunProgram(argv));
   if (ran.status != 0)
     return Fail("reading GRUB's configuration (", defaults, "/grub and grub.d/*.cfg) with /bin/sh ",
                 "failed (status ", std::to_string(ran.status), "): ", ran.output);
@@ -197,7 +167,7 @@ Result<void> RestoreDropIn(const std::string& root, const std::optional<std::str
 }
 
 Result<CommandResult> RunShellCommand(const std::string& command) {
-  return Run({"/bin/sh", "-c", command});
+  return RunProgram({"/bin/sh", "-c", command});
 }
 
 SecureBootState ReadSecureBootState(const std::string& root) {

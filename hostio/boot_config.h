@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "child.h"
 #include "host_cmdline.h"
 #include "result.h"
 
@@ -51,10 +52,6 @@ Result<void> WriteFileAtomic(const std::string& path, const std::string& text);
 Result<void> RestoreDropIn(const std::string& root, const std::optional<std::string>& previous);
 
 // A command run through /bin/sh -c, its standard output and error together.
-struct CommandResult {
-  int status = 0;  // the exit status; 128 + N for a command killed by signal N
-  std::string output;
-};
 Result<CommandResult> RunShellCommand(const std::string& command);
 
 // ROOT/sys/firmware/efi, its SecureBoot variable, ROOT/sys/kernel/security/lockdown.

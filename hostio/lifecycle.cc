@@ -8,6 +8,7 @@
 #include "memory_images.h"
 #include "netlink.h"
 #include "node_access.h"
+#include "root_server.h"
 
 namespace mint {
 namespace {
@@ -102,6 +103,12 @@ Result<std::unique_ptr<PreparedNode>> PrepareNode(const NodePlan& node, HostSess
   std::vector<NodeDirectLink> direct_links;
   if (session.plan != nullptr) direct_links = DirectLinksOf(*session.plan, node);
   inputs.direct_links = &direct_links;
+  std::optional<NodeRoot> root;
+  if (session.plan != nullptr) root = NodeRootOf(*session.plan, node);
+  if (!node.root.empty() && !root)
+    return Fail("node ", node.name, ": has a root image but no link to serve it over (give it an ",
+                "address in [network])");
+  inputs.root = root ? &*root : nullptr;
   prepared->artifacts =
       MINT_TRY(BuildNodeArtifacts(inputs, prepared->unpacked ? &direct : nullptr));
   prepared->build_ms = MsSince(build_start);
@@ -113,6 +120,17 @@ Result<StartedNode> StartPrepared(HostSession& session, PreparedNode& prepared) 
   StartedNode started =
       MINT_TRY(StartNode(*session.host, prepared.node, prepared.artifacts, ConnectLinkToBridge));
   prepared.fenced_ = false;  // the devices are the node's now; its stop gives them back
+  // A diskless node's root server, while its kernel boots (seconds before its /init connects):
+  // after StartNode, which gave the bridge its address to listen on.
+  if (const std::optional<NodeRoot>& root = prepared.artifacts.root) {
+    auto served = StartRootServer(*root, DefaultRootServerPaths());
+    if (!served) {
+      auto stopped = StopNode(*session.host, started.id, prepared.node.name);
+      return Fail(served.error().message,
+                  stopped ? "" : "; stopping the node also failed: " + stopped.error().message);
+    }
+    started.root_ms = served->ms;
+  }
   PlaceInStore(session.store.get(), prepared.images);  // while the node boots
   return started;
 }
@@ -120,6 +138,8 @@ Result<StartedNode> StartPrepared(HostSession& session, PreparedNode& prepared) 
 Result<void> StopNode(NodeLoader& loader, uint32_t id, const std::string& name) {
   MINT_TRY_VOID(loader.Destroy(id));
   GiveBackNodeDevices(name);  // the node's cores are parked: its devices may go back
+  // A diskless node's root server goes with it; its overlay (the node's writes) stays.
+  MINT_TRY(StopRootServer(name, DefaultRootServerPaths()));
   return Ok{};
 }
 
@@ -213,6 +233,12 @@ Result<mint_node_status> WaitReady(NodeLoader& loader, uint32_t id,
     if (status.state == MINT_STATE_READY) return status;
     if (status.state == MINT_STATE_FREE || status.state == MINT_STATE_STOPPED)
       return Fail("node ", std::to_string(id), " stopped before it was ready");
+    // Its agent's `mint-agent fail WHY`: the magic without the READY phase, and its reason.
+    if (status.page.magic == MINT_STATUS_MAGIC && status.page.phase != MINT_PHASE_READY &&
+        status.page.message[0] != '\0')
+      return Fail("node ", std::string(status.name), " failed before it was ready: ",
+                  std::string(status.page.message,
+                              strnlen(status.page.message, sizeof(status.page.message))));
     if (std::chrono::steady_clock::now() - start >= timeout) {
       const char* seen = status.page.tsc_trampoline == 0
                              ? "its core never reached the trampoline (check the trampoline and "
@@ -245,6 +271,10 @@ Result<ImageBootResult> ResumeImage(HostSession& session, const Plan& plan,
     return Fail("the plan has no node named '", wanted, "' to resume the image ", source, " as");
   const NodePlan& node = *found;
   if (!node.low) return Fail("node ", node.name, " has no low slice assigned");
+  if (!node.root.empty())
+    return Fail("node ", node.name, " is diskless (root ", node.root,
+                "): resuming it from a memory image is not built (its kernel's NBD connection "
+                "would not survive); boot it with `mint boot`");
   result.node = node.name;
   std::string mismatch = LayoutMismatch(image.layout, PlanLayout(node));
   if (!mismatch.empty())

@@ -47,6 +47,7 @@ struct StartedNode {
   uint64_t copied_bytes = 0;
   uint32_t link_ring = 0;  // a node with a link: each side's ring as the module set it
   double link_ms = 0;      // the link ioctl and the host's bridge
+  double root_ms = 0;      // a diskless node: its overlay and root server (root_server.h)
 };
 
 // A node ready to be claimed: its images read, its kernel unpacked when it is entered directly,

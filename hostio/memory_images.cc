@@ -10,6 +10,7 @@
 #include "devices.h"
 #include "files.h"
 #include "layout.h"
+#include "root_server.h"
 
 namespace mint {
 namespace {
@@ -66,6 +67,13 @@ Result<SnapshotResult> TakeSnapshot(HostDevice& host, const mint_node_status& no
   if (node.state != MINT_STATE_SUSPENDED)
     return Fail("node ", node_name, " is not suspended; 'mint suspend ", node_name,
                 "' first (an image of a running node would be torn)");
+  // A diskless node's kernel holds an NBD connection to its root server (docs/diskless.md):
+  // an image would resume it against a server that no longer knows that connection.
+  if (std::optional<int> server = RootServerPid(node_name, DefaultRootServerPaths()))
+    return Fail("node ", node_name, " is diskless (its root is served by qemu-nbd, pid ",
+                std::to_string(*server),
+                "): an image of it is not built (its NBD connection "
+                "would not survive the resume)");
   // Memory given while it ran (docs/memory-handover.md) is not in the boot layout an image
   // boot rebuilds: an image of it would resume a kernel that uses memory it no longer has.
   for (uint32_t i = 1; i < node.n_ranges && i < MINT_MAX_RANGES; ++i) {

@@ -383,7 +383,7 @@ Result<PeersOptions> CheckPeersOptions(PeersOptions options) {
   if (kexec && access((options.kexec_root + "/sbin/kexec").c_str(), X_OK) != 0)
     return Fail("no kexec at ", options.kexec_root,
                 "/sbin/kexec: run scripts/setup (it fetches Debian's kexec-tools with "
-                "scripts/kexec-tools), or leave the kexec paths out with --paths");
+                "scripts/closure), or leave the kexec paths out with --paths");
   return options;
 }
 

@@ -30,7 +30,7 @@ struct PeersOptions {
   double timeout_seconds = 300;    // bounds each lab machine's run
   bool echo = false;               // print console lines live
   std::string log_dir;             // when set: each machine's consoles, in a folder per run
-  std::string kexec_root;          // Debian's kexec and its libraries (scripts/kexec-tools)
+  std::string kexec_root;          // Debian's kexec and its libraries (scripts/closure)
   bool phases = false;             // add the node-initcalls path (kInitcallsPath)
   LabArtifacts artifacts = DefaultLabArtifacts();
 };

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -84,6 +85,9 @@ void SetPlanEnvironmentDefaults(const LabArtifacts& artifacts) {
   setenv("MINT_KERNEL_CACHE", MINT_LAB_CACHE_DIR, 0);
   // The node image with virtio drivers, for nodes with devices of their own (docs/devices.md).
   setenv("MINT_NODE_DEVICES_INITRD", MINT_LAB_NODE_DEVICES_INITRD_PATH, 0);
+  // Diskless nodes (docs/diskless.md): the image with the NBD client, and the suite's root.
+  setenv("MINT_NODE_DISKLESS_INITRD", MINT_LAB_NODE_DISKLESS_INITRD_PATH, 0);
+  setenv("MINT_NODE_ROOT_BUSYBOX", MINT_LAB_NODE_ROOT_BUSYBOX_PATH, 0);
 }
 
 Result<std::vector<std::string>> PlanConsoles(const Plan& plan) {
@@ -164,26 +168,13 @@ uint64_t LabMachineTscKhz() {
 // Every file and symlink under `root` as a cpio archive with the same paths below its root,
 // appended to the host's initramfs (the kernel unpacks concatenated archives in turn).
 Result<std::vector<uint8_t>> TreeArchive(const std::string& root) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  if (!fs::is_directory(root, error))
-    return Fail("cannot read the folder ", root, " for the host's initramfs",
-                root.find("kexec") != std::string::npos
-                    ? "; run scripts/setup (it fetches kexec-tools)"
-                    : "");
   CpioArchive archive;
-  for (auto it = fs::recursive_directory_iterator(root, error);
-       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    std::string path = "/" + fs::relative(it->path(), root).string();
-    if (it->is_symlink()) {
-      MINT_TRY_VOID(archive.AddSymlink(path, fs::read_symlink(it->path()).string()));
-    } else if (it->is_regular_file()) {
-      std::vector<uint8_t> bytes = MINT_TRY(ReadWholeFile(it->path().string()));
-      auto mode = static_cast<uint32_t>(it->status().permissions() & fs::perms::mask);
-      MINT_TRY_VOID(archive.AddFile(path, bytes, mode));
-    }
-  }
-  if (error) return Fail("cannot list ", root, ": ", error.message());
+  auto added = AddTree(archive, root);
+  if (!added)
+    return Fail(added.error().message, " for the host's initramfs",
+                root.find("/cache/") != std::string::npos
+                    ? "; run scripts/setup (it fetches the programs the lab adds)"
+                    : "");
   return archive.Serialize();
 }
 
@@ -210,7 +201,7 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
   run->keep_ = options.keep_work_dir;
   run->plan = MINT_TRY(LoadPlanFile(options.plan_path));
   for (const NodePlan& node : run->plan.nodes) {
-    for (const std::string* image : {&node.kernel, &node.initrd, &node.node_module}) {
+    for (const std::string* image : {&node.kernel, &node.initrd, &node.node_module, &node.root}) {
       if (image->empty() || *image == "none" || Readable(*image)) continue;
       std::string hint = *image == artifacts.node_initrd
                              ? "; build it with `cmake --build build --target node_initrd`"
@@ -251,8 +242,15 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
                                     "/kernel/" + module);
   }
   run->initramfs = MINT_TRY(BuildHostInitramfs(spec));
-  if (!options.extra_tree.empty()) {
-    std::vector<uint8_t> overlay = MINT_TRY(TreeArchive(options.extra_tree));
+  std::vector<std::string> trees;
+  if (!options.extra_tree.empty()) trees.push_back(options.extra_tree);
+  // Diskless nodes' root server (docs/diskless.md): Debian's qemu-nbd and qemu-img with their
+  // libraries, fetched by scripts/setup (scripts/closure).
+  if (std::any_of(run->plan.nodes.begin(), run->plan.nodes.end(),
+                  [](const NodePlan& node) { return !node.root.empty(); }))
+    trees.push_back(std::string(MINT_LAB_CACHE_DIR) + "/qemu-nbd/root");
+  for (const std::string& tree : trees) {
+    std::vector<uint8_t> overlay = MINT_TRY(TreeArchive(tree));
     run->initramfs.cpio.insert(run->initramfs.cpio.end(), overlay.begin(), overlay.end());
   }
 

@@ -171,6 +171,10 @@ Result<NodeArtifacts> BuildNodeArtifacts(const NodeInputs& in, const DirectKerne
     options.link += (options.link.empty() ? "" : " ") + DirectLinkCommandLine(*in.direct_links);
     out.direct_links = *in.direct_links;
   }
+  if (in.root != nullptr) {
+    options.link += (options.link.empty() ? "" : " ") + RootCommandLine(*in.root);
+    out.root = *in.root;
+  }
   uint32_t cmdline_size = std::min<uint32_t>(kernel.header.cmdline_size, kCmdlineCapacity);
   auto cmdline = BuildCommandLine(options, cmdline_size);
   if (!cmdline) return Fail("node ", node.name, ": ", cmdline.error().message);

@@ -67,6 +67,7 @@ struct NodeArtifacts {
   std::vector<Segment> segments;  // in copy order; spans point into this object or the inputs
   std::optional<NodeLink> link;   // what the host asks the module for (its link ioctl)
   std::vector<NodeDirectLink> direct_links;  // its links to other nodes (DirectLinksOf)
+  std::optional<NodeRoot> root;              // a diskless node's root export (NodeRootOf)
 };
 
 struct NodeInputs {
@@ -89,6 +90,9 @@ struct NodeInputs {
   // Its direct links to other nodes (DirectLinksOf), or null when none: each is reserved in
   // its e820 and named on its command line (DirectLinkCommandLine).
   const std::vector<NodeDirectLink>* direct_links = nullptr;
+  // A diskless node's root (NodeRootOf), or null: the command line names its export
+  // (RootCommandLine), which the node's /init mounts and switches to.
+  const NodeRoot* root = nullptr;
 };
 
 // Direct entry (x86_64 only): the kernel's ELF vmlinux (ExtractKernelElf of the bzImage) and

@@ -42,6 +42,7 @@ const std::vector<std::string>& ReservedCommandLineOptions() {
                                                      "mint_link",
                                                      "mint_net",
                                                      "mint_dlink",
+                                                     "mint_root",
                                                      "memhp_default_state"};
   return kReserved;
 }

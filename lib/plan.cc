@@ -98,6 +98,19 @@ std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node) {
   return link;
 }
 
+std::optional<NodeRoot> NodeRootOf(const Plan& plan, const NodePlan& node) {
+  if (node.root.empty() || !plan.network || !node.address) return std::nullopt;
+  size_t index = 0;
+  while (index < plan.nodes.size() && plan.nodes[index].name != node.name) ++index;
+  return NodeRoot{node.root, plan.network->HostAddress(),
+                  static_cast<uint16_t>(kRootPortBase + index), node.name};
+}
+
+std::string RootCommandLine(const NodeRoot& root) {
+  return "mint_root=nbd:" + FormatIpv4(root.address) + ":" + std::to_string(root.port) + ":" +
+         root.export_name;
+}
+
 uint32_t DirectLinkPlan::Address(size_t side) const {
   if (side < addresses.size()) return addresses[side];
   return subnet.FirstHost() + static_cast<uint32_t>(side);

@@ -62,6 +62,10 @@ struct NodePlan {
   std::string arch;    // "x86_64", "i386", or empty: read from the image
   std::string kernel;  // path to a bzImage on the machine running mint
   std::string initrd;  // optional
+  // A diskless node's root file system (docs/diskless.md): a raw image file on the machine
+  // running mint, which the host serves to the node over its link as an NBD export with a
+  // copy-on-write overlay of the node's own; empty: the node runs from its initramfs.
+  std::string root;
   // The mint_node.ko to add to the initramfs (lib/node_module.h): a path, "none" to boot the
   // node without one, or empty: the initramfs's own, else the kernel cache's (kernel =
   // "debian:RELEASE").
@@ -192,6 +196,22 @@ uint64_t LowWindowCapacity(const PhysRange& window);
 // A node's link as its boot needs it (network.h), or none when the node has no address or
 // its link is not placed yet.
 std::optional<NodeLink> NodeLinkOf(const Plan& plan, const NodePlan& node);
+
+// A diskless node's root as its boot needs it (docs/diskless.md): the image, where the host
+// serves it (the bridge's address; a port of the node's own: kRootPortBase + the node's index
+// in the plan) and under which export name (the node's name). None when the node has no root
+// or no link.
+inline constexpr uint16_t kRootPortBase = 10810;
+struct NodeRoot {
+  std::string image;
+  uint32_t address = 0;
+  uint16_t port = 0;
+  std::string export_name;
+  bool operator==(const NodeRoot&) const = default;
+};
+std::optional<NodeRoot> NodeRootOf(const Plan& plan, const NodePlan& node);
+// "mint_root=nbd:10.77.0.1:10810:alpha": what the node's /init connects to.
+std::string RootCommandLine(const NodeRoot& root);
 
 // The node's direct links ([[link]]s naming it) as its boot needs them, in plan order: the
 // node's devices are mint1, mint2, ... in this order. Links not placed yet are left out.

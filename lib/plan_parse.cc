@@ -417,6 +417,19 @@ void ReadInitrd(KeyReader& in, NodePlan& node) {
   in.Expand(text, node.initrd);
 }
 
+void ReadRoot(KeyReader& in, NodePlan& node) {
+  std::string text;
+  if (!in.String(text) || !in.Present()) return;
+  if (text.starts_with("http://") || text.starts_with("https://") || text.starts_with("tftp://"))
+    in.Problem(in.Line(), "root '" + text +
+                              "': a root image from a URL is not built yet (docs/diskless.md); "
+                              "fetch it first (`mint store add URL` or curl) and name the file");
+  else if (text.empty())
+    in.Problem(in.Line(), "root: name a raw image file (or leave the key out)");
+  else
+    in.Expand(text, node.root);
+}
+
 void ReadNodeModule(KeyReader& in, NodePlan& node) {
   std::string text;
   // Absent, it keeps what a kernel = "debian:..." chose (ReadKernel runs first).
@@ -548,6 +561,7 @@ constexpr PlanKey<NodePlan> kNodeKeys[] = {
     {"arch", ReadArch, Write<&NodePlan::arch>},
     {"kernel", ReadKernel, Write<&NodePlan::kernel>, kWritten},
     {"initrd", ReadInitrd, Write<&NodePlan::initrd>},
+    {"root", ReadRoot, Write<&NodePlan::root>},
     {"node_module", ReadNodeModule, Write<&NodePlan::node_module>},
     {"cmdline", ReadString<&NodePlan::cmdline>, Write<&NodePlan::cmdline>, kWritten},
     {"cpus", ReadNodeCpus, Write<&NodePlan::cpus>, kWritten},

@@ -216,6 +216,18 @@ void CheckNetwork(const Plan& plan, const PlanLines& lines, const Owners<PhysRan
                           "', and Linux interface names have at "
                           "most 15");
     }
+    if (!node.root.empty()) {
+      // A diskless node reaches its root over its link (docs/diskless.md).
+      const int line = at.Of("root");
+      if (!node.address)
+        problem(line, "root " + node.root +
+                          " is served over the node's link to the host: give the node an "
+                          "'address' in [network]'s subnet");
+      if (node.arch == "i386")
+        problem(line, "root " + node.root +
+                          ": diskless nodes are x86_64 (the NBD client in the node's initramfs "
+                          "is Debian's amd64 one)");
+    }
     if (!node.link) continue;
     const PhysRange& link = *node.link;
     const int line = at.Of("link");

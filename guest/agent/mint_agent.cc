@@ -150,6 +150,22 @@ int Ready() {
   return 0;
 }
 
+// The node cannot become what its plan asked (its root did not mount): writes `why` as its last
+// words with the magic but not the READY phase, so the host's wait for READY ends at once with
+// the reason instead of running into its timeout.
+int Fail(const char* why) {
+  uint64_t address = 0;
+  volatile mint_status_page* page = OpenStatusPage(&address);
+  if (page == nullptr) return 1;
+  size_t length = strnlen(why, sizeof(page->message) - 1);
+  for (size_t i = 0; i < sizeof(page->message); ++i) page->message[i] = i < length ? why[i] : '\0';
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  page->magic = MINT_STATUS_MAGIC;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  Say(3, "failed: %s", why);
+  return 0;
+}
+
 int Heartbeat() {
   uint64_t address = 0;
   volatile mint_status_page* page = OpenStatusPage(&address);
@@ -374,8 +390,9 @@ int Suspend() {
 }
 
 constexpr char kUsage[] =
-    "usage: mint-agent ready|heartbeat|serve|status|suspend\n"
+    "usage: mint-agent ready|heartbeat|serve|status|suspend|fail REASON\n"
     "  ready      mark this node READY in its status page (mint_status= on the command line)\n"
+    "  fail WHY   tell the host this node cannot become ready, and why (63 bytes shown)\n"
     "  heartbeat  increment the status page's heartbeat every second, forever\n"
     "  serve      heartbeat, and run the commands `mint exec` sends (forever)\n"
     "  status     print the status page\n"
@@ -385,6 +402,7 @@ constexpr char kUsage[] =
 }  // namespace mint
 
 int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "fail") == 0) return mint::Fail(argv[2]);
   const char* command = argc == 2 ? argv[1] : "";
   if (strcmp(command, "ready") == 0) return mint::Ready();
   if (strcmp(command, "heartbeat") == 0) return mint::Heartbeat();

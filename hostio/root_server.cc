@@ -1,0 +1,240 @@
+#include "root_server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "boot_config.h"
+#include "child.h"
+#include "format.h"
+#include "network.h"
+
+namespace mint {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `name` in $PATH, then in the directories Debian puts it in (a lab host's PATH is /bin:/sbin).
+Result<std::string> FindProgram(const std::string& name, const std::string& package) {
+  std::string dirs = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
+  dirs += ":/usr/bin:/usr/sbin:/bin:/sbin";
+  std::stringstream in(dirs);
+  for (std::string dir; std::getline(in, dir, ':');) {
+    if (dir.empty()) continue;
+    std::string path = dir + "/" + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return Fail("no ", name, " in $PATH: a diskless node's root is served by it (`apt-get install ",
+              package, "`)");
+}
+
+std::string OverlayPath(const std::string& node, const RootServerPaths& paths) {
+  return paths.state_dir + "/" + node + ".qcow2";
+}
+std::string BasePath(const std::string& node, const RootServerPaths& paths) {
+  return paths.state_dir + "/" + node + ".base";
+}
+std::string PidPath(const std::string& node, const RootServerPaths& paths) {
+  return paths.run_dir + "/" + node + ".pid";
+}
+
+// What an overlay was made over: the image's absolute path, size and modification time. An
+// overlay only fits the exact bytes it was made over.
+struct BaseIdentity {
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::string Text() const {
+    return path + "\n" + std::to_string(size) + "\n" + std::to_string(mtime_ns) + "\n";
+  }
+};
+
+Result<BaseIdentity> IdentifyImage(const std::string& node, const std::string& image) {
+  std::error_code error;
+  fs::path absolute = fs::absolute(image, error);
+  struct stat st;
+  if (error || ::stat(absolute.c_str(), &st) != 0)
+    return Fail("node ", node, ": root image ", image, ": ", std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Fail("node ", node, ": root image ", image, " is not a file");
+  if (st.st_size == 0) return Fail("node ", node, ": root image ", image, " is empty");
+  if (::access(absolute.c_str(), R_OK) != 0)
+    return Fail("node ", node, ": root image ", image, ": ", std::strerror(errno));
+  return BaseIdentity{absolute.string(), static_cast<uint64_t>(st.st_size),
+                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+bool IsRootServer(int pid) {
+  std::string comm = ReadText("/proc/" + std::to_string(pid) + "/comm");
+  return comm.starts_with("qemu-nbd");
+}
+
+double MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+}  // namespace
+
+RootServerPaths DefaultRootServerPaths() {
+  const char* state = std::getenv("MINT_ROOT_STATE_DIR");
+  const char* run = std::getenv("MINT_ROOT_RUN_DIR");
+  return {state != nullptr && *state != '\0' ? state : "/var/lib/mint/roots",
+          run != nullptr && *run != '\0' ? run : "/run/mint/roots"};
+}
+
+std::optional<int> RootServerPid(const std::string& node, const RootServerPaths& paths) {
+  std::string text = ReadText(PidPath(node, paths));
+  int pid = std::atoi(text.c_str());
+  if (pid <= 0 || ::kill(pid, 0) != 0 || !IsRootServer(pid)) return std::nullopt;
+  return pid;
+}
+
+Result<bool> StopRootServer(const std::string& node, const RootServerPaths& paths) {
+  std::optional<int> pid = RootServerPid(node, paths);
+  ::unlink(PidPath(node, paths).c_str());
+  if (!pid) return false;
+  ::kill(*pid, SIGTERM);
+  auto start = std::chrono::steady_clock::now();
+  while (::kill(*pid, 0) == 0 && IsRootServer(*pid)) {
+    if (MsSince(start) > 2000) {
+      ::kill(*pid, SIGKILL);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServerPaths& paths) {
+  auto start = std::chrono::steady_clock::now();
+  const std::string& node = root.export_name;
+  BaseIdentity base = MINT_TRY(IdentifyImage(node, root.image));
+  std::error_code error;
+  for (const std::string& dir : {paths.state_dir, paths.run_dir}) {
+    fs::create_directories(dir, error);
+    if (error) return Fail("node ", node, ": cannot make ", dir, ": ", error.message());
+  }
+  RootServerStarted started;
+  started.image_bytes = base.size;
+  const std::string overlay = OverlayPath(node, paths);
+  if (fs::exists(overlay, error)) {
+    std::string made_over = ReadText(BasePath(node, paths));
+    if (made_over != base.Text()) {
+      std::string old_image = made_over.substr(0, made_over.find('\n'));
+      return Fail("node ", node, ": its overlay ", overlay, " (its writes) was made over ",
+                  old_image.empty() ? std::string("an unknown image") : old_image,
+                  old_image == base.path ? " before that image changed" : "",
+                  "; the root image is now ", base.path,
+                  ", on which those writes would land on the wrong blocks. `mint rootfs reset ",
+                  node, "` drops them");
+    }
+  } else {
+    std::string qemu_img = MINT_TRY(FindProgram("qemu-img", "qemu-utils"));
+    const std::string temporary = overlay + ".tmp";
+    CommandResult made = MINT_TRY(RunProgram(
+        {qemu_img, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base.path, temporary}));
+    if (made.status != 0) {
+      ::unlink(temporary.c_str());
+      return Fail("node ", node, ": cannot make its overlay ", overlay, ": ", made.output);
+    }
+    MINT_TRY_VOID(WriteFileAtomic(BasePath(node, paths), base.Text()));
+    if (::rename(temporary.c_str(), overlay.c_str()) != 0)
+      return Fail("node ", node, ": cannot rename ", temporary, ": ", std::strerror(errno));
+    started.overlay_created = true;
+  }
+
+  MINT_TRY(StopRootServer(node, paths));  // one left from a boot that did not stop it
+  std::string qemu_nbd = MINT_TRY(FindProgram("qemu-nbd", "qemu-utils"));
+  const std::string pid_path = PidPath(node, paths);
+  const std::string log_path = paths.run_dir + "/" + node + ".log";
+  // --fork: the parent exits once the server listens. One client (the node); --persistent
+  // keeps the server when it disconnects, e.g. while its kernel reconnects.
+  std::vector<std::string> argv = {qemu_nbd,
+                                   "--fork",
+                                   "--persistent",
+                                   "--shared=1",
+                                   "--pid-file=" + pid_path,
+                                   "--bind=" + FormatIpv4(root.address),
+                                   "--port=" + std::to_string(root.port),
+                                   "--export-name=" + node,
+                                   "--format=qcow2",
+                                   "--discard=unmap",
+                                   overlay};
+  int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log < 0) return Fail("node ", node, ": cannot write ", log_path, ": ", std::strerror(errno));
+  pid_t child = ::fork();
+  if (child < 0) {
+    ::close(log);
+    return Fail("cannot fork: ", std::strerror(errno));
+  }
+  if (child == 0) ExecChild(argv, log, log);
+  ::close(log);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::optional<int> pid = RootServerPid(node, paths);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !pid) {
+    std::string said = ReadText(log_path);
+    while (!said.empty() && said.back() == '\n') said.pop_back();
+    return Fail("node ", node, ": its root server (qemu-nbd on ", FormatIpv4(root.address), ":",
+                std::to_string(root.port), ") did not start",
+                said.empty() ? std::string() : ": " + said);
+  }
+  started.pid = *pid;
+  started.ms = MsSince(start);
+  return started;
+}
+
+Result<std::vector<RootOverlay>> ListRootOverlays(const RootServerPaths& paths) {
+  std::vector<RootOverlay> list;
+  std::error_code error;
+  if (!fs::is_directory(paths.state_dir, error)) return list;
+  for (const auto& entry : fs::directory_iterator(paths.state_dir, error)) {
+    if (entry.path().extension() != ".qcow2") continue;
+    RootOverlay overlay;
+    overlay.node = entry.path().stem().string();
+    overlay.path = entry.path().string();
+    std::string base = ReadText(BasePath(overlay.node, paths));
+    overlay.image = base.substr(0, base.find('\n'));
+    struct stat st;
+    if (::stat(overlay.path.c_str(), &st) == 0)
+      overlay.used_bytes = static_cast<uint64_t>(st.st_blocks) * 512;
+    overlay.server = RootServerPid(overlay.node, paths);
+    list.push_back(std::move(overlay));
+  }
+  if (error) return Fail("cannot list ", paths.state_dir, ": ", error.message());
+  std::sort(list.begin(), list.end(),
+            [](const RootOverlay& a, const RootOverlay& b) { return a.node < b.node; });
+  return list;
+}
+
+Result<bool> ResetRootOverlay(const std::string& node, const RootServerPaths& paths) {
+  if (std::optional<int> pid = RootServerPid(node, paths))
+    return Fail("node ", node, "'s root is being served (qemu-nbd, pid ", std::to_string(*pid),
+                "): stop the node first (`mint stop ", node, "`)");
+  const std::string overlay = OverlayPath(node, paths);
+  bool had = ::unlink(overlay.c_str()) == 0;
+  if (!had && errno != ENOENT) return Fail("cannot remove ", overlay, ": ", std::strerror(errno));
+  ::unlink(BasePath(node, paths).c_str());
+  return had;
+}
+
+}  // namespace mint
