@@ -39,9 +39,9 @@ void BuildApp(CLI::App& app, Command& chosen) {
   app.set_version_flag("--version", "mint " MINT_VERSION);
   app.failure_message(CLI::FailureMessage::simple);
   for (AddCommand add :
-       {AddInspect, AddInventory, AddCheck,   AddPlan,    AddDown,   AddBoot,      AddUp,
-        AddPs,      AddStop,      AddRestart, AddSuspend, AddResume, AddSnapshot,  AddCpu,
-        AddMem,     AddConsole,   AddExec,    AddStore,   AddKernel, AddHostSetup, AddBench})
+       {AddInspect, AddInventory, AddCheck,   AddPlan,   AddDown,      AddBoot, AddUp,  AddPs,
+        AddStop,    AddRestart,   AddSuspend, AddResume, AddSnapshot,  AddCpu,  AddMem, AddRootfs,
+        AddConsole, AddExec,      AddStore,   AddKernel, AddHostSetup, AddBench})
     add(app, chosen);
 }
 

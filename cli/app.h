@@ -38,6 +38,7 @@ void AddResume(CLI::App& app, Command& chosen);
 void AddSnapshot(CLI::App& app, Command& chosen);   // cli/snapshot.cc
 void AddCpu(CLI::App& app, Command& chosen);        // cli/cpu.cc
 void AddMem(CLI::App& app, Command& chosen);        // cli/mem.cc
+void AddRootfs(CLI::App& app, Command& chosen);     // cli/rootfs.cc
 void AddStore(CLI::App& app, Command& chosen);      // cli/store.cc
 void AddKernel(CLI::App& app, Command& chosen);     // cli/kernel.cc
 void AddHostSetup(CLI::App& app, Command& chosen);  // cli/host_setup.cc

@@ -108,6 +108,7 @@ Result<std::unique_ptr<PreparedNode>> PrepareNode(const NodePlan& node, HostSess
   if (!node.root.empty() && !root)
     return Fail("node ", node.name, ": has a root image but no link to serve it over (give it an ",
                 "address in [network])");
+  if (root && !session.dry_run()) MINT_TRY_VOID(CheckRootServable(*root, DefaultRootServerPaths()));
   inputs.root = root ? &*root : nullptr;
   prepared->artifacts =
       MINT_TRY(BuildNodeArtifacts(inputs, prepared->unpacked ? &direct : nullptr));

@@ -81,14 +81,37 @@ Result<BaseIdentity> IdentifyImage(const std::string& node, const std::string& i
                       static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
+// A live qemu-nbd: one that exited but was not reaped yet (a zombie, state Z in its stat, as a
+// daemon's parent may be slow to reap) counts as gone.
 bool IsRootServer(int pid) {
-  std::string comm = ReadText("/proc/" + std::to_string(pid) + "/comm");
-  return comm.starts_with("qemu-nbd");
+  const std::string proc = "/proc/" + std::to_string(pid);
+  if (!ReadText(proc + "/comm").starts_with("qemu-nbd")) return false;
+  std::string stat = ReadText(proc + "/stat");
+  size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
 }
 
 double MsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
+}
+
+// The overlay's state against the image: none yet (false), or made over exactly this image
+// (true); an overlay made over anything else is an error naming the reset that drops it.
+Result<bool> OverlayFits(const std::string& node, const BaseIdentity& base,
+                         const RootServerPaths& paths) {
+  std::error_code error;
+  const std::string overlay = OverlayPath(node, paths);
+  if (!fs::exists(overlay, error)) return false;
+  std::string made_over = ReadText(BasePath(node, paths));
+  if (made_over == base.Text()) return true;
+  std::string old_image = made_over.substr(0, made_over.find('\n'));
+  return Fail("node ", node, ": its overlay ", overlay, " (its writes) was made over ",
+              old_image.empty() ? std::string("an unknown image") : old_image,
+              old_image == base.path ? " before that image changed" : "",
+              "; the root image is now ", base.path,
+              ", on which those writes would land on the wrong blocks. `mint rootfs reset ", node,
+              "` drops them");
 }
 
 }  // namespace
@@ -123,6 +146,14 @@ Result<bool> StopRootServer(const std::string& node, const RootServerPaths& path
   return true;
 }
 
+Result<void> CheckRootServable(const NodeRoot& root, const RootServerPaths& paths) {
+  BaseIdentity base = MINT_TRY(IdentifyImage(root.export_name, root.image));
+  MINT_TRY(OverlayFits(root.export_name, base, paths));
+  MINT_TRY(FindProgram("qemu-nbd", "qemu-utils"));
+  MINT_TRY(FindProgram("qemu-img", "qemu-utils"));
+  return {};
+}
+
 Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServerPaths& paths) {
   auto start = std::chrono::steady_clock::now();
   const std::string& node = root.export_name;
@@ -135,18 +166,7 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
   RootServerStarted started;
   started.image_bytes = base.size;
   const std::string overlay = OverlayPath(node, paths);
-  if (fs::exists(overlay, error)) {
-    std::string made_over = ReadText(BasePath(node, paths));
-    if (made_over != base.Text()) {
-      std::string old_image = made_over.substr(0, made_over.find('\n'));
-      return Fail("node ", node, ": its overlay ", overlay, " (its writes) was made over ",
-                  old_image.empty() ? std::string("an unknown image") : old_image,
-                  old_image == base.path ? " before that image changed" : "",
-                  "; the root image is now ", base.path,
-                  ", on which those writes would land on the wrong blocks. `mint rootfs reset ",
-                  node, "` drops them");
-    }
-  } else {
+  if (!MINT_TRY(OverlayFits(node, base, paths))) {
     std::string qemu_img = MINT_TRY(FindProgram("qemu-img", "qemu-utils"));
     const std::string temporary = overlay + ".tmp";
     CommandResult made = MINT_TRY(RunProgram(

@@ -30,6 +30,10 @@ struct RootServerStarted {
   double ms = 0;                 // overlay check or creation and the server's start
 };
 
+// What StartRootServer would refuse, checked before the node's resources are claimed: the image
+// (a readable, non-empty file), an overlay made over another image, qemu-nbd and qemu-img.
+Result<void> CheckRootServable(const NodeRoot& root, const RootServerPaths& paths);
+
 // Starts the node's server, first making its overlay when there is none. Refuses an overlay
 // made over another image, or over this one before it changed (its writes would land on other
 // blocks), naming the reset that drops it. A server left running for the node is stopped

@@ -165,6 +165,38 @@ console = "ttyS2"
   EXPECT_EQ(again->nodes[1].receive_memory, plan->nodes[1].receive_memory);
 }
 
+TEST(Plan, DisklessNodeRoot) {
+  auto plan = ParsePlan(std::string(kHost) + R"(
+[network]
+subnet = "10.77.0.0/24"
+[[node]]
+name = "a"
+kernel = "k"
+cpus = [1]
+memory = ["64M"]
+address = "10.77.0.2"
+[[node]]
+name = "b"
+kernel = "k"
+cpus = [2]
+memory = ["64M"]
+console = "ttyS2"
+address = "10.77.0.3"
+root = "/srv/b.img"
+)",
+                        "t.toml");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_FALSE(NodeRootOf(*plan, plan->nodes[0]));  // no root: runs from its initramfs
+  std::optional<NodeRoot> root = NodeRootOf(*plan, plan->nodes[1]);
+  ASSERT_TRUE(root);
+  // The bridge's address, a port of its own (the base + its index), its name as the export.
+  EXPECT_EQ(*root, (NodeRoot{"/srv/b.img", 0x0a4d0001, kRootPortBase + 1, "b"}));
+  EXPECT_EQ(RootCommandLine(*root), "mint_root=nbd:10.77.0.1:10811:b");
+  auto again = ParsePlan(SerializePlan(*plan), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->nodes[1].root, "/srv/b.img");
+}
+
 TEST(Plan, HostKernelArgs) {
   HostPlan host;
   host.reserved = {{0x40000000, 0x60000000}};
@@ -302,6 +334,17 @@ INSTANTIATE_TEST_SUITE_P(
                 std::string(kHost) + kNode +
                     "memory=[\"64M\"]\narch=\"i386\"\nreceive_memory=[\"0x58000000-0x5fffffff\"]\n",
                 "an i386 node cannot take memory"},
+        BadPlan{"root without address",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nroot=\"/srv/root.img\"\n",
+                "root /srv/root.img is served over the node's link to the host: give the node "
+                "an 'address'"},
+        BadPlan{"root from a url",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nroot=\"http://h/root.img\"\n",
+                "a root image from a URL is not built yet"},
+        BadPlan{"root on i386",
+                std::string(kHost) + "[network]\nsubnet=\"10.77.0.0/24\"\n" + kNode +
+                    "memory=[\"64M\"]\narch=\"i386\"\naddress=\"10.77.0.2\"\nroot=\"r.img\"\n",
+                "diskless nodes are x86_64"},
         BadPlan{"receive too many",
                 std::string(kHost) + kNode +
                     "memory=[\"64M\"]\nreceive_cpus=[2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n",
@@ -616,6 +659,7 @@ const std::map<std::string, std::string> kNodeExamples = {
     {"arch", "arch = \"x86_64\""},
     {"kernel", "kernel = \"/other/vmlinuz\""},
     {"initrd", "initrd = \"/initrd.cpio.gz\""},
+    {"root", "address = \"10.77.0.9\"\nroot = \"/srv/root.img\""},
     {"node_module", "node_module = \"/mint_node.ko\""},
     {"cmdline", "cmdline = \"quiet\""},
     {"cpus", "cpus = [2, 3]"},
@@ -737,9 +781,9 @@ TEST(PlanKeys, EveryKeyRoundTrips) {
       ADD_FAILURE() << "[[node]] key '" << name << "' has no example in kNodeExamples";
       continue;
     }
-    // A node's address and link need a [network].
+    // A node's address, link and root need a [network].
     std::map<std::string, std::string> network;
-    if (name == "address" || name == "link") network = kNetworkBase;
+    if (name == "address" || name == "link" || name == "root") network = kNetworkBase;
     round_trip(
         "[[node]] " + name, ExamplePlan({}, {{name, example->second}}, network),
         [&](const Plan& plan) { return WritePlan(plan, HostKeys(), Without(NodeKeys(), name)); });

@@ -44,6 +44,10 @@ std::vector<PlanVariableDefault> PlanVariableDefaults(const MintSite& site) {
     from_build("MINT_NODE_INITRD", "node-initrd.cpio.gz", "this build's node initramfs");
     from_build("MINT_NODE_DEVICES_INITRD", "node-initrd-devices.cpio.gz",
                "this build's node initramfs with device drivers");
+    from_build("MINT_NODE_DISKLESS_INITRD", "node-initrd-diskless.cpio.gz",
+               "this build's node initramfs with the NBD client, for diskless nodes");
+    from_build("MINT_NODE_ROOT_BUSYBOX", "node-root-busybox.img",
+               "this build's busybox root image for diskless nodes");
     from_cache("MINT_I386_KERNEL",
                "the i386 Debian kernel scripts/setup unpacked into the build's cache");
     from_build("MINT_I386_NODE_INITRD", "node-initrd-i386.cpio.gz",
@@ -61,6 +65,11 @@ std::vector<PlanVariableDefault> PlanVariableDefaults(const MintSite& site) {
   installed("MINT_NODE_INITRD", "node-initrd.cpio.gz", "the installed node initramfs");
   installed("MINT_NODE_DEVICES_INITRD", "node-initrd-devices.cpio.gz",
             "the installed node initramfs with device drivers");
+  installed("MINT_NODE_DISKLESS_INITRD", "node-initrd-diskless.cpio.gz",
+            "the installed node initramfs with the NBD client, for diskless nodes");
+  out.push_back({"MINT_NODE_ROOT_BUSYBOX", "",
+                 "an installed mint has no root image: make one with `mint rootfs build FILE` "
+                 "and name the file"});
   out.push_back({"MINT_I386_KERNEL", "",
                  "an installed mint has no default 32-bit kernel: set it to an i386 Debian "
                  "kernel (linux-image-686's /boot/vmlinuz-*)"});

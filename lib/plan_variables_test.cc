@@ -53,6 +53,9 @@ TEST(PlanVariables, BuildTreeDefaultsAreTheBuildsOwnImages) {
             build + "/guest/node-initrd-devices.cpio.gz");
   EXPECT_EQ(Find(defaults, "MINT_I386_NODE_INITRD")->path,
             build + "/guest/node-initrd-i386.cpio.gz");
+  EXPECT_EQ(Find(defaults, "MINT_NODE_DISKLESS_INITRD")->path,
+            build + "/guest/node-initrd-diskless.cpio.gz");
+  EXPECT_EQ(Find(defaults, "MINT_NODE_ROOT_BUSYBOX")->path, build + "/guest/node-root-busybox.img");
 }
 
 TEST(PlanVariables, BuildTreeWithoutKernelEnvSaysToRunSetup) {
@@ -74,6 +77,10 @@ TEST(PlanVariables, InstalledDefaultsAreTheRunningKernelAndThePackagedImages) {
   EXPECT_EQ(Find(defaults, "MINT_NODE_DEVICES_INITRD")->path,
             data + "/node-initrd-devices.cpio.gz");
   EXPECT_EQ(Find(defaults, "MINT_I386_NODE_INITRD")->path, data + "/node-initrd-i386.cpio.gz");
+  EXPECT_EQ(Find(defaults, "MINT_NODE_DISKLESS_INITRD")->path,
+            data + "/node-initrd-diskless.cpio.gz");
+  // No root image comes with the packages: `mint rootfs build` makes one.
+  EXPECT_TRUE(Find(defaults, "MINT_NODE_ROOT_BUSYBOX")->path.empty());
   // No 32-bit kernel runs the host: that one is the user's to name.
   EXPECT_TRUE(Find(defaults, "MINT_I386_KERNEL")->path.empty());
 }

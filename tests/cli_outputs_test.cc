@@ -57,6 +57,8 @@ class Images {
     WriteBytes(dir_ / "node-initrd", testing::FakeNodeInitrd(2 << 20, kRelease));
     WriteBytes(dir_ / "node-initrd-i386", testing::FakeNodeInitrd(1 << 20, kRelease, false));
     WriteBytes(dir_ / "node-initrd-devices", testing::FakeNodeInitrd(3 << 20, kRelease));
+    WriteBytes(dir_ / "node-initrd-diskless", testing::FakeNodeInitrd(5 << 20, kRelease));
+    WriteBytes(dir_ / "root.img", std::vector<uint8_t>(1 << 20, 0));  // a diskless node's root
     // The kernel cache a plan's kernel = "debian:..." reads (`mint kernel fetch` fills it).
     for (const char* name : {"linux-image-686", "linux-image-6.12-cloud-amd64"}) {
       bool i386_kernel = std::string(name).ends_with("686");
@@ -74,7 +76,8 @@ class Images {
     return "MINT_KERNEL=" + d + "/vmlinuz MINT_I386_KERNEL=" + d +
            "/vmlinuz-686 MINT_NODE_INITRD=" + d + "/node-initrd MINT_I386_NODE_INITRD=" + d +
            "/node-initrd-i386 MINT_NODE_DEVICES_INITRD=" + d +
-           "/node-initrd-devices MINT_KERNEL_CACHE=" + d;
+           "/node-initrd-devices MINT_NODE_DISKLESS_INITRD=" + d +
+           "/node-initrd-diskless MINT_NODE_ROOT_BUSYBOX=" + d + "/root.img MINT_KERNEL_CACHE=" + d;
   }
 
  private:
