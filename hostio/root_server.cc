@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "boot_config.h"
 #include "child.h"
 #include "format.h"
@@ -67,7 +69,44 @@ struct BaseIdentity {
   }
 };
 
+bool IsUrl(const std::string& image) {
+  return image.starts_with("http://") || image.starts_with("https://");
+}
+
+// What qemu opens a root image by: the file itself, or, for a URL, qemu's curl block driver
+// (package qemu-block-extra), which reads the ranges asked for as they are asked.
+std::string BackingSpec(const BaseIdentity& base) {
+  if (!IsUrl(base.path)) return base.path;
+  nlohmann::json spec = {{"file.driver", base.path.substr(0, base.path.find(':'))},
+                         {"file.url", base.path}};
+  return "json:" + spec.dump();
+}
+
+// A URL's size, asked of the server by qemu-img (one HEAD and a range request): an address
+// that does not answer, or answers without byte ranges, is refused before the boot.
+Result<uint64_t> UrlImageSize(const std::string& node, const std::string& url) {
+  std::string qemu_img = MINT_TRY(FindProgram("qemu-img", "qemu-utils"));
+  BaseIdentity base{url, 0, 0};
+  CommandResult info =
+      MINT_TRY(RunProgram({qemu_img, "info", "--output=json", "-f", "raw", BackingSpec(base)}));
+  if (info.status != 0) {
+    while (!info.output.empty() && info.output.back() == '\n') info.output.pop_back();
+    return Fail("node ", node, ": root image ", url, ": ", info.output,
+                info.output.find("Unknown driver") != std::string::npos
+                    ? " (a root from a URL needs qemu's curl driver: `apt-get install "
+                      "qemu-block-extra`)"
+                    : "");
+  }
+  auto parsed = nlohmann::json::parse(info.output, nullptr, false);
+  if (parsed.is_discarded() || !parsed.contains("virtual-size"))
+    return Fail("node ", node, ": root image ", url, ": qemu-img info said ", info.output);
+  return parsed["virtual-size"].get<uint64_t>();
+}
+
 Result<BaseIdentity> IdentifyImage(const std::string& node, const std::string& image) {
+  // A URL is what it names: its size is asked when the overlay is made, and again before each
+  // boot (UrlImageSize), not kept.
+  if (IsUrl(image)) return BaseIdentity{image, 0, 0};
   std::error_code error;
   fs::path absolute = fs::absolute(image, error);
   struct stat st;
@@ -148,6 +187,7 @@ Result<bool> StopRootServer(const std::string& node, const RootServerPaths& path
 
 Result<void> CheckRootServable(const NodeRoot& root, const RootServerPaths& paths) {
   BaseIdentity base = MINT_TRY(IdentifyImage(root.export_name, root.image));
+  if (IsUrl(root.image)) MINT_TRY(UrlImageSize(root.export_name, root.image));
   MINT_TRY(OverlayFits(root.export_name, base, paths));
   MINT_TRY(FindProgram("qemu-nbd", "qemu-utils"));
   MINT_TRY(FindProgram("qemu-img", "qemu-utils"));
@@ -164,13 +204,13 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
     if (error) return Fail("node ", node, ": cannot make ", dir, ": ", error.message());
   }
   RootServerStarted started;
-  started.image_bytes = base.size;
+  started.image_bytes = IsUrl(base.path) ? MINT_TRY(UrlImageSize(node, base.path)) : base.size;
   const std::string overlay = OverlayPath(node, paths);
   if (!MINT_TRY(OverlayFits(node, base, paths))) {
     std::string qemu_img = MINT_TRY(FindProgram("qemu-img", "qemu-utils"));
     const std::string temporary = overlay + ".tmp";
-    CommandResult made = MINT_TRY(RunProgram(
-        {qemu_img, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base.path, temporary}));
+    CommandResult made = MINT_TRY(RunProgram({qemu_img, "create", "-q", "-f", "qcow2", "-F", "raw",
+                                              "-b", BackingSpec(base), temporary}));
     if (made.status != 0) {
       ::unlink(temporary.c_str());
       return Fail("node ", node, ": cannot make its overlay ", overlay, ": ", made.output);
@@ -195,9 +235,17 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
                                    "--bind=" + FormatIpv4(root.address),
                                    "--port=" + std::to_string(root.port),
                                    "--export-name=" + node,
-                                   "--format=qcow2",
-                                   "--discard=unmap",
-                                   overlay};
+                                   "--discard=unmap"};
+  if (IsUrl(base.path)) {
+    // On demand: a block is fetched the first time the node reads it, and kept in the overlay
+    // (copy-on-read), so a restart reads it from here, not from the network again.
+    argv.insert(argv.end(), {"--image-opts",
+                             "driver=copy-on-read,file.driver=qcow2,"
+                             "file.file.driver=file,file.file.filename=" +
+                                 overlay});
+  } else {
+    argv.insert(argv.end(), {"--format=qcow2", overlay});
+  }
   int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log < 0) return Fail("node ", node, ": cannot write ", log_path, ": ", std::strerror(errno));
   pid_t child = ::fork();

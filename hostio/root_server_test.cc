@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -119,6 +120,50 @@ TEST_F(RootServer, RefusesAnOverlayMadeOverAnotherImage) {
   EXPECT_NE(refused.error().message.find("mint rootfs reset alpha"), std::string::npos);
   EXPECT_FALSE(StartRootServer(root_, paths_).ok());
   EXPECT_FALSE(RootServerPid("alpha", paths_));
+}
+
+// A root from a URL (qemu's curl driver, package qemu-block-extra), served by busybox's httpd
+// on the loopback: read through the export on demand, and what was read kept in the overlay.
+TEST_F(RootServer, ServesAUrlOnDemand) {
+  if (::access("/usr/bin/qemu-io", X_OK) != 0) GTEST_SKIP() << "no qemu-io (qemu-utils)";
+  const uint16_t http_port = static_cast<uint16_t>(root_.port + 1);
+  pid_t httpd = ::fork();
+  ASSERT_GE(httpd, 0);
+  if (httpd == 0)
+    ExecChild({"/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:" + std::to_string(http_port), "-h",
+               dir_.string()},
+              -1, -1);
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{httpd};
+  ::usleep(300 * 1000);  // httpd binds its port
+  root_.image = "http://127.0.0.1:" + std::to_string(http_port) + "/root.img";
+
+  NodeRoot missing = root_;
+  missing.image = "http://127.0.0.1:" + std::to_string(http_port) + "/nope.img";
+  auto refused = CheckRootServable(missing, paths_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find(missing.image), std::string::npos)
+      << refused.error().message;
+
+  ASSERT_TRUE(CheckRootServable(root_, paths_).ok());
+  auto started = StartRootServer(root_, paths_);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  EXPECT_EQ(started->image_bytes, 1u << 20);
+  auto before = ListRootOverlays(paths_);
+  ASSERT_TRUE(before.ok() && before->size() == 1);
+  CommandResult read = Io("read -P 0x41 0 512k");
+  EXPECT_EQ(read.status, 0) << read.output;
+  auto after = ListRootOverlays(paths_);
+  ASSERT_TRUE(after.ok() && after->size() == 1);
+  // Copy-on-read: the half that was read is in the overlay now (64 KiB clusters).
+  EXPECT_GE((*after)[0].used_bytes, (*before)[0].used_bytes + (512u << 10))
+      << (*before)[0].used_bytes << " -> " << (*after)[0].used_bytes;
+  EXPECT_EQ((*after)[0].image, root_.image);
 }
 
 TEST_F(RootServer, MissingImageNamesIt) {

@@ -420,10 +420,12 @@ void ReadInitrd(KeyReader& in, NodePlan& node) {
 void ReadRoot(KeyReader& in, NodePlan& node) {
   std::string text;
   if (!in.String(text) || !in.Present()) return;
-  if (text.starts_with("http://") || text.starts_with("https://") || text.starts_with("tftp://"))
+  if (text.starts_with("http://") || text.starts_with("https://"))
+    node.root = text;  // fetched on demand by the host's root server (docs/diskless.md)
+  else if (text.find("://") != std::string::npos)
     in.Problem(in.Line(), "root '" + text +
-                              "': a root image from a URL is not built yet (docs/diskless.md); "
-                              "fetch it first (`mint store add URL` or curl) and name the file");
+                              "': a root image is a file on the host or an http:// or https:// "
+                              "URL");
   else if (text.empty())
     in.Problem(in.Line(), "root: name a raw image file (or leave the key out)");
   else

@@ -195,6 +195,12 @@ root = "/srv/b.img"
   auto again = ParsePlan(SerializePlan(*plan), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->nodes[1].root, "/srv/b.img");
+  // A URL is kept as it is (no ${} expansion), for the host to fetch on demand.
+  std::string text = SerializePlan(*plan);
+  text.replace(text.find("/srv/b.img"), 10, "https://images.example/b.img");
+  auto remote = ParsePlan(text, "remote.toml");
+  ASSERT_TRUE(remote.ok()) << remote.error().message;
+  EXPECT_EQ(remote->nodes[1].root, "https://images.example/b.img");
 }
 
 TEST(Plan, HostKernelArgs) {
@@ -338,9 +344,9 @@ INSTANTIATE_TEST_SUITE_P(
                 std::string(kHost) + kNode + "memory=[\"64M\"]\nroot=\"/srv/root.img\"\n",
                 "root /srv/root.img is served over the node's link to the host: give the node "
                 "an 'address'"},
-        BadPlan{"root from a url",
-                std::string(kHost) + kNode + "memory=[\"64M\"]\nroot=\"http://h/root.img\"\n",
-                "a root image from a URL is not built yet"},
+        BadPlan{"root from tftp",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nroot=\"tftp://h/root.img\"\n",
+                "a root image is a file on the host or an http:// or https:// URL"},
         BadPlan{"root on i386",
                 std::string(kHost) + "[network]\nsubnet=\"10.77.0.0/24\"\n" + kNode +
                     "memory=[\"64M\"]\narch=\"i386\"\naddress=\"10.77.0.2\"\nroot=\"r.img\"\n",

@@ -44,6 +44,12 @@ TEST_F(Diskless, WriteSurvivesStopAndBoot) {
 TEST_F(Diskless, ResetDropsTheWrites) {
   run_.Expect("reset_drops_writes");
 }
+TEST_F(Diskless, RootFromAUrlFetchedOnDemand) {
+  run_.Expect("url_root_on_demand");
+}
+TEST_F(Diskless, UrlThatDoesNotAnswerRefusedBeforeTheClaim) {
+  run_.Expect("dead_url_refused");
+}
 TEST_F(Diskless, RootThatIsNoFileSystemFailsAtOnce) {
   run_.Expect("bad_root_fails_fast");
 }

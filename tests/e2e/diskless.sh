@@ -69,7 +69,35 @@ cat /tmp/reset.txt
 check reset_drops_writes $? "reset exited $rc, boot $rb: /root/kept $got"
 mint stop alpha > /dev/null 2>&1
 
-# 6. A root that is not a file system: the node says why on its console and to the host, whose
+# 6. A root from a URL (busybox httpd on the host's bridge address stands in for an image server): fetched on
+# demand, what was read kept in the overlay (copy-on-read); an address that does not answer is
+# refused before anything is claimed.
+ip link set lo up  # the lab host's /init leaves it down; a host's own addresses go through it
+httpd -p 10.77.0.1:8080 -h "$(dirname "$image")"
+url="http://10.77.0.1:8080/$(basename "$image")"
+sed "s|^root *=.*|root = \"$url\"|" "$MINT_PLAN" > /tmp/url-root.toml
+mint rootfs reset alpha > /dev/null 2>&1
+mint boot /tmp/url-root.toml --timeout 120 > /tmp/boot-url.txt 2>&1
+rc=$?
+kind=$(mint exec alpha -- cat /etc/mint-root 2>&1)
+mint rootfs ls --json > /tmp/ls-url.json 2>&1
+cat /tmp/boot-url.txt /tmp/ls-url.json
+fetched=$(sed -n 's/.*"used_bytes": \([0-9]*\).*/\1/p' /tmp/ls-url.json | head -n 1)
+total=$(stat -c %s "$image")
+[ "$rc" = 0 ] && [ "$kind" = busybox ] && grep -q "\"image\": \"$url\"" /tmp/ls-url.json &&
+  [ -n "$fetched" ] && [ "$fetched" -lt "$total" ]
+check url_root_on_demand $? "boot exited $rc, /etc/mint-root $kind; overlay ${fetched:-?} bytes of a $total-byte image after ready"
+mint stop alpha > /dev/null 2>&1
+mint rootfs reset alpha > /dev/null 2>&1
+sed "s|^root *=.*|root = \"http://10.77.0.1:8081/none.img\"|" "$MINT_PLAN" > /tmp/dead-url.toml
+mint boot /tmp/dead-url.toml --timeout 60 > /tmp/boot-dead.txt 2>&1
+rc=$?
+cat /tmp/boot-dead.txt
+[ "$rc" != 0 ] && grep -q 'http://10.77.0.1:8081/none.img' /tmp/boot-dead.txt &&
+  ! grep -q 'kernel booting' /tmp/boot-dead.txt
+check dead_url_refused $? "boot exited $rc: $(tail -n 1 /tmp/boot-dead.txt)"
+
+# 7. A root that is not a file system: the node says why on its console and to the host, whose
 # boot fails at once with that reason (not at its timeout); stop leaves no server.
 dd if=/dev/zero of=/tmp/zero.img bs=1M count=4 2>/dev/null
 sed "s|^root *=.*|root = \"/tmp/zero.img\"|" "$MINT_PLAN" > /tmp/bad-root.toml
@@ -87,7 +115,7 @@ mint stop alpha > /dev/null 2>&1
 [ "$(ps | grep -c '[q]emu-nbd')" = 0 ]
 check bad_root_stop_clean $? "qemu-nbd processes after stop: $(ps | grep -c '[q]emu-nbd')"
 
-# 7. A root image that is not there is refused before anything is claimed.
+# 8. A root image that is not there is refused before anything is claimed.
 sed "s|^root *=.*|root = \"/tmp/no-such-root.img\"|" "$MINT_PLAN" > /tmp/no-root.toml
 mint boot /tmp/no-root.toml --timeout 60 > /tmp/boot-none.txt 2>&1
 rc=$?
