@@ -21,6 +21,7 @@
 #include "memory_images.h"
 #include "node_access.h"
 #include "plan_site.h"
+#include "root_server.h"
 #include "sleep.h"
 #include "store_session.h"
 
@@ -247,6 +248,8 @@ Result<int> RunBoot(const BootArgs& a) {
     bool long_mode = art.long_mode;
     uint64_t kernel_base = art.kernel_base;
     uint64_t kaslr_slots = art.kaslr_slots;
+    const bool root_on_demand = started->root_on_demand;
+    const uint64_t root_image_bytes = started->root_image_bytes;
     prepared->reset();  // the images' store views go: the node has its copy
     // Progress as plain lines (a phase change, then every 2 s): a node's console may share
     // this terminal (a serial line in the lab), where redrawing one line in place garbles.
@@ -259,8 +262,12 @@ Result<int> RunBoot(const BootArgs& a) {
       last_phase = phase;
       last_print = elapsed;
       std::cout << "  " << node->name << ": " << phase << ", " << std::fixed << std::setprecision(1)
-                << elapsed << " s\n"
-                << std::flush;
+                << elapsed << " s";
+      // An on-demand root: how much of the image has crossed the network so far.
+      if (root_on_demand)
+        std::cout << ", root " << Bytes(RootOverlayBytes(node->name, DefaultRootServerPaths()))
+                  << " fetched of " << Bytes(root_image_bytes);
+      std::cout << "\n" << std::flush;
     };
     auto ready = WaitReady(*session.host, started->id, std::chrono::seconds(timeout_s), progress);
     if (!ready)
@@ -286,6 +293,13 @@ Result<int> RunBoot(const BootArgs& a) {
                         {"kernel_base", kernel_base},
                         {"kaslr_slots", kaslr_slots},
                         {"tsc_khz", tsc_khz}});
+      if (started->root_image_bytes != 0) {
+        report.back()["root_ms"] = started->root_ms;
+        report.back()["root_image_bytes"] = started->root_image_bytes;
+        report.back()["root_overlay_bytes"] =
+            RootOverlayBytes(node->name, DefaultRootServerPaths());
+        report.back()["root_on_demand"] = started->root_on_demand;
+      }
       continue;
     }
     auto row = [](const char* what, double ms, const std::string& note = "") {
@@ -299,6 +313,13 @@ Result<int> RunBoot(const BootArgs& a) {
     row("host: build artifacts", build_ms);
     row("host: claim resources", started->claim_ms);
     row("host: copy segments", started->copy_ms, "  (" + Bytes(started->copied_bytes) + ")");
+    if (started->root_image_bytes != 0)
+      row("host: root server", started->root_ms,
+          "  (qemu-nbd, " + Bytes(started->root_image_bytes) + " image" +
+              (started->root_on_demand
+                   ? ", " + Bytes(RootOverlayBytes(node->name, DefaultRootServerPaths())) +
+                         " fetched before ready)"
+                   : ")"));
     row("INIT -> trampoline", init_to_tramp);
     row("trampoline -> ready", tramp_to_ready, "  (kernel boot and node userspace)");
     row("INIT -> ready", init_to_ready);

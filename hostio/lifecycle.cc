@@ -131,6 +131,8 @@ Result<StartedNode> StartPrepared(HostSession& session, PreparedNode& prepared) 
                   stopped ? "" : "; stopping the node also failed: " + stopped.error().message);
     }
     started.root_ms = served->ms;
+    started.root_image_bytes = served->image_bytes;
+    started.root_on_demand = served->on_demand;
   }
   PlaceInStore(session.store.get(), prepared.images);  // while the node boots
   return started;

@@ -45,9 +45,11 @@ struct StartedNode {
   double claim_ms = 0;  // CREATE: the module's ownership checks
   double copy_ms = 0;   // LOAD of every segment
   uint64_t copied_bytes = 0;
-  uint32_t link_ring = 0;  // a node with a link: each side's ring as the module set it
-  double link_ms = 0;      // the link ioctl and the host's bridge
-  double root_ms = 0;      // a diskless node: its overlay and root server (root_server.h)
+  uint32_t link_ring = 0;         // a node with a link: each side's ring as the module set it
+  double link_ms = 0;             // the link ioctl and the host's bridge
+  double root_ms = 0;             // a diskless node: its overlay and root server (root_server.h)
+  uint64_t root_image_bytes = 0;  // its root image's size
+  bool root_on_demand = false;    // its root is a URL, fetched as the node reads it
 };
 
 // A node ready to be claimed: its images read, its kernel unpacked when it is entered directly,

@@ -205,6 +205,7 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
   }
   RootServerStarted started;
   started.image_bytes = IsUrl(base.path) ? MINT_TRY(UrlImageSize(node, base.path)) : base.size;
+  started.on_demand = IsUrl(base.path);
   const std::string overlay = OverlayPath(node, paths);
   if (!MINT_TRY(OverlayFits(node, base, paths))) {
     std::string qemu_img = MINT_TRY(FindProgram("qemu-img", "qemu-utils"));
@@ -271,6 +272,12 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
   return started;
 }
 
+uint64_t RootOverlayBytes(const std::string& node, const RootServerPaths& paths) {
+  struct stat st;
+  if (::stat(OverlayPath(node, paths).c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
 Result<std::vector<RootOverlay>> ListRootOverlays(const RootServerPaths& paths) {
   std::vector<RootOverlay> list;
   std::error_code error;
@@ -282,9 +289,7 @@ Result<std::vector<RootOverlay>> ListRootOverlays(const RootServerPaths& paths) 
     overlay.path = entry.path().string();
     std::string base = ReadText(BasePath(overlay.node, paths));
     overlay.image = base.substr(0, base.find('\n'));
-    struct stat st;
-    if (::stat(overlay.path.c_str(), &st) == 0)
-      overlay.used_bytes = static_cast<uint64_t>(st.st_blocks) * 512;
+    overlay.used_bytes = RootOverlayBytes(overlay.node, paths);
     overlay.server = RootServerPid(overlay.node, paths);
     list.push_back(std::move(overlay));
   }

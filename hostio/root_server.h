@@ -27,6 +27,7 @@ struct RootServerStarted {
   int pid = 0;
   bool overlay_created = false;  // the node's first boot from this image (or after a reset)
   uint64_t image_bytes = 0;      // the shared image's size, what the node sees
+  bool on_demand = false;        // a URL: blocks are fetched as the node reads them
   double ms = 0;                 // overlay check or creation and the server's start
 };
 
@@ -43,6 +44,9 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
 Result<bool> StopRootServer(const std::string& node, const RootServerPaths& paths);
 // The pid of the node's running server, if any.
 std::optional<int> RootServerPid(const std::string& node, const RootServerPaths& paths);
+// The node's overlay's bytes on disk (qcow2 metadata, the node's writes and, for a URL, every
+// block fetched so far: the progress of an on-demand root). 0 when it has none.
+uint64_t RootOverlayBytes(const std::string& node, const RootServerPaths& paths);
 
 struct RootOverlay {
   std::string node;

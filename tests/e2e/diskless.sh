@@ -85,8 +85,8 @@ cat /tmp/boot-url.txt /tmp/ls-url.json
 fetched=$(sed -n 's/.*"used_bytes": \([0-9]*\).*/\1/p' /tmp/ls-url.json | head -n 1)
 total=$(stat -c %s "$image")
 [ "$rc" = 0 ] && [ "$kind" = busybox ] && grep -q "\"image\": \"$url\"" /tmp/ls-url.json &&
-  [ -n "$fetched" ] && [ "$fetched" -lt "$total" ]
-check url_root_on_demand $? "boot exited $rc, /etc/mint-root $kind; overlay ${fetched:-?} bytes of a $total-byte image after ready"
+  [ -n "$fetched" ] && [ "$fetched" -lt "$total" ] && grep -q 'root .* fetched of 16.0 MiB' /tmp/boot-url.txt
+check url_root_on_demand $? "boot exited $rc, /etc/mint-root $kind; overlay ${fetched:-?} bytes of a $total-byte image after ready; $(grep -o 'root server.*' /tmp/boot-url.txt)"
 mint stop alpha > /dev/null 2>&1
 mint rootfs reset alpha > /dev/null 2>&1
 sed "s|^root *=.*|root = \"http://10.77.0.1:8081/none.img\"|" "$MINT_PLAN" > /tmp/dead-url.toml
