@@ -294,6 +294,21 @@ TEST(PsTable, ShowsEachNode) {
             "resume wakes it)\n");
 }
 
+// A diskless node (docs/diskless.md) whose root did not mount, and one whose root server died.
+TEST(PsJson, DisklessNodesSayWhatWentWrong) {
+  PsNode failed = Node(0, "alpha", MINT_STATE_STARTED);
+  failed.status.page.magic = MINT_STATUS_MAGIC;  // `mint-agent fail`: no READY phase
+  std::strncpy(failed.status.page.message, "root: cannot reach 10.77.0.1:10810",
+               sizeof(failed.status.page.message));
+  PsNode orphan = Node(1, "beta", MINT_STATE_READY);
+  orphan.page = Page(MINT_NODE_UP);
+  orphan.root_problem = "its root server (qemu-nbd, pid 7) is gone";
+  nlohmann::json nodes = PsJson({failed, orphan}, kClock);
+  EXPECT_EQ(nodes[0]["reason"], "failed: root: cannot reach 10.77.0.1:10810");
+  EXPECT_EQ(nodes[1]["reason"], "its root server (qemu-nbd, pid 7) is gone");
+  EXPECT_EQ(nodes[1]["state"], "running");
+}
+
 TEST(PsTable, HungAfterIsTheCallersThreshold) {
   std::vector<PsNode> nodes = {Node(0, "alpha", MINT_STATE_READY)};
   nodes[0].page = Page(MINT_NODE_UP);

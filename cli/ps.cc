@@ -15,6 +15,7 @@
 #include "live_inventory.h"
 #include "node_access.h"
 #include "node_text.h"
+#include "root_server.h"
 
 namespace mint::cli {
 namespace {
@@ -92,6 +93,11 @@ PsRow MakeRow(const PsNode& node, const PsClock& clock, double hung_after_s) {
     row.reason_code = ParkReasonName(page->reason);
     if (row.reason.empty()) row.reason = row.reason_code;
   }
+  // Its agent gave up before ready (`mint-agent fail`, e.g. its root did not mount): its words.
+  if ((status.state == MINT_STATE_STARTED) && status.page.magic == MINT_STATUS_MAGIC &&
+      status.page.phase != MINT_PHASE_READY && status.page.message[0] != '\0')
+    row.reason = "failed: " + FixedText(status.page.message, sizeof(status.page.message));
+  if (!row.parked && !node.root_problem.empty()) row.reason = node.root_problem;
   if (status.state == MINT_STATE_SUSPENDED) {
     row.asleep = SecondsSince(status.tsc_suspended, clock);
     row.reason = "asleep " + Seconds(row.asleep) + " s (mint resume wakes it)";
@@ -119,6 +125,9 @@ Result<int> RunPs(const PsArgs& args) {
     std::string name(node.status.name, strnlen(node.status.name, sizeof(node.status.name)));
     if (name.size() <= kMaxLinkedNodeName)
       node.link = ReadLinkStatus("/sys", LinkInterfaceName(name));
+    if (std::optional<int> gone = RootServerGone(name, DefaultRootServerPaths()))
+      node.root_problem = "its root server (qemu-nbd, pid " + std::to_string(*gone) +
+                          ") is gone: the node's root file system no longer answers";
     nodes.push_back(node);
   }
   std::vector<mint_dlink_status> links;

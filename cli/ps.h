@@ -31,6 +31,8 @@ struct PsNode {
   std::optional<mint_node_page> page;      // read for a started or ready node, if it has one
   std::optional<LinkStatus> link;          // its network link's host device, when there is one
   std::vector<PsDirectLink> direct_links;  // its sides of direct links
+  // A diskless node whose root server died under it (RootServerGone): what to say.
+  std::string root_problem;
 };
 
 // Gives each node its sides of `links` (MINT_IOC_DLINK_STATUS answers), matched by node name.

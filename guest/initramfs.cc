@@ -259,7 +259,9 @@ Result<HostInitramfs> BuildHostInitramfs(const HostInitramfsSpec& spec) {
       node.initrd = MINT_TRY(place(node.initrd, "node " + node.name + ": initrd"));
     if (!node.node_module.empty() && node.node_module != "none")
       node.node_module = MINT_TRY(place(node.node_module, "node " + node.name + ": node_module"));
-    if (!node.root.empty()) node.root = MINT_TRY(place(node.root, "node " + node.name + ": root"));
+    // A root from a URL stays a URL: the lab host fetches it on demand like any host.
+    if (!node.root.empty() && node.root.find("://") == std::string::npos)
+      node.root = MINT_TRY(place(node.root, "node " + node.name + ": root"));
   }
   MINT_TRY_VOID(archive.AddFile(kHostPlanPath, SerializePlan(out.guest_plan), 0644));
   MINT_TRY_VOID(archive.AddFile(kHostCommandPath, spec.command, 0644));

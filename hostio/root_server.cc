@@ -19,8 +19,10 @@
 
 #include "boot_config.h"
 #include "child.h"
+#include "files.h"
 #include "format.h"
 #include "network.h"
+#include "store.h"
 
 namespace mint {
 namespace {
@@ -187,6 +189,16 @@ Result<bool> StopRootServer(const std::string& node, const RootServerPaths& path
 
 Result<void> CheckRootServable(const NodeRoot& root, const RootServerPaths& paths) {
   BaseIdentity base = MINT_TRY(IdentifyImage(root.export_name, root.image));
+  if (!root.sha256.empty() && !IsUrl(root.image)) {
+    // Mapped, not read: the kernel's copy out of the page cache is what costs (files.h).
+    auto file = MINT_TRY(MappedFile::Map(base.path, "root image"));
+    std::string sum = HexDigest(Sha256Of(file->bytes()));
+    if (sum != root.sha256)
+      return Fail("node ", root.export_name, ": root image ", root.image, " (",
+                  std::to_string(base.size), " bytes) has SHA-256 ", sum,
+                  ", not the plan's root_sha256 ", root.sha256,
+                  ": truncated, damaged or another image; nothing was booted");
+  }
   if (IsUrl(root.image)) MINT_TRY(UrlImageSize(root.export_name, root.image));
   MINT_TRY(OverlayFits(root.export_name, base, paths));
   MINT_TRY(FindProgram("qemu-nbd", "qemu-utils"));
@@ -270,6 +282,13 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
   started.pid = *pid;
   started.ms = MsSince(start);
   return started;
+}
+
+std::optional<int> RootServerGone(const std::string& node, const RootServerPaths& paths) {
+  std::string text = ReadText(PidPath(node, paths));
+  int pid = std::atoi(text.c_str());
+  if (pid <= 0 || RootServerPid(node, paths)) return std::nullopt;
+  return pid;
 }
 
 uint64_t RootOverlayBytes(const std::string& node, const RootServerPaths& paths) {

@@ -32,7 +32,8 @@ struct RootServerStarted {
 };
 
 // What StartRootServer would refuse, checked before the node's resources are claimed: the image
-// (a readable, non-empty file), an overlay made over another image, qemu-nbd and qemu-img.
+// (a readable, non-empty file whose SHA-256 is the plan's root_sha256 when it has one; a URL that
+// answers), an overlay made over another image, qemu-nbd and qemu-img.
 Result<void> CheckRootServable(const NodeRoot& root, const RootServerPaths& paths);
 
 // Starts the node's server, first making its overlay when there is none. Refuses an overlay
@@ -44,6 +45,9 @@ Result<RootServerStarted> StartRootServer(const NodeRoot& root, const RootServer
 Result<bool> StopRootServer(const std::string& node, const RootServerPaths& paths);
 // The pid of the node's running server, if any.
 std::optional<int> RootServerPid(const std::string& node, const RootServerPaths& paths);
+// A server that was started for the node and is gone while the node was not stopped (its pid
+// file is left, its process is not): its pid. None when it runs or was stopped by StopNode.
+std::optional<int> RootServerGone(const std::string& node, const RootServerPaths& paths);
 // The node's overlay's bytes on disk (qcow2 metadata, the node's writes and, for a URL, every
 // block fetched so far: the progress of an on-demand root). 0 when it has none.
 uint64_t RootOverlayBytes(const std::string& node, const RootServerPaths& paths);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "child.h"
+#include "store.h"
 
 namespace mint {
 namespace {
@@ -32,7 +33,7 @@ class RootServer : public ::testing::Test {
     std::vector<char> bytes(1 << 20, 'A');  // 1 MiB of 'A'
     std::ofstream(image_, std::ios::binary).write(bytes.data(), bytes.size());
     // A port of this run's own: tests of two builds may run at once.
-    root_ = {image_, kLoopback, static_cast<uint16_t>(20000 + ::getpid() % 20000), "alpha"};
+    root_ = {image_, kLoopback, static_cast<uint16_t>(20000 + ::getpid() % 20000), "alpha", ""};
   }
   void TearDown() override {
     (void)StopRootServer("alpha", paths_);
@@ -164,6 +165,21 @@ TEST_F(RootServer, ServesAUrlOnDemand) {
   EXPECT_GE((*after)[0].used_bytes, (*before)[0].used_bytes + (512u << 10))
       << (*before)[0].used_bytes << " -> " << (*after)[0].used_bytes;
   EXPECT_EQ((*after)[0].image, root_.image);
+}
+
+TEST_F(RootServer, ChecksTheImagesSum) {
+  const std::string bytes = ImageBytes(image_);
+  const std::string right =
+      HexDigest(Sha256Of({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}));
+  root_.sha256 = right;
+  ASSERT_TRUE(CheckRootServable(root_, paths_).ok());
+  // Truncated by one byte: refused, naming both sums.
+  fs::resize_file(image_, bytes.size() - 1);
+  auto refused = CheckRootServable(root_, paths_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("not the plan's root_sha256 " + right), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("(1048575 bytes)"), std::string::npos);
 }
 
 TEST_F(RootServer, MissingImageNamesIt) {

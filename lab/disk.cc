@@ -64,7 +64,8 @@ Result<LabDisk> BuildImageDisk(const Plan& plan, const std::string& work_dir,
     if (!node.initrd.empty()) node.initrd = MINT_TRY(place(node.initrd));
     if (!node.node_module.empty() && node.node_module != "none")
       node.node_module = MINT_TRY(place(node.node_module));
-    if (!node.root.empty()) node.root = MINT_TRY(place(node.root));
+    if (!node.root.empty() && node.root.find("://") == std::string::npos)
+      node.root = MINT_TRY(place(node.root));
   }
 
   // Room for the files plus ext4's own metadata (journal, inode tables).

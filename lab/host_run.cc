@@ -203,6 +203,7 @@ Result<std::unique_ptr<HostRun>> PrepareHostRun(const HostRunOptions& options) {
   for (const NodePlan& node : run->plan.nodes) {
     for (const std::string* image : {&node.kernel, &node.initrd, &node.node_module, &node.root}) {
       if (image->empty() || *image == "none" || Readable(*image)) continue;
+      if (image == &node.root && image->find("://") != std::string::npos) continue;  // a URL
       std::string hint = *image == artifacts.node_initrd
                              ? "; build it with `cmake --build build --target node_initrd`"
                              : "";

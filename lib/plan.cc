@@ -103,7 +103,7 @@ std::optional<NodeRoot> NodeRootOf(const Plan& plan, const NodePlan& node) {
   size_t index = 0;
   while (index < plan.nodes.size() && plan.nodes[index].name != node.name) ++index;
   return NodeRoot{node.root, plan.network->HostAddress(),
-                  static_cast<uint16_t>(kRootPortBase + index), node.name};
+                  static_cast<uint16_t>(kRootPortBase + index), node.name, node.root_sha256};
 }
 
 std::string RootCommandLine(const NodeRoot& root) {

@@ -66,6 +66,9 @@ struct NodePlan {
   // running mint, which the host serves to the node over its link as an NBD export with a
   // copy-on-write overlay of the node's own; empty: the node runs from its initramfs.
   std::string root;
+  // The root file's SHA-256 (64 hex digits), checked before every boot: a truncated or changed
+  // image is refused, naming both sums. Empty: not checked.
+  std::string root_sha256;
   // The mint_node.ko to add to the initramfs (lib/node_module.h): a path, "none" to boot the
   // node without one, or empty: the initramfs's own, else the kernel cache's (kernel =
   // "debian:RELEASE").
@@ -207,6 +210,7 @@ struct NodeRoot {
   uint32_t address = 0;
   uint16_t port = 0;
   std::string export_name;
+  std::string sha256;  // the plan's root_sha256: what the image must hash to, or empty
   bool operator==(const NodeRoot&) const = default;
 };
 std::optional<NodeRoot> NodeRootOf(const Plan& plan, const NodePlan& node);

@@ -14,6 +14,8 @@
 #include "node_module.h"
 #include "pci.h"
 #include "plan_rules.h"
+#include "remote_image.h"
+#include "store.h"
 
 namespace mint {
 
@@ -432,6 +434,15 @@ void ReadRoot(KeyReader& in, NodePlan& node) {
     in.Expand(text, node.root);
 }
 
+void ReadRootSha256(KeyReader& in, NodePlan& node) {
+  std::string text;
+  if (!in.String(text) || !in.Present()) return;
+  if (auto digest = ParseSha256Hex(text); !digest)
+    in.Problem(in.Line(), "root_sha256 '" + text + "': " + digest.error().message);
+  else
+    node.root_sha256 = HexDigest(*digest);
+}
+
 void ReadNodeModule(KeyReader& in, NodePlan& node) {
   std::string text;
   // Absent, it keeps what a kernel = "debian:..." chose (ReadKernel runs first).
@@ -564,6 +575,7 @@ constexpr PlanKey<NodePlan> kNodeKeys[] = {
     {"kernel", ReadKernel, Write<&NodePlan::kernel>, kWritten},
     {"initrd", ReadInitrd, Write<&NodePlan::initrd>},
     {"root", ReadRoot, Write<&NodePlan::root>},
+    {"root_sha256", ReadRootSha256, Write<&NodePlan::root_sha256>},
     {"node_module", ReadNodeModule, Write<&NodePlan::node_module>},
     {"cmdline", ReadString<&NodePlan::cmdline>, Write<&NodePlan::cmdline>, kWritten},
     {"cpus", ReadNodeCpus, Write<&NodePlan::cpus>, kWritten},

@@ -216,6 +216,12 @@ void CheckNetwork(const Plan& plan, const PlanLines& lines, const Owners<PhysRan
                           "', and Linux interface names have at "
                           "most 15");
     }
+    if (!node.root_sha256.empty() &&
+        (node.root.empty() || node.root.find("://") != std::string::npos))
+      problem(at.Of("root_sha256"),
+              node.root.empty() ? "root_sha256 without a root"
+                                : "root_sha256 is checked for a root file; a URL root is read on "
+                                  "demand, never whole (fetch it first to check its sum)");
     if (!node.root.empty()) {
       // A diskless node reaches its root over its link (docs/diskless.md).
       const int line = at.Of("root");

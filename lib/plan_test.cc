@@ -190,7 +190,7 @@ root = "/srv/b.img"
   std::optional<NodeRoot> root = NodeRootOf(*plan, plan->nodes[1]);
   ASSERT_TRUE(root);
   // The bridge's address, a port of its own (the base + its index), its name as the export.
-  EXPECT_EQ(*root, (NodeRoot{"/srv/b.img", 0x0a4d0001, kRootPortBase + 1, "b"}));
+  EXPECT_EQ(*root, (NodeRoot{"/srv/b.img", 0x0a4d0001, kRootPortBase + 1, "b", ""}));
   EXPECT_EQ(RootCommandLine(*root), "mint_root=nbd:10.77.0.1:10811:b");
   auto again = ParsePlan(SerializePlan(*plan), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message;
@@ -347,6 +347,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadPlan{"root from tftp",
                 std::string(kHost) + kNode + "memory=[\"64M\"]\nroot=\"tftp://h/root.img\"\n",
                 "a root image is a file on the host or an http:// or https:// URL"},
+        BadPlan{"root sum without root",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nroot_sha256=\"" +
+                    std::string(64, 'a') + "\"\n",
+                "root_sha256 without a root"},
+        BadPlan{"root sum not hex",
+                std::string(kHost) + kNode + "memory=[\"64M\"]\nroot_sha256=\"xyz\"\n",
+                "root_sha256 'xyz'"},
         BadPlan{"root on i386",
                 std::string(kHost) + "[network]\nsubnet=\"10.77.0.0/24\"\n" + kNode +
                     "memory=[\"64M\"]\narch=\"i386\"\naddress=\"10.77.0.2\"\nroot=\"r.img\"\n",
@@ -666,6 +673,9 @@ const std::map<std::string, std::string> kNodeExamples = {
     {"kernel", "kernel = \"/other/vmlinuz\""},
     {"initrd", "initrd = \"/initrd.cpio.gz\""},
     {"root", "address = \"10.77.0.9\"\nroot = \"/srv/root.img\""},
+    {"root_sha256",
+     "address = \"10.77.0.9\"\nroot = \"/srv/root.img\"\nroot_sha256 = "
+     "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\""},
     {"node_module", "node_module = \"/mint_node.ko\""},
     {"cmdline", "cmdline = \"quiet\""},
     {"cpus", "cpus = [2, 3]"},
@@ -789,7 +799,7 @@ TEST(PlanKeys, EveryKeyRoundTrips) {
     }
     // A node's address, link and root need a [network].
     std::map<std::string, std::string> network;
-    if (name == "address" || name == "link" || name == "root") network = kNetworkBase;
+    if (name == "address" || name == "link" || name.starts_with("root")) network = kNetworkBase;
     round_trip(
         "[[node]] " + name, ExamplePlan({}, {{name, example->second}}, network),
         [&](const Plan& plan) { return WritePlan(plan, HostKeys(), Without(NodeKeys(), name)); });

@@ -47,6 +47,9 @@ TEST_F(Diskless, ResetDropsTheWrites) {
 TEST_F(Diskless, RootFromAUrlFetchedOnDemand) {
   run_.Expect("url_root_on_demand");
 }
+TEST_F(Diskless, ServerGoneShowsInPs) {
+  run_.Expect("server_gone_reported");
+}
 TEST_F(Diskless, UrlThatDoesNotAnswerRefusedBeforeTheClaim) {
   run_.Expect("dead_url_refused");
 }

@@ -87,7 +87,16 @@ total=$(stat -c %s "$image")
 [ "$rc" = 0 ] && [ "$kind" = busybox ] && grep -q "\"image\": \"$url\"" /tmp/ls-url.json &&
   [ -n "$fetched" ] && [ "$fetched" -lt "$total" ] && grep -q 'root .* fetched of 16.0 MiB' /tmp/boot-url.txt
 check url_root_on_demand $? "boot exited $rc, /etc/mint-root $kind; overlay ${fetched:-?} bytes of a $total-byte image after ready; $(grep -o 'root server.*' /tmp/boot-url.txt)"
-mint stop alpha > /dev/null 2>&1
+# The server dies under the running node: mint ps says so; mint stop still cleans up.
+kill "$(cat /run/mint/roots/alpha.pid)"
+sleep 1
+mint ps > /tmp/ps-gone.txt 2>&1
+mint stop alpha > /tmp/stop-gone.txt 2>&1
+rs=$?
+cat /tmp/ps-gone.txt /tmp/stop-gone.txt
+grep -q 'alpha .*its root server (qemu-nbd, pid [0-9]*) is gone' /tmp/ps-gone.txt && [ "$rs" = 0 ] &&
+  [ ! -e /run/mint/roots/alpha.pid ]
+check server_gone_reported $? "$(grep alpha /tmp/ps-gone.txt | tr -s ' '); stop exited $rs"
 mint rootfs reset alpha > /dev/null 2>&1
 sed "s|^root *=.*|root = \"http://10.77.0.1:8081/none.img\"|" "$MINT_PLAN" > /tmp/dead-url.toml
 mint boot /tmp/dead-url.toml --timeout 60 > /tmp/boot-dead.txt 2>&1
