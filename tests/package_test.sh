@@ -57,7 +57,12 @@ has mint-node /usr/share/mint/node-initrd.cpio.gz /usr/lib/mint/mint-agent \
   /usr/share/mint/src/kmod/node/Kbuild /usr/share/mint/src/kmod/node/main.c \
   /usr/share/mint/src/kmod/link/ring.c /usr/share/mint/src/include/mint/abi.h \
   /usr/share/mint/src/kmod/compat.h /usr/lib/mint/node-kernel \
-  /usr/share/mint/examples/two-nodes.toml
+  /usr/share/mint/examples/two-nodes.toml /usr/lib/mint/rootfs /usr/lib/mint/node-init \
+  /usr/share/mint/examples/diskless.toml
+# The diskless initramfs is built where scripts/setup fetched Debian's nbd-client.
+if [ -e "$build/guest/node-initrd-diskless.cpio.gz" ]; then
+  has mint-node /usr/share/mint/node-initrd-diskless.cpio.gz
+fi
 lists mint-dkms | grep -q '/tests/' && fail "mint-dkms ships the module's lab tests" ||
   pass "mint-dkms holds the module's sources only"
 
